@@ -1,0 +1,29 @@
+"""``ag.detect_anomaly()``: stop at the first NaN or Inf, and say which op made it, and where.
+
+Inside the block every primitive checks its output, every VJP its gradient,
+and every node records the stack that created it, so a backward error can
+point at the user's forward line.  It is slow; use it to debug.
+"""
+from .graph import _state
+
+
+class detect_anomaly:
+    """Context manager (and decorator): raise FloatingPointError at the first NaN/Inf."""
+
+    def __enter__(self):
+        self._saved = _state.anomaly
+        _state.anomaly = True
+        return self
+
+    def __exit__(self, *exc):
+        _state.anomaly = self._saved
+        return False
+
+    def __call__(self, fn):
+        import functools
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with detect_anomaly():
+                return fn(*args, **kwargs)
+        return wrapper

@@ -1,0 +1,227 @@
+"""Reverse mode: send the gradient from an output back through the recorded nodes.
+
+The whole algorithm, in four steps:
+
+1. *Count.*  Walk the graph from the output once (with an explicit stack, so
+   a chain of a million ops is fine) and count, for every node, how many
+   consumers will send it a gradient.
+2. *Order.*  A node is ready when all its consumers have sent theirs
+   (Kahn's algorithm).  Start from the output, whose gradient is the seed
+   (1 for a scalar).  This gives a reverse topological order, deterministic
+   because parents are kept in argument order.
+3. *Apply the chain rule.*  For a ready node, call the VJP of each input:
+   ``g_input = vjp(g_output, ans, *inputs)``; where an op broadcast an input,
+   sum the gradient back to the input's shape (``unbroadcast``, the one place
+   that does this).  Gradients from several consumers of the same tensor
+   ADD (fan-out: a tensor used twice influences the output along two paths).
+4. *Deliver.*  Leaves that require grad accumulate into ``.grad``; saved
+   values are released unless ``retain_graph=True``.
+
+VJPs are ordinary Tensor code.  Normally they run with grad mode off; with
+``create_graph=True`` they are recorded like any forward computation, so the
+gradient can be differentiated again.
+"""
+from . import graph
+from .backend import xp
+from .errors import shape_str
+from .graph import Node, _check_finite, _state, where_created
+
+# Callbacks ``fn(key, grad)`` told about every gradient backward computes;
+# key is a Node (inner tensor) or a leaf Tensor.  Used by ag.viz.record_grads.
+grad_observers = []
+
+
+def unbroadcast(g, shape):
+    """Sum ``g`` over the axes that broadcasting added or stretched, giving ``shape``.
+
+    ``x + b`` with x of shape (n, m) and b of shape (m,) uses b n times, so
+    b's gradient is the sum of the n rows of the upstream gradient.
+    """
+    extra = g.ndim - len(shape)
+    axes = tuple(range(extra)) + tuple(
+        i + extra for i, n in enumerate(shape) if n == 1 and g.shape[i + extra] != 1)
+    if axes:
+        g = g.sum(axis=axes, keepdims=True)
+    if extra or g.shape != tuple(shape):
+        g = g.reshape(shape)
+    return g
+
+
+def backward(root, grad=None, retain_graph=None, create_graph=False):
+    """Accumulate d(root)/d(leaf) into ``.grad`` of every leaf that requires grad.
+
+    ``grad`` is the upstream gradient (needed when root is not a scalar).
+    Leaf gradients ADD to what is already there: call ``zero_grad`` (or set
+    ``.grad = None``) between steps.  The graph's saved values are freed
+    afterwards unless ``retain_graph=True``; ``create_graph=True`` records the
+    backward computation so the gradients can be differentiated again (and
+    implies ``retain_graph``).
+    """
+    _run([root], [grad], retain_graph, create_graph, None)
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
+         allow_unused=False):
+    """Return d(outputs)/d(inputs) as a tuple of Tensors, leaving every ``.grad`` untouched.
+
+    With ``create_graph=True`` the results are differentiable again, which
+    is how higher derivatives are taken::
+
+        x = ag.tensor(2.0, requires_grad=True)
+        (dy,) = ag.grad(x ** 3, x, create_graph=True)     # 3x^2 = 12
+        (d2y,) = ag.grad(dy, x)                           # 6x = 12
+    """
+    single = not isinstance(outputs, (list, tuple))
+    outputs = [outputs] if single else list(outputs)
+    if not isinstance(inputs, (list, tuple)):
+        inputs = [inputs]
+    if grad_outputs is None:
+        grad_outputs = [None] * len(outputs)
+    elif not isinstance(grad_outputs, (list, tuple)):
+        grad_outputs = [grad_outputs]
+    for i, t in enumerate(inputs):
+        if not t.requires_grad:
+            raise RuntimeError(f"grad: input {i} does not require grad, so it is not part of any graph")
+    captured = {(t._node if t._node is not None else t): None for t in inputs}
+    _run(outputs, grad_outputs, retain_graph, create_graph, captured)
+    results = []
+    for i, t in enumerate(inputs):
+        g = captured[t._node if t._node is not None else t]
+        if g is None and not allow_unused:
+            raise RuntimeError(
+                f"grad: input {i} (shape {shape_str(t.shape)}) was not used to compute the outputs; "
+                f"pass allow_unused=True to get None for it")
+        results.append(g)
+    return tuple(results)
+
+
+def _seed(root, g):
+    if g is None:
+        if root.size != 1:
+            raise RuntimeError(
+                f"backward: the output has shape {shape_str(root.shape)}; a gradient can only be "
+                f"implied for a scalar output, so pass grad= (a tensor of the same shape)")
+        return graph._Tensor._wrap(xp.ones_like(root.data))
+    g = g if isinstance(g, graph._Tensor) else graph._Tensor(g, dtype=root.dtype)
+    if g.shape != root.shape:
+        raise RuntimeError(
+            f"backward: grad has shape {shape_str(g.shape)} but the output has shape {shape_str(root.shape)}")
+    return g
+
+
+def _count_consumers(roots):
+    """Step 1: for every node reachable from ``roots``, how many gradients will arrive."""
+    pending = {}
+    stack = [r for r in roots if isinstance(r, Node)]
+    seen = set(stack)
+    while stack:
+        node = stack.pop()
+        if node.inputs is None:
+            raise RuntimeError(
+                f"backward through the graph a second time: the saved values of op "
+                f"'{node.op.name}' were freed by the first backward. Pass retain_graph=True to "
+                f"the first backward() (or ag.grad) if you need to go through the graph again.")
+        if node.versions is not None:
+            _check_versions(node)
+        for p in node.parents:
+            if type(p) is Node:
+                pending[p] = pending.get(p, 0) + 1
+                if p not in seen:
+                    seen.add(p)
+                    stack.append(p)
+    return pending
+
+
+def _check_versions(node):
+    for i, (t, v) in enumerate(zip(node.inputs, node.versions)):
+        if t._version != v:
+            raise RuntimeError(
+                f"backward: input {i} of op '{node.op.name}' (shape {shape_str(t.shape)}) was modified "
+                f"in place after the op used it (version {v} -> {t._version}), so its saved value is "
+                f"stale and the gradient would be wrong. Op created at {where_created(node)}. "
+                f"Use an out-of-place operation, or clone the tensor before modifying it.")
+
+
+def _run(roots, seeds, retain_graph, create_graph, captured):
+    if retain_graph is None:
+        retain_graph = create_graph
+    keys, grads = [], {}
+    for root, g in zip(roots, seeds):
+        if not root.requires_grad:
+            raise RuntimeError(
+                "backward: the output does not require grad: no input of the computation "
+                "requires grad, or it was computed under ag.no_grad()")
+        key = root._node if root._node is not None else root
+        g = _seed(root, g)
+        grads[key] = grads[key] + g if key in grads else g
+        keys.append(key)
+    pending = _count_consumers(keys)
+    ready = [k for k in dict.fromkeys(keys) if isinstance(k, Node) and pending.get(k, 0) == 0]
+    leaf_grads = {k: grads[k] for k in dict.fromkeys(keys) if not isinstance(k, Node)}
+    observers = grad_observers
+    anomaly = _state.anomaly
+    with graph.set_grad_enabled(create_graph):
+        while ready:
+            node = ready.pop()
+            g = grads.pop(node)
+            if node._hooks:
+                for hook in node._hooks:
+                    new = hook(g)
+                    if new is not None:
+                        g = new
+            if captured is not None and node in captured:
+                captured[node] = g
+            for obs in observers:
+                obs(node, g)
+            inputs, op = node.inputs, node.op
+            ans = graph._Tensor._wrap(node.ans)
+            if create_graph:
+                # The output, reconnected to its node, so VJPs that use it stay differentiable.
+                ans._node, ans._requires_grad = node, True
+            for i, parent in enumerate(node.parents):
+                if parent is None:
+                    continue
+                gi = op.vjps[i](g, ans, *inputs, **node.kwargs)
+                x = inputs[i]
+                if gi.shape != x.shape:
+                    gi = unbroadcast(gi, x.shape)
+                if gi.dtype != x.dtype:
+                    gi = gi.astype(x.dtype)
+                if anomaly:
+                    _check_finite(op, gi.data, f"gradient for input {i} (op created at {where_created(node)})")
+                if type(parent) is Node:
+                    # += : a tensor used by several ops gets the sum of their gradients (fan-out).
+                    grads[parent] = grads[parent] + gi if parent in grads else gi
+                    pending[parent] -= 1
+                    if pending[parent] == 0:
+                        ready.append(parent)
+                else:
+                    leaf_grads[parent] = leaf_grads[parent] + gi if parent in leaf_grads else gi
+            if not retain_graph:
+                node.inputs = node.ans = None   # free the saved values as soon as they are used
+        for leaf, g in leaf_grads.items():
+            if leaf._hooks:
+                for hook in leaf._hooks:
+                    new = hook(g)
+                    if new is not None:
+                        g = new
+            for obs in observers:
+                obs(leaf, g)
+            if captured is not None:
+                if leaf in captured:
+                    captured[leaf] = g
+                continue
+            _accumulate(leaf, g, create_graph)
+
+
+def _accumulate(leaf, g, create_graph):
+    """Add ``g`` into ``leaf.grad``: gradients accumulate across backward calls, as in PyTorch."""
+    if create_graph:
+        leaf.grad = g if leaf.grad is None else leaf.grad + g
+    elif leaf.grad is None:
+        # A private copy: g's array may be shared with other gradients (add passes g through).
+        leaf.grad = graph._Tensor._wrap(xp.array(g.data, dtype=leaf.dtype))
+    elif leaf.grad._node is not None or leaf.grad.shape != leaf.shape:
+        leaf.grad = graph._Tensor._wrap(leaf.grad.data + g.data)
+    else:
+        leaf.grad.data += g.data

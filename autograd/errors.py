@@ -1,0 +1,24 @@
+"""Where did the user call us from?  Used to make error messages point at the user's line."""
+import os
+import sys
+
+_here = os.path.dirname(os.path.abspath(__file__))
+_root = os.path.dirname(_here)
+# Frames inside these packages are ours; the first frame outside them is the user's.
+_OURS = tuple(os.path.join(_root, pkg) + os.sep for pkg in ("autograd", "nn", "optim"))
+_SKIP = ("<frozen ", os.sep + "numpy" + os.sep, os.sep + "contextlib.py")
+
+
+def user_frame():
+    """Return ``"file:line"`` of the innermost frame that is not chaingrad's or numpy's."""
+    frame = sys._getframe(1)
+    while frame is not None:
+        fname = frame.f_code.co_filename
+        if not fname.startswith(_OURS) and not any(s in fname for s in _SKIP):
+            return f"{fname}:{frame.f_lineno}"
+        frame = frame.f_back
+    return "<unknown>"
+
+
+def shape_str(shape):
+    return "(" + ", ".join(str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"

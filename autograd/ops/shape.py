@@ -1,0 +1,178 @@
+"""Ops that move elements around without changing them: their VJPs move the
+gradient back (reshape it back, transpose it back, scatter it back)."""
+from ..backend import xp
+from ..graph import primitive
+
+
+def _shape_arg(shape):
+    """Accept ``reshape(2, 3)`` as well as ``reshape((2, 3))``."""
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        return tuple(shape[0])
+    return tuple(shape)
+
+
+@primitive(name="reshape", linear=True)
+def _reshape(x, shape):
+    return xp.reshape(x, shape)
+_reshape.defvjp(lambda g, ans, x, shape: _reshape(g, shape=x.shape))
+
+
+def reshape(x, *shape):
+    """The same elements in a new shape (one dimension may be -1)."""
+    return _reshape(x, shape=_shape_arg(shape))
+
+
+@primitive(name="transpose", linear=True)
+def _transpose(x, axes=None):
+    return xp.transpose(x, axes)
+_transpose.defvjp(lambda g, ans, x, axes=None:
+                  _transpose(g, axes=None if axes is None else tuple(xp.argsort(axes))))
+
+
+def transpose(x, *axes):
+    """Permute axes (reverse them when none are given); the VJP applies the inverse permutation."""
+    axes = _shape_arg(axes) if axes else None
+    return _transpose(x, axes=axes)
+
+
+@primitive(name="broadcast_to", linear=True)
+def _broadcast_to(x, shape):
+    return xp.broadcast_to(x, shape)
+# The engine sums the gradient back to x's shape (unbroadcast), so the VJP is the identity.
+_broadcast_to.defvjp(lambda g, ans, x, shape: g)
+
+
+def broadcast_to(x, shape):
+    return _broadcast_to(x, shape=tuple(shape))
+
+
+def squeeze(x, axis=None):
+    """Drop axes of length 1 (all of them when ``axis`` is None)."""
+    return _reshape(x, shape=xp.squeeze(xp.empty(x.shape, dtype=bool), axis=axis).shape)
+
+
+def unsqueeze(x, axis):
+    """Insert an axis of length 1 at ``axis``."""
+    return _reshape(x, shape=xp.expand_dims(xp.empty(x.shape, dtype=bool), axis).shape)
+
+
+def _index_arrays(index):
+    """Normalise an index: Tensors and lists become arrays; everything else stays."""
+    from ..tensor import Tensor
+    if isinstance(index, tuple):
+        return tuple(_index_arrays(i) for i in index)
+    if isinstance(index, Tensor):
+        return index.data
+    if isinstance(index, list):
+        return xp.asarray(index)
+    return index
+
+
+def _has_int_array(index):
+    items = index if isinstance(index, tuple) else (index,)
+    return any(isinstance(i, xp.ndarray) and i.dtype.kind in "iu" for i in items)
+
+
+@primitive(name="getitem", linear=True)
+def _getitem(x, index):
+    return x[index]
+_getitem.defvjp(lambda g, ans, x, index: _scatter_add(g, shape=x.shape, index=index))
+
+
+@primitive(name="scatter_add", linear=True)
+def _scatter_add(g, shape, index):
+    """Zeros of ``shape`` with ``g`` added at ``index``: the transpose of indexing."""
+    out = xp.zeros(shape, dtype=g.dtype)
+    if _has_int_array(index):
+        xp.add.at(out, index, g)     # repeated indices must accumulate, plain assignment would not
+    else:
+        out[index] = g
+    return out
+_scatter_add.defvjp(lambda g, ans, x, shape, index: _getitem(g, index=index))
+
+
+def getitem(x, index):
+    """``x[index]`` with ints, slices, None, Ellipsis, integer arrays and bool masks."""
+    return _getitem(x, index=_index_arrays(index))
+
+
+def _offsets(sizes):
+    out, start = [], 0
+    for n in sizes:
+        out.append((start, start + n))
+        start += n
+    return out
+
+
+def _cat_vjp(i):
+    def vjp(g, ans, *xs, axis=0):
+        ax = axis % ans.ndim
+        lo, hi = _offsets([x.shape[ax] for x in xs])[i]
+        return _getitem(g, index=(slice(None),) * ax + (slice(lo, hi),))
+    return vjp
+
+
+def _stack_vjp(i):
+    def vjp(g, ans, *xs, axis=0):
+        ax = axis % ans.ndim
+        return _getitem(g, index=(slice(None),) * ax + (i,))
+    return vjp
+
+
+def _variadic(name, forward, make_vjp):
+    """cat and stack take any number of tensors: one primitive (and VJP table) per arity."""
+    cache = {}
+
+    def call(tensors, axis=0):
+        tensors = tuple(tensors)
+        if not tensors:
+            raise ValueError(f"{name}: expected a non-empty sequence of tensors")
+        n = len(tensors)
+        if n not in cache:
+            cache[n] = primitive(forward, name=name, linear=True).defvjp(*[make_vjp(i) for i in range(n)])
+        return cache[n](*tensors, axis=axis)
+    return call
+
+
+cat = _variadic("cat", lambda *xs, axis=0: xp.concatenate(xs, axis=axis), _cat_vjp)
+cat.__doc__ = "Join tensors along an existing ``axis``; the VJP slices the gradient apart."
+stack = _variadic("stack", lambda *xs, axis=0: xp.stack(xs, axis=axis), _stack_vjp)
+stack.__doc__ = "Join tensors along a new ``axis``; the VJP takes each slice back."
+
+
+def split(x, indices_or_sections, axis=0):
+    """Split into pieces like ``np.split``; each piece is a slice (getitem) of ``x``."""
+    n = x.shape[axis]
+    if isinstance(indices_or_sections, int):
+        if n % indices_or_sections:
+            raise ValueError(f"split: axis {axis} of length {n} does not divide into {indices_or_sections} equal parts")
+        step = n // indices_or_sections
+        bounds = list(range(0, n + 1, step))
+    else:
+        bounds = [0] + [int(i) for i in indices_or_sections] + [n]
+    ax = axis % x.ndim
+    return [getitem(x, (slice(None),) * ax + (slice(lo, hi),)) for lo, hi in zip(bounds[:-1], bounds[1:])]
+
+
+@primitive(name="pad", linear=True)
+def _pad(x, pad_width):
+    return xp.pad(x, pad_width)
+_pad.defvjp(lambda g, ans, x, pad_width:
+            _getitem(g, index=tuple(slice(lo, lo + n) for (lo, hi), n in zip(pad_width, x.shape))))
+
+
+def pad(x, pad_width):
+    """Zero-pad like ``np.pad(x, pad_width)``; the VJP crops the gradient."""
+    pw = xp.broadcast_to(xp.asarray(pad_width, dtype=int), (x.ndim, 2))
+    return _pad(x, pad_width=tuple(tuple(int(v) for v in row) for row in pw))
+
+
+@primitive(name="flip", linear=True)
+def _flip(x, axis=None):
+    return xp.flip(x, axis)
+_flip.defvjp(lambda g, ans, x, axis=None: _flip(g, axis=axis))
+
+
+def flip(x, axis=None):
+    """Reverse the order of elements along ``axis`` (all axes when None)."""
+    return _flip(x, axis=axis)

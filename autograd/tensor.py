@@ -1,0 +1,346 @@
+"""The Tensor: an ndarray, plus what reverse mode needs to send gradients back to it.
+
+A Tensor made by the user is a *leaf*; a Tensor made by a primitive op on
+inputs that require grad points at the :class:`~autograd.graph.Node` that
+recorded the op.  Scalars are 0-d Tensors and mix freely with Python numbers::
+
+    x = ag.tensor(3.0, requires_grad=True)
+    y = 2 * x + 2 + x ** 2      # 0-d Tensors all the way
+    y.backward()
+    x.grad                      # tensor(8.)
+"""
+from . import backend, graph
+from .backend import xp
+from .errors import shape_str
+
+
+class Tensor:
+    """An n-dimensional array that can record the ops applied to it.
+
+    ``Tensor(data, requires_grad=False, dtype=None, name=None)``: ``data`` is
+    anything ``np.asarray`` takes; Python floats get the default float dtype
+    (see ``ag.set_default_dtype``); integer and bool data keep their dtype and
+    cannot require grad.
+    """
+    __slots__ = ("_data", "grad", "_requires_grad", "_node", "_version", "name", "_hooks",
+                 "__weakref__")
+    # Make numpy hand `ndarray * Tensor` to Tensor.__rmul__ instead of building
+    # an object array.
+    __array_ufunc__ = None
+
+    def __init__(self, data, requires_grad=False, dtype=None, name=None):
+        if isinstance(data, Tensor):
+            data = data.data
+        self._data = backend.asarray(data, dtype)
+        self.grad = None
+        self._requires_grad = False
+        self._node = None
+        self._version = 0
+        self.name = name
+        self._hooks = None
+        if requires_grad:
+            self.requires_grad_(True)
+
+    @classmethod
+    def _wrap(cls, arr):
+        """Fast constructor for an ndarray the engine already owns (no checks)."""
+        t = object.__new__(cls)
+        t._data = arr
+        t.grad = None
+        t._requires_grad = False
+        t._node = None
+        t._version = 0
+        t.name = None
+        t._hooks = None
+        return t
+
+    # ---- attributes -----------------------------------------------------
+    @property
+    def data(self):
+        """The ndarray.  Assigning to it (also ``t.data -= ...``) counts as an in-place change."""
+        return self._data
+
+    @data.setter
+    def data(self, value):
+        self._data = backend.asarray(value.data if isinstance(value, Tensor) else value)
+        self._version += 1
+
+    @property
+    def requires_grad(self):
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, flag):
+        self.requires_grad_(flag)
+
+    def requires_grad_(self, flag=True):
+        """Mark a leaf as a variable to differentiate (returns self)."""
+        if flag and self._data.dtype.kind not in "fc":
+            raise TypeError(
+                f"requires_grad: only floating-point tensors can require gradients, "
+                f"this one has dtype {self._data.dtype}; convert it first, e.g. t.astype('float64')")
+        if not flag and self._node is not None:
+            raise RuntimeError("requires_grad_(False) on a non-leaf tensor: use t.detach() instead")
+        self._requires_grad = bool(flag)
+        return self
+
+    @property
+    def is_leaf(self):
+        return self._node is None
+
+    @property
+    def op(self):
+        """Name of the primitive that made this tensor (None for leaves)."""
+        return self._node.op.name if self._node is not None else None
+
+    @property
+    def shape(self):
+        return self._data.shape
+
+    @property
+    def ndim(self):
+        return self._data.ndim
+
+    @property
+    def size(self):
+        return self._data.size
+
+    @property
+    def dtype(self):
+        return self._data.dtype
+
+    @property
+    def T(self):
+        return ops.transpose(self)
+
+    def __len__(self):
+        if self._data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return len(self._data)
+
+    def numpy(self):
+        return self._data
+
+    def item(self):
+        return self._data.item()
+
+    def __array__(self, dtype=None, copy=None):
+        if dtype is not None and dtype != self._data.dtype:
+            return self._data.astype(dtype)
+        return self._data.copy() if copy else self._data
+
+    def __float__(self):
+        return float(self._data)
+
+    def __int__(self):
+        return int(self._data)
+
+    def __bool__(self):
+        if self._data.size != 1:
+            raise ValueError(f"the truth value of a tensor of shape {shape_str(self.shape)} is ambiguous")
+        return bool(self._data)
+
+    def __iter__(self):
+        for i in range(len(self)):
+            yield self[i]
+
+    __hash__ = object.__hash__   # `==` is elementwise, identity stays the hash
+
+    def __repr__(self):
+        body = xp.array2string(self._data, separator=", ", prefix="tensor(")
+        extra = []
+        if self._data.dtype != backend.get_default_dtype() and self._data.dtype.kind == "f" or self._data.dtype.kind not in "f":
+            extra.append(f"dtype={self._data.dtype}")
+        if self._node is not None:
+            extra.append(f"op={self._node.op.name}")
+        elif self._requires_grad:
+            extra.append("requires_grad=True")
+        if self.name:
+            extra.append(f"name={self.name!r}")
+        return "tensor(" + body + "".join(", " + e for e in extra) + ")"
+
+    # ---- autograd -------------------------------------------------------
+    def backward(self, grad=None, retain_graph=None, create_graph=False):
+        """Accumulate d(self)/d(leaf) into every leaf's ``.grad``.  See engine.backward."""
+        engine.backward(self, grad, retain_graph=retain_graph, create_graph=create_graph)
+
+    def detach(self):
+        """A new leaf sharing this tensor's data, cut from the graph."""
+        return Tensor._wrap(self._data)
+
+    def register_hook(self, fn):
+        """Call ``fn(grad)`` when this tensor's gradient is computed; a returned Tensor replaces it.
+
+        Returns a handle whose ``remove()`` unregisters the hook.
+        """
+        if not self._requires_grad:
+            raise RuntimeError("register_hook: this tensor does not require grad, so no gradient will reach it")
+        owner = self._node if self._node is not None else self   # non-leaf hooks live on the node
+        if owner._hooks is None:
+            owner._hooks = []
+        owner._hooks.append(fn)
+        return _HookHandle(owner._hooks, fn)
+
+    def retain_grad(self):
+        """Keep the gradient of a non-leaf tensor in its ``.grad`` after backward."""
+        if self._node is None:
+            return
+        import weakref
+        ref = weakref.ref(self)
+
+        def keep(g):
+            t = ref()
+            if t is not None:
+                t.grad = g if t.grad is None else t.grad + g
+        self.register_hook(keep)
+
+    # ---- in-place updates (outside the graph) ----------------------------
+    def _inplace(self, name, other, fn):
+        if graph._state.grad_enabled and self._requires_grad:
+            raise RuntimeError(
+                f"in-place {name} on a tensor that requires grad while recording: wrap the "
+                f"update in `with ag.no_grad():` (as optimizers do) or use the out-of-place form")
+        other = other.data if isinstance(other, Tensor) else other
+        fn(self._data, other)
+        self._version += 1      # backward checks this to catch stale saved values
+        return self
+
+    def __iadd__(self, other):
+        return self._inplace("+=", other, lambda a, b: xp.add(a, b, out=a, casting="same_kind"))
+
+    def __isub__(self, other):
+        return self._inplace("-=", other, lambda a, b: xp.subtract(a, b, out=a, casting="same_kind"))
+
+    def __imul__(self, other):
+        return self._inplace("*=", other, lambda a, b: xp.multiply(a, b, out=a, casting="same_kind"))
+
+    def __itruediv__(self, other):
+        return self._inplace("/=", other, lambda a, b: xp.divide(a, b, out=a, casting="same_kind"))
+
+    def __setitem__(self, index, value):
+        index = ops._index_arrays(index)
+        return self._inplace("[...] =", value, lambda a, b: a.__setitem__(index, b))
+
+    def fill_(self, value):
+        return self._inplace("fill_", value, lambda a, b: a.fill(b))
+
+    def copy_(self, src):
+        return self._inplace("copy_", src, lambda a, b: xp.copyto(a, b, casting="same_kind"))
+
+    # ---- operators ------------------------------------------------------
+    def __add__(self, other):
+        return ops.add(self, other)
+
+    def __radd__(self, other):
+        return ops.add(other, self)
+
+    def __sub__(self, other):
+        return ops.sub(self, other)
+
+    def __rsub__(self, other):
+        return ops.sub(other, self)
+
+    def __mul__(self, other):
+        return ops.mul(self, other)
+
+    def __rmul__(self, other):
+        return ops.mul(other, self)
+
+    def __truediv__(self, other):
+        return ops.div(self, other)
+
+    def __rtruediv__(self, other):
+        return ops.div(other, self)
+
+    def __pow__(self, other):
+        return ops.pow(self, other)
+
+    def __rpow__(self, other):
+        return ops.pow(other, self)
+
+    def __matmul__(self, other):
+        return ops.matmul(self, other)
+
+    def __rmatmul__(self, other):
+        return ops.matmul(other, self)
+
+    def __neg__(self):
+        return ops.neg(self)
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return ops.abs(self)
+
+    def __lt__(self, other):
+        return ops.lt(self, other)
+
+    def __le__(self, other):
+        return ops.le(self, other)
+
+    def __gt__(self, other):
+        return ops.gt(self, other)
+
+    def __ge__(self, other):
+        return ops.ge(self, other)
+
+    def __eq__(self, other):
+        return ops.eq(self, other)
+
+    def __ne__(self, other):
+        return ops.ne(self, other)
+
+    def __getitem__(self, index):
+        return ops.getitem(self, index)
+
+    # ---- methods (each also a function ag.<name>) ------------------------
+    def exp(self): return ops.exp(self)
+    def log(self): return ops.log(self)
+    def log1p(self): return ops.log1p(self)
+    def sqrt(self): return ops.sqrt(self)
+    def abs(self): return ops.abs(self)
+    def sin(self): return ops.sin(self)
+    def cos(self): return ops.cos(self)
+    def tanh(self): return ops.tanh(self)
+    def sigmoid(self): return ops.sigmoid(self)
+    def relu(self): return ops.relu(self)
+    def clip(self, lo=None, hi=None): return ops.clip(self, lo, hi)
+    def astype(self, dtype): return ops.astype(self, dtype)
+
+    def sum(self, axis=None, keepdims=False): return ops.sum(self, axis, keepdims)
+    def mean(self, axis=None, keepdims=False): return ops.mean(self, axis, keepdims)
+    def max(self, axis=None, keepdims=False): return ops.max(self, axis, keepdims)
+    def min(self, axis=None, keepdims=False): return ops.min(self, axis, keepdims)
+    def var(self, axis=None, keepdims=False, ddof=0): return ops.var(self, axis, keepdims, ddof)
+    def std(self, axis=None, keepdims=False, ddof=0): return ops.std(self, axis, keepdims, ddof)
+    def logsumexp(self, axis, keepdims=False): return ops.logsumexp(self, axis, keepdims)
+    def softmax(self, axis=-1): return ops.softmax(self, axis)
+    def log_softmax(self, axis=-1): return ops.log_softmax(self, axis)
+    def argmax(self, axis=None): return ops.argmax(self, axis)
+    def argmin(self, axis=None): return ops.argmin(self, axis)
+
+    def reshape(self, *shape): return ops.reshape(self, *shape)
+    def transpose(self, *axes): return ops.transpose(self, *axes)
+    def flatten(self): return ops.reshape(self, -1)
+    def squeeze(self, axis=None): return ops.squeeze(self, axis)
+    def unsqueeze(self, axis): return ops.unsqueeze(self, axis)
+    def broadcast_to(self, shape): return ops.broadcast_to(self, shape)
+    def flip(self, axis=None): return ops.flip(self, axis)
+    def pad(self, pad_width): return ops.pad(self, pad_width)
+    def split(self, indices_or_sections, axis=0): return ops.split(self, indices_or_sections, axis)
+    def matmul(self, other): return ops.matmul(self, other)
+
+
+class _HookHandle:
+    def __init__(self, hooks, fn):
+        self._hooks, self._fn = hooks, fn
+
+    def remove(self):
+        if self._fn in self._hooks:
+            self._hooks.remove(self._fn)
+
+
+graph._Tensor = Tensor
+
+from . import engine, ops  # noqa: E402  (the ops need Tensor defined first)
