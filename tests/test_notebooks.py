@@ -1,0 +1,94 @@
+"""Every teaching notebook in notebooks/ runs top to bottom in a fresh kernel.
+
+Each ``notebooks/*.ipynb`` is executed with nbclient in a new kernel whose
+working directory is ``notebooks/``; any cell that raises fails the test
+(nbclient's ``allow_errors=False``), as does a cell slower than
+``CELL_TIMEOUT`` or a notebook slower than ``NOTEBOOK_BUDGET``.  The kernel is
+the ``python3`` kernel spec, which jupyter_client starts with the Python that
+runs the tests; ``test_kernel_runs_this_python`` checks that it really does,
+so the notebooks see this checkout's ``autograd``, ``nn`` and ``optim``.
+The executed copy is thrown away: the committed file keeps its outputs.
+"""
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+ROOT = Path(__file__).resolve().parents[1]
+NB_DIR = ROOT / "notebooks"
+NOTEBOOKS = sorted(NB_DIR.glob("*.ipynb"))
+KERNEL = "python3"
+CELL_TIMEOUT = 120        # seconds for one cell
+NOTEBOOK_BUDGET = 120     # seconds for a whole notebook (the target is 60 s; leave room for slow CI)
+
+
+def execute(nb):
+    """Run ``nb`` in place in a fresh kernel started in notebooks/; return the wall time."""
+    client = NotebookClient(nb, timeout=CELL_TIMEOUT, kernel_name=KERNEL, allow_errors=False,
+                            resources={"metadata": {"path": str(NB_DIR)}})
+    start = time.perf_counter()
+    client.execute()
+    return time.perf_counter() - start
+
+
+def code_cells(nb):
+    return [c for c in nb.cells if c.cell_type == "code"]
+
+
+def test_there_are_notebooks():
+    assert NOTEBOOKS, f"no notebooks found in {NB_DIR}"
+
+
+def test_kernel_runs_this_python():
+    nb = nbformat.v4.new_notebook()
+    nb.cells.append(nbformat.v4.new_code_cell(
+        "import sys, os, autograd\nprint(sys.executable)\nprint(os.getcwd())\nprint(autograd.__file__)"))
+    execute(nb)
+    lines = "".join(o.get("text", "") for o in nb.cells[0].outputs).split()
+    assert Path(lines[0]).resolve() == Path(sys.executable).resolve(), lines
+    assert Path(lines[1]).resolve() == NB_DIR.resolve(), lines
+    assert Path(lines[2]).resolve().is_relative_to(ROOT), lines
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
+def test_notebook_is_committed_with_outputs(path):
+    nb = nbformat.read(path, as_version=4)
+    cells = code_cells(nb)
+    assert cells, f"{path.name} has no code cells"
+    not_run = [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and c.source.strip()
+               and c.execution_count is None]
+    assert not not_run, f"{path.name}: cells {not_run} were never executed; commit it with outputs"
+    assert any(c.outputs for c in cells), f"{path.name} has no outputs; commit it executed"
+    errors = [i for i, c in enumerate(nb.cells) if c.cell_type == "code"
+              for o in c.outputs if o.output_type == "error"]
+    assert not errors, f"{path.name}: committed outputs of cells {errors} are errors"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
+def test_notebook_uses_no_torch(path):
+    nb = nbformat.read(path, as_version=4)
+    for c in code_cells(nb):
+        for line in c.source.splitlines():
+            words = line.replace(",", " ").split()
+            imported = words[1:] if words[:1] == ["import"] else words[1:2] if words[:1] == ["from"] else []
+            assert "torch" not in [w.split(".")[0] for w in imported], f"{path.name} imports PyTorch: {line!r}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
+def test_notebook_runs(path):
+    nb = nbformat.read(path, as_version=4)
+    seconds = execute(nb)
+    errors = [o for c in code_cells(nb) for o in c.outputs if o.output_type == "error"]
+    assert not errors
+    assert seconds < NOTEBOOK_BUDGET, f"{path.name} took {seconds:.0f} s (budget {NOTEBOOK_BUDGET} s)"
+
+
+def test_readme_lists_every_notebook():
+    readme = (ROOT / "README.md").read_text()
+    assert "## Notebooks" in readme
+    section = readme.split("## Notebooks", 1)[1].split("\n## ", 1)[0]
+    missing = [p.name for p in NOTEBOOKS if p.name not in section]
+    assert not missing, f"README's Notebooks section does not list {missing}"
