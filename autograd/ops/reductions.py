@@ -8,6 +8,7 @@ import builtins
 
 from ..backend import xp
 from ..graph import primitive
+from .arithmetic import eq, where
 from .elementwise import _const, exp
 
 
@@ -65,7 +66,7 @@ def mean(x, axis=None, keepdims=False):
 
 def _extreme_vjp(g, ans, x, axis=None, keepdims=False):
     # Every element equal to the extreme shares the gradient evenly (ties split, as PyTorch).
-    hit = x.data == _expand(ans, x.shape, axis, keepdims).data
+    hit = x._data == _expand(ans, x.shape, axis, keepdims).data
     share = hit / xp.sum(hit, axis=axis, keepdims=True)
     return _expand(g, x.shape, axis, keepdims) * _const(share.astype(g.dtype))
 
@@ -109,10 +110,15 @@ def var(x, axis=None, keepdims=False, ddof=0):
 @primitive(name="std")
 def _std(x, axis=None, keepdims=False, ddof=0):
     return xp.std(x, axis=axis, keepdims=keepdims, ddof=ddof)
-# d std / dx_i = (x_i - mean) / ((n - ddof) std)
-_std.defvjp(lambda g, ans, x, axis=None, keepdims=False, ddof=0:
-            _expand(g / ans, x.shape, axis, keepdims) * (x - mean(x, axis, keepdims=True))
+def _std_vjp(g, ans, x, axis=None, keepdims=False, ddof=0):
+    # d std / dx_i = (x_i - mean) / ((n - ddof) std).  Where std = 0 every x_i equals the
+    # mean, and the gradient is 0 (as PyTorch), not 0/0: divide by 1 there instead.
+    safe = where(eq(ans, 0), 1, ans)
+    return (_expand(g / safe, x.shape, axis, keepdims) * (x - mean(x, axis, keepdims=True))
             / (_count(x.shape, axis) - ddof))
+
+
+_std.defvjp(_std_vjp)
 
 
 def std(x, axis=None, keepdims=False, ddof=0):
