@@ -1,0 +1,353 @@
+"""Modules: objects that own parameters and compute with engine ops.
+
+A :class:`Module` keeps its :class:`Parameter` s, buffers (non-trained
+state such as batch norm's running statistics) and sub-modules in three
+ordered dicts, filled automatically by attribute assignment::
+
+    class Affine(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.w = nn.Parameter(np.ones((2, 3)))   # registered as parameter "w"
+        def forward(self, x):
+            return x @ self.w
+
+Names are dotted paths through the tree (``layers.0.weight``), as in
+PyTorch, and the same names key :meth:`Module.state_dict`.
+
+A module never defines a backward: ``forward`` is ordinary Tensor code, and
+the engine derives the gradient.  ``__call__`` runs ``forward`` inside
+``ag.scope(<class name>, kind="module", obj=self)`` so that pictures of the
+graph can group the recorded ops by module.
+"""
+from collections import OrderedDict, namedtuple
+
+import numpy as np
+
+import autograd as ag
+
+
+class Parameter(ag.Tensor):
+    """A Tensor that a Module trains: it always starts as a leaf requiring grad.
+
+    ``Parameter(np.zeros(3))`` copies the data (a parameter owns its memory);
+    Python floats and lists take the default float dtype.
+    """
+    __slots__ = ()
+
+    def __init__(self, data, requires_grad=True, dtype=None, name=None):
+        data = data.data if isinstance(data, ag.Tensor) else data
+        super().__init__(np.array(ag.Tensor(data, dtype=dtype).data), requires_grad=requires_grad, name=name)
+
+    def __repr__(self):
+        return "Parameter containing:\n" + super().__repr__()
+
+
+class StateDictError(RuntimeError, ValueError):
+    """A state dict does not fit the module (missing, unexpected or mis-shaped keys).
+
+    A ``RuntimeError`` as in PyTorch, and a ``ValueError`` because the value is wrong.
+    """
+
+
+IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
+
+
+class Module:
+    """Base class of every layer, activation, loss and network.
+
+    Subclasses call ``super().__init__()`` first, assign parameters and
+    sub-modules as attributes, and define ``forward``.  Then ``model(x)``
+    runs ``forward`` and ``model.parameters()`` finds every parameter.
+    """
+
+    def __init__(self):
+        # object.__setattr__: our own __setattr__ needs these dicts to exist already.
+        object.__setattr__(self, "_parameters", OrderedDict())
+        object.__setattr__(self, "_buffers", OrderedDict())
+        object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "training", True)
+
+    # ---- registration by attribute assignment ------------------------------
+    def __setattr__(self, name, value):
+        if "_parameters" not in self.__dict__:
+            raise AttributeError(f"{type(self).__name__}: call super().__init__() before assigning attributes")
+        params, buffers, mods = self._parameters, self._buffers, self._modules
+        if isinstance(value, Parameter):
+            self._forget(name)
+            params[name] = value
+        elif isinstance(value, Module):
+            self._forget(name)
+            mods[name] = value
+        elif name in buffers:
+            # Re-assigning a buffer (e.g. running_mean) keeps it a buffer.
+            buffers[name] = value if isinstance(value, ag.Tensor) or value is None else ag.Tensor(value)
+        elif (name in params or name in mods) and value is not None:
+            kind = "parameter" if name in params else "sub-module"
+            raise TypeError(f"{type(self).__name__}.{name} is a {kind}; cannot replace it by a "
+                            f"{type(value).__name__} (wrap arrays in nn.Parameter)")
+        elif name in params:
+            params[name] = None
+        elif name in mods:
+            mods[name] = None
+        else:
+            object.__setattr__(self, name, value)
+
+    def _forget(self, name):
+        self.__dict__.pop(name, None)
+        for d in (self._parameters, self._buffers, self._modules):
+            d.pop(name, None)
+
+    def __getattr__(self, name):
+        # Only called when normal lookup fails: look in the three registries.
+        d = self.__dict__
+        for key in ("_parameters", "_buffers", "_modules"):
+            if key in d and name in d[key]:
+                return d[key][name]
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
+    def __delattr__(self, name):
+        for d in (self._parameters, self._buffers, self._modules):
+            if name in d:
+                del d[name]
+                return
+        object.__delattr__(self, name)
+
+    def register_parameter(self, name, param):
+        """Register ``param`` (a Parameter, or None for an absent one such as ``bias=False``)."""
+        if param is None:
+            self._forget(name)
+            self._parameters[name] = None
+        else:
+            setattr(self, name, param if isinstance(param, Parameter) else Parameter(param))
+
+    def register_buffer(self, name, value):
+        """Register state that is saved in ``state_dict`` but not trained (e.g. running means)."""
+        self._forget(name)
+        self._buffers[name] = value if isinstance(value, ag.Tensor) or value is None else ag.Tensor(value)
+
+    # ---- running -------------------------------------------------------------
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError(f"{type(self).__name__} must define forward()")
+
+    def __call__(self, *args, **kwargs):
+        # The scope labels every op recorded by forward with this module (for the pictures).
+        with ag.scope(type(self).__name__, kind="module", obj=self):
+            return self.forward(*args, **kwargs)
+
+    # ---- walking the tree ------------------------------------------------------
+    def named_children(self):
+        """Direct sub-modules as ``(name, module)`` pairs."""
+        for name, m in self._modules.items():
+            if m is not None:
+                yield name, m
+
+    def children(self):
+        for _, m in self.named_children():
+            yield m
+
+    def named_modules(self, prefix="", _seen=None):
+        """Every module in the tree, this one first (its name is ``""``); shared modules once."""
+        seen = set() if _seen is None else _seen
+        if id(self) in seen:
+            return
+        seen.add(id(self))
+        yield prefix, self
+        for name, m in self.named_children():
+            yield from m.named_modules(f"{prefix}.{name}" if prefix else name, seen)
+
+    def modules(self):
+        for _, m in self.named_modules():
+            yield m
+
+    def named_parameters(self, prefix="", recurse=True):
+        """``(dotted name, Parameter)`` pairs; a parameter shared by two modules appears once."""
+        seen = set()
+        mods = self.named_modules(prefix) if recurse else [(prefix, self)]
+        for mod_name, m in mods:
+            for name, p in m._parameters.items():
+                if p is None or id(p) in seen:
+                    continue
+                seen.add(id(p))
+                yield (f"{mod_name}.{name}" if mod_name else name), p
+
+    def parameters(self, recurse=True):
+        for _, p in self.named_parameters(recurse=recurse):
+            yield p
+
+    def named_buffers(self, prefix=""):
+        for mod_name, m in self.named_modules(prefix):
+            for name, b in m._buffers.items():
+                if b is not None:
+                    yield (f"{mod_name}.{name}" if mod_name else name), b
+
+    def buffers(self):
+        for _, b in self.named_buffers():
+            yield b
+
+    def apply(self, fn):
+        """Call ``fn(module)`` on every module (children first, as PyTorch); returns self."""
+        for m in self.children():
+            m.apply(fn)
+        fn(self)
+        return self
+
+    # ---- modes and gradients ------------------------------------------------------
+    def train(self, mode=True):
+        """Training mode (the default): dropout drops, batch norm uses batch statistics."""
+        for m in self.modules():
+            object.__setattr__(m, "training", bool(mode))
+        return self
+
+    def eval(self):
+        """Evaluation mode: dropout is the identity, batch norm uses running statistics."""
+        return self.train(False)
+
+    def zero_grad(self):
+        """Forget the gradients (``p.grad = None``): backward accumulates, so clear between steps."""
+        for p in self.parameters():
+            p.grad = None
+
+    # ---- saving state ------------------------------------------------------------------
+    def state_dict(self):
+        """A snapshot ``{dotted name: ndarray copy}`` of every parameter and buffer.
+
+        The names are PyTorch's (``0.weight``, ``layers.0.bias``,
+        ``1.running_mean``).  The arrays are copies, so the snapshot does not
+        change when training goes on.
+        """
+        sd = OrderedDict()
+        for mod_name, m in self.named_modules():
+            for name, t in list(m._parameters.items()) + list(m._buffers.items()):
+                if t is not None:
+                    sd[f"{mod_name}.{name}" if mod_name else name] = np.array(t.data)
+        return sd
+
+    def _state_tensors(self):
+        out = OrderedDict()
+        for mod_name, m in self.named_modules():
+            for name, t in list(m._parameters.items()) + list(m._buffers.items()):
+                if t is not None:
+                    out[f"{mod_name}.{name}" if mod_name else name] = t
+        return out
+
+    def load_state_dict(self, state_dict, strict=True):
+        """Copy the values of ``state_dict`` (ndarrays or Tensors) into this module, in place.
+
+        Everything is checked before anything is written: with ``strict=True``
+        every key must match, and in any case every shape must; otherwise a
+        :class:`StateDictError` names the missing, unexpected and mis-shaped
+        keys and the module is left untouched.  Returns
+        ``IncompatibleKeys(missing_keys, unexpected_keys)``.
+        """
+        own = self._state_tensors()
+        given = OrderedDict()
+        problems = []
+        for k, v in state_dict.items():
+            arr = np.asarray(v.data if isinstance(v, ag.Tensor) else v)
+            if arr.dtype.kind not in "biuf":
+                problems.append(f"{k!r} holds {arr.dtype} data, not numbers")
+            given[k] = arr
+        missing = [k for k in own if k not in given]
+        unexpected = [k for k in given if k not in own]
+        shapes = [f"{k!r}: expected shape {own[k].shape}, got {given[k].shape}"
+                  for k in own if k in given and given[k].shape != own[k].shape]
+        if missing and strict:
+            problems.append("missing keys: " + ", ".join(map(repr, missing)))
+        if unexpected and strict:
+            problems.append("unexpected keys: " + ", ".join(map(repr, unexpected)))
+        if shapes:
+            problems.append("mis-shaped keys: " + "; ".join(shapes))
+        if problems:
+            raise StateDictError(f"load_state_dict into {type(self).__name__} failed, nothing was "
+                                 f"changed:\n  " + "\n  ".join(problems))
+        with ag.no_grad():
+            for k, t in own.items():
+                if k in given:
+                    t.copy_(given[k].astype(t.dtype, copy=False))   # in place: optimizers keep their references
+        return IncompatibleKeys(missing, unexpected)
+
+    # ---- printing --------------------------------------------------------------------
+    def extra_repr(self):
+        """The text between the parentheses of this module's repr (override in layers)."""
+        return ""
+
+    def __repr__(self):
+        lines = []
+        for name, m in self._modules.items():
+            child = repr(m).replace("\n", "\n  ")
+            lines.append(f"({name}): {child}")
+        extra = self.extra_repr()
+        if not lines:
+            return f"{type(self).__name__}({extra})"
+        body = ([extra] if extra else []) + lines
+        return f"{type(self).__name__}(\n  " + "\n  ".join(body) + "\n)"
+
+
+class Sequential(Module):
+    """Modules applied one after another: ``Sequential(Linear(2, 8), ReLU(), Linear(8, 1))``.
+
+    Children are named ``"0"``, ``"1"``, ... (or by an OrderedDict's keys), so
+    the state dict has ``0.weight``, ``0.bias``, ``2.weight``... as in PyTorch.
+    """
+
+    def __init__(self, *modules):
+        super().__init__()
+        if len(modules) == 1 and isinstance(modules[0], OrderedDict):
+            for name, m in modules[0].items():
+                self._add(name, m)
+        else:
+            for i, m in enumerate(modules):
+                self._add(str(i), m)
+
+    def _add(self, name, m):
+        if not isinstance(m, Module):
+            raise TypeError(f"{type(self).__name__}: {name} is a {type(m).__name__}, not an nn.Module")
+        self._modules[name] = m
+
+    def append(self, module):
+        self._add(str(len(self._modules)), module)
+        return self
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())
+
+    def __getitem__(self, i):
+        mods = list(self._modules.values())
+        if isinstance(i, slice):
+            return type(self)(*mods[i]) if type(self) is Sequential else Sequential(*mods[i])
+        return mods[i]
+
+    def forward(self, x):
+        for m in self._modules.values():
+            x = m(x)
+        return x
+
+
+class ModuleList(Module):
+    """A list of modules whose parameters are registered (names ``"0"``, ``"1"``, ...).
+
+    Unlike Sequential it has no forward: the owner decides how to use them.
+    """
+
+    def __init__(self, modules=()):
+        super().__init__()
+        for m in modules:
+            self.append(m)
+
+    def append(self, module):
+        if not isinstance(module, Module):
+            raise TypeError(f"ModuleList: expected an nn.Module, got {type(module).__name__}")
+        self._modules[str(len(self._modules))] = module
+        return self
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())
+
+    def __getitem__(self, i):
+        return list(self._modules.values())[i]
