@@ -264,11 +264,13 @@ def l1_loss(input, target, reduction="mean"):
 
 
 @ag.composite("huber_loss")
-def huber_loss(input, target, delta=1.0, reduction="mean"):
+def huber_loss(input, target, reduction="mean", delta=1.0):
     """Quadratic near zero, linear beyond ``delta`` (Sayed, ch. 65 problems):
 
         0.5 d^2                  if |d| < delta
         delta (|d| - 0.5 delta)  otherwise,        d = input - target
+
+    (Arguments in PyTorch's order: ``reduction`` before ``delta``.)
     """
     input, target = _pair("huber_loss", input, target, reduction)
     d = input - target

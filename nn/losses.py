@@ -45,7 +45,7 @@ class HuberLoss(_Loss):
         self.delta = delta
 
     def forward(self, input, target):
-        return F.huber_loss(input, target, self.delta, self.reduction)
+        return F.huber_loss(input, target, self.reduction, self.delta)
 
     def extra_repr(self):
         return f"delta={self.delta}, reduction={self.reduction!r}"
