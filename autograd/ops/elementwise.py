@@ -1,12 +1,12 @@
 """Elementwise functions of one tensor.  For y = f(x), the VJP is g * f'(x)."""
 from ..backend import xp
+from .. import graph
 from ..graph import primitive
 
 
 def _const(arr):
     """A constant Tensor (no gradient): masks and signs, whose derivative is zero."""
-    from ..tensor import Tensor
-    return Tensor._wrap(arr)
+    return graph._Tensor._wrap(arr)
 
 
 @primitive(linear=True)
@@ -42,7 +42,7 @@ sqrt.defvjp(lambda g, ans, x: g / (2 * ans))          # d sqrt(x) = 1 / (2 sqrt(
 @primitive
 def abs(x):
     return xp.abs(x)
-abs.defvjp(lambda g, ans, x: g * _const(xp.sign(x.data)))   # sign(0) = 0, as PyTorch
+abs.defvjp(lambda g, ans, x: g * _const(xp.sign(x._data)))   # sign(0) = 0, as PyTorch
 
 
 @primitive
@@ -74,7 +74,7 @@ sigmoid.defvjp(lambda g, ans, x: g * ans * (1 - ans))   # s' = s (1 - s)
 @primitive
 def relu(x):
     return xp.maximum(x, 0)
-relu.defvjp(lambda g, ans, x: g * _const(x.data > 0))  # 0 at x = 0, as PyTorch
+relu.defvjp(lambda g, ans, x: g * _const(x._data > 0))  # 0 at x = 0, as PyTorch
 
 
 @primitive(name="clip")
@@ -82,7 +82,7 @@ def _clip(x, lo=None, hi=None):
     return xp.clip(x, lo, hi)
 # The gradient passes where lo <= x <= hi (inclusive, as PyTorch's clamp).
 _clip.defvjp(lambda g, ans, x, lo=None, hi=None:
-             g * _const((x.data >= (-xp.inf if lo is None else lo)) & (x.data <= (xp.inf if hi is None else hi))))
+             g * _const((x._data >= (-xp.inf if lo is None else lo)) & (x._data <= (xp.inf if hi is None else hi))))
 
 
 def clip(x, lo=None, hi=None):
