@@ -1,0 +1,215 @@
+"""Workloads 2 and 3: one SGD step of a ReLU MLP on a batch, for every in-process implementation.
+
+Workload 2 is the MNIST network 784-512-512-10 with softmax cross-entropy,
+batch 128 (BLAS-bound: the matrix products dominate).  Workload 3 is the
+2-16-16-1 network of workload 1 with its SVM loss + L2, batch 32 of
+two-moons points (overhead-bound: the arithmetic is tiny, the per-op cost of
+the framework is everything).  Layers compute ``h @ W + b`` with W of shape
+(fan_in, fan_out); every implementation starts from the same weights.
+
+``loss="ce"``:    L = -mean_i log softmax(z_i)[y_i],  dL/dz = (softmax(z) - onehot(y)) / B
+``loss="hinge"``: L = mean_i relu(1 - y_i z_i) + alpha sum_p |p|^2,
+                  dL/dz = -y [1 - y z > 0] / B,  dL/dp += 2 alpha p
+"""
+import numpy as np
+
+from . import data
+
+
+def numpy_step(params, X, y, loss, lr=data.LR):
+    """Hand-written forward and backward in numpy: no framework, the practical limit."""
+    Ws = [p.copy() for p in params[::2]]
+    bs = [p.copy() for p in params[1::2]]
+    B, last = X.shape[0], len(Ws) - 1
+    rows = np.arange(B)
+
+    def step():
+        hs = [X]                                   # the input of every layer
+        for i, (W, b) in enumerate(zip(Ws, bs)):
+            z = hs[-1] @ W + b
+            if i < last:
+                hs.append(np.maximum(z, 0))
+        if loss == "ce":
+            z = z - z.max(axis=1, keepdims=True)   # stable log-softmax
+            logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+            value = -logp[rows, y].mean()
+            dz = np.exp(logp)
+            dz[rows, y] -= 1
+            dz /= B
+        else:
+            margin = 1 - y * z
+            value = (np.maximum(margin, 0).mean()
+                     + data.ALPHA * sum((p * p).sum() for p in Ws + bs))
+            dz = -(y * (margin > 0)) / B
+        for i in range(last, -1, -1):
+            gW, gb = hs[i].T @ dz, dz.sum(axis=0)
+            if i > 0:
+                dz = (dz @ Ws[i].T) * (hs[i] > 0)   # before W changes; ReLU passes where h > 0
+            if loss == "hinge":
+                gW += 2 * data.ALPHA * Ws[i]
+                gb += 2 * data.ALPHA * bs[i]
+            Ws[i] -= lr * gW
+            bs[i] -= lr * gb
+        return float(value)
+    return step
+
+
+def chaingrad_forward_loss(h, Ps, yt, loss, rows):
+    """The network and loss with plain chaingrad ops (``Ps`` = [W1, b1, W2, b2, ...])."""
+    last = len(Ps) // 2 - 1
+    for i in range(last + 1):
+        h = h @ Ps[2 * i] + Ps[2 * i + 1]
+        if i < last:
+            h = h.relu()
+    if loss == "ce":
+        return -h.log_softmax(axis=1)[rows, yt].mean()
+    return (1 - yt * h).relu().mean() + data.ALPHA * sum((p * p).sum() for p in Ps)
+
+
+def chaingrad_step(params, X, y, loss, lr=data.LR, check=None):
+    """chaingrad with plain tensor ops and a hand-written SGD update."""
+    # Imported here, not at the top: memory.py measures the other
+    # implementations in processes that must not load chaingrad.
+    import autograd as ag
+    Ps = [ag.tensor(p.copy(), requires_grad=True) for p in params]
+    Xt = ag.tensor(X)
+    yt = y if loss == "ce" else ag.tensor(y)
+    rows = np.arange(X.shape[0])
+
+    def step():
+        L = chaingrad_forward_loss(Xt, Ps, yt, loss, rows)
+        L.backward()
+        if check is not None:
+            check([p.grad.dtype for p in Ps], [p.dtype for p in Ps])
+        with ag.no_grad():
+            for p in Ps:
+                p -= lr * p.grad
+                p.grad = None
+        return L.item()
+    return step
+
+
+def chaingrad_nn_available():
+    """True once nn and optim (written concurrently) have what the nn variant needs."""
+    try:
+        import nn
+        import optim
+    except ImportError:
+        return False
+    return (all(hasattr(nn, a) for a in ("Linear", "Sequential", "ReLU", "CrossEntropyLoss"))
+            and hasattr(optim, "SGD"))
+
+
+def chaingrad_nn_step(params, X, y, loss, lr=data.LR, check=None):
+    """chaingrad the way users write it: nn.Sequential of nn.Linear, nn.CrossEntropyLoss, optim.SGD."""
+    import autograd as ag
+    import nn
+    import optim
+    layers = []
+    for i in range(len(params) // 2):
+        W, b = params[2 * i], params[2 * i + 1]
+        lin = nn.Linear(*W.shape)
+        lin.weight.data = W.copy()     # assigning .data also takes our dtype
+        lin.bias.data = b.copy()
+        layers += [lin, nn.ReLU()]
+    model = nn.Sequential(*layers[:-1])
+    opt = optim.SGD(model.parameters(), lr=lr)
+    Xt = ag.tensor(X)
+    if loss == "ce":
+        criterion, target = nn.CrossEntropyLoss(), ag.tensor(y)
+    else:
+        yt = ag.tensor(y)
+
+        def criterion(out, _):
+            return (1 - yt * out).relu().mean() + data.ALPHA * sum(
+                (p * p).sum() for p in model.parameters())
+        target = None
+
+    def step():
+        opt.zero_grad()
+        L = criterion(model(Xt), target)
+        L.backward()
+        if check is not None:
+            ps = list(model.parameters())
+            check([p.grad.dtype for p in ps], [p.dtype for p in ps])
+        opt.step()
+        return L.item()
+    return step
+
+
+def torch_plain_step(torch, params, X, y, loss, lr=data.LR):
+    """PyTorch eager with plain tensors (no nn.Module), the same code as chaingrad_step."""
+    Ps = [torch.from_numpy(p.copy()).requires_grad_() for p in params]
+    Xt = torch.from_numpy(X)
+    yt = torch.from_numpy(y)
+    rows = torch.arange(X.shape[0])
+    last = len(Ps) // 2 - 1
+
+    def step():
+        h = Xt
+        for i in range(last + 1):
+            h = h @ Ps[2 * i] + Ps[2 * i + 1]
+            if i < last:
+                h = h.relu()
+        if loss == "ce":
+            L = -h.log_softmax(dim=1)[rows, yt].mean()
+        else:
+            L = (1 - yt * h).relu().mean() + data.ALPHA * sum((p * p).sum() for p in Ps)
+        L.backward()
+        with torch.no_grad():
+            for p in Ps:
+                p -= lr * p.grad
+                p.grad = None
+        return L.item()
+    return step
+
+
+def torch_nn_step(torch, params, X, y, loss, lr=data.LR):
+    """PyTorch eager as users write it: nn.Sequential, F.cross_entropy, optim.SGD."""
+    layers = []
+    for i in range(len(params) // 2):
+        W, b = params[2 * i], params[2 * i + 1]
+        lin = torch.nn.Linear(*W.shape, dtype=torch.from_numpy(W).dtype)
+        with torch.no_grad():
+            lin.weight.copy_(torch.from_numpy(W.T))    # torch keeps W as (fan_out, fan_in)
+            lin.bias.copy_(torch.from_numpy(b))
+        layers += [lin, torch.nn.ReLU()]
+    model = torch.nn.Sequential(*layers[:-1])
+    opt = torch.optim.SGD(model.parameters(), lr=lr)
+    Xt, yt = torch.from_numpy(X), torch.from_numpy(y)
+
+    def step():
+        opt.zero_grad()
+        out = model(Xt)
+        if loss == "ce":
+            L = torch.nn.functional.cross_entropy(out, yt)
+        else:
+            L = (1 - yt * out).relu().mean() + data.ALPHA * sum(
+                (p * p).sum() for p in model.parameters())
+        L.backward()
+        opt.step()
+        return L.item()
+    return step
+
+
+def problem(workload, dtype=np.float32, quick=False):
+    """(params, X, y, loss) of workload 2 (``"mnist"``) or 3 (``"small"``); quick shrinks workload 2."""
+    if workload == "mnist":
+        sizes, batch = ((784, 32, 32, 10), 16) if quick else (data.MNIST_SIZES, data.MNIST_BATCH)
+        X, y = data.mnist_batch(dtype, batch)
+        return data.init_mlp(sizes, dtype), X, y, "ce"
+    X, y = data.small_batch(data.SMALL_BATCH, dtype)
+    return data.init_mlp(data.SCALAR_SIZES, dtype), X, y, "hinge"
+
+
+def build(workload, dtype=np.float32, quick=False, torch=None, check=None):
+    """Steps of workload 2 or 3 for every in-process implementation (name -> step function)."""
+    params, X, y, loss = problem(workload, dtype, quick)
+    steps = {"hand numpy": numpy_step(params, X, y, loss),
+             "chaingrad": chaingrad_step(params, X, y, loss, check=check)}
+    if chaingrad_nn_available():
+        steps["chaingrad nn+optim"] = chaingrad_nn_step(params, X, y, loss, check=check)
+    if torch is not None:
+        steps["PyTorch nn"] = torch_nn_step(torch, params, X, y, loss)
+        steps["PyTorch plain"] = torch_plain_step(torch, params, X, y, loss)
+    return steps

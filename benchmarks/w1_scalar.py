@@ -1,0 +1,154 @@
+"""Workload 1: micrograd's demo step, one scalar op at a time.
+
+The network is micrograd's MLP 2-16-16-1 with ReLU; the loss is its SVM
+max-margin loss plus L2, ``mean(relu(1 - y_i s_i)) + alpha * sum(p^2)``, over
+100 two-moons points; one step is forward, backward and an SGD update.  Every
+value is a scalar object (a 0-d Tensor for chaingrad and PyTorch, a ``Value``
+for micrograd), so the step records 65,077 graph nodes and measures the cost
+of one op in each engine, not the arithmetic.
+"""
+import gc
+
+import numpy as np
+
+import autograd as ag
+
+from . import data
+
+N_POINTS = 100
+
+
+class ScalarMLP:
+    """micrograd's MLP written for any scalar type: ``make(v)`` wraps a float as a parameter.
+
+    Layers are lists of neurons; a neuron is (list of weights, bias) and
+    computes ``relu(b + sum_i w_i x_i)``, the last layer without ReLU.
+    Parameters come in micrograd's order (per neuron: weights, then bias).
+    """
+
+    def __init__(self, params, make):
+        self.layers = []
+        for W, b in zip(params[::2], params[1::2]):
+            self.layers.append([([make(float(w)) for w in W[:, j]], make(float(b[j])))
+                                for j in range(W.shape[1])])
+
+    def __call__(self, x):
+        for i, layer in enumerate(self.layers):
+            last = i == len(self.layers) - 1
+            # sum(..., b) adds the products to the bias one by one, as micrograd does
+            acts = [sum((wi * xi for wi, xi in zip(w, x)), b) for w, b in layer]
+            x = acts if last else [a.relu() for a in acts]
+        return x[0]
+
+    def parameters(self):
+        return [p for layer in self.layers for w, b in layer for p in w + [b]]
+
+
+def svm_loss(model, inputs, ys):
+    """micrograd demo's loss: mean hinge loss of the scores plus alpha * (sum of squared parameters)."""
+    scores = [model(x) for x in inputs]
+    losses = [(1 + -yi * si).relu() for yi, si in zip(ys, scores)]
+    data_loss = sum(losses) * (1.0 / len(losses))
+    reg_loss = data.ALPHA * sum(p * p for p in model.parameters())
+    return data_loss + reg_loss
+
+
+def count_nodes(root):
+    """Number of op nodes behind a chaingrad tensor (iterative walk over node.parents)."""
+    seen, stack = set(), [root._node]
+    while stack:
+        node = stack.pop()
+        if node is None or id(node) in seen or not isinstance(node, ag.graph.Node):
+            continue
+        seen.add(id(node))
+        stack.extend(node.parents)
+    return len(seen)
+
+
+def count_micrograd_nodes(root):
+    """Number of op nodes (values made by an op, not leaves) behind a micrograd Value."""
+    seen, stack, ops = set(), [root], 0
+    while stack:
+        v = stack.pop()
+        if id(v) in seen:
+            continue
+        seen.add(id(v))
+        ops += v._op != ""
+        stack.extend(v._prev)
+    return ops
+
+
+def build(quick=False, micrograd=None, torch=None):
+    """Steps of workload 1 for every in-process implementation, and facts about the graph.
+
+    Returns ``(steps, info)``: ``steps`` maps a name to a function doing one
+    step; ``info`` holds the node count.
+    """
+    n = 4 if quick else N_POINTS
+    X, y = data.moons(n)
+    ys = [float(v) for v in y]
+    init = data.init_mlp(data.SCALAR_SIZES, uniform=True)
+    steps = {}
+
+    model = ScalarMLP(init, lambda v: ag.tensor(v, requires_grad=True))
+    params = model.parameters()
+
+    def chaingrad_step():
+        inputs = [[ag.tensor(v) for v in row] for row in X.tolist()]
+        loss = svm_loss(model, inputs, ys)
+        loss.backward()
+        with ag.no_grad():
+            for p in params:
+                p -= data.LR * p.grad
+                p.grad = None
+        return loss.item()
+    steps["chaingrad"] = chaingrad_step
+    nodes = count_nodes(svm_loss(model, [[ag.tensor(v) for v in row] for row in X.tolist()], ys))
+    info = {"nodes": nodes, "points": n}
+
+    if torch is not None:
+        tmodel = ScalarMLP(init, lambda v: torch.tensor(v, dtype=torch.float64, requires_grad=True))
+        tparams = tmodel.parameters()
+
+        def torch_step():
+            inputs = [[torch.tensor(v, dtype=torch.float64) for v in row] for row in X.tolist()]
+            loss = svm_loss(tmodel, inputs, ys)
+            loss.backward()
+            with torch.no_grad():
+                for p in tparams:
+                    p -= data.LR * p.grad
+                    p.grad = None
+            return loss.item()
+        steps["PyTorch 0-d"] = torch_step
+
+    if micrograd is not None:
+        from micrograd.engine import Value
+        from micrograd.nn import MLP
+        mmodel = MLP(data.SCALAR_SIZES[0], list(data.SCALAR_SIZES[1:]))
+        # micrograd draws its own weights; give it ours so every engine does the same sums
+        for p, v in zip(mmodel.parameters(), ScalarMLP(init, float).parameters()):
+            p.data = v
+
+        def micrograd_step():
+            inputs = [[Value(v) for v in row] for row in X.tolist()]
+            loss = svm_loss(mmodel, inputs, ys)
+            mmodel.zero_grad()
+            loss.backward()
+            for p in mmodel.parameters():
+                p.data -= data.LR * p.grad
+            return loss.data
+
+        def micrograd_step_gc_paused():
+            # Its backward closures put every node in a reference cycle; with the
+            # collector paused the cycles are only freed by the untimed gc.collect()
+            # between samples: how fast micrograd would be without that cost.
+            gc.disable()
+            try:
+                return micrograd_step()
+            finally:
+                gc.enable()
+        steps["micrograd"] = micrograd_step
+        steps["micrograd, gc paused"] = micrograd_step_gc_paused
+        info["micrograd nodes"] = count_micrograd_nodes(
+            svm_loss(mmodel, [[Value(v) for v in row] for row in X.tolist()], ys))
+    return steps, info
