@@ -31,9 +31,10 @@ class Linear(Module):
     def __init__(self, in_features, out_features, bias=True, init="normal"):
         super().__init__()
         self.in_features, self.out_features = int(in_features), int(out_features)
-        self.weight = Parameter(np.zeros((self.in_features, self.out_features)))
+        dtype = ag.get_default_dtype()
+        self.weight = Parameter(np.zeros((self.in_features, self.out_features), dtype=dtype))
         if bias:
-            self.bias = Parameter(np.zeros(self.out_features))
+            self.bias = Parameter(np.zeros(self.out_features, dtype=dtype))
         else:
             self.register_parameter("bias", None)
         self.init = init
@@ -75,13 +76,13 @@ class BatchNorm1d(Module):
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True):
         super().__init__()
         self.num_features, self.eps, self.momentum, self.affine = int(num_features), eps, momentum, affine
+        dtype = ag.get_default_dtype()
         if affine:
-            self.weight = Parameter(np.ones(self.num_features))
-            self.bias = Parameter(np.zeros(self.num_features))
+            self.weight = Parameter(np.ones(self.num_features, dtype=dtype))
+            self.bias = Parameter(np.zeros(self.num_features, dtype=dtype))
         else:
             self.register_parameter("weight", None)
             self.register_parameter("bias", None)
-        dtype = ag.get_default_dtype()
         self.register_buffer("running_mean", ag.zeros(self.num_features, dtype=dtype))
         self.register_buffer("running_var", ag.ones(self.num_features, dtype=dtype))
 
