@@ -25,6 +25,15 @@ CELL_TIMEOUT = 120        # seconds for one cell
 NOTEBOOK_BUDGET = 120     # seconds for a whole notebook (the target is 60 s; leave room for slow CI)
 
 
+@pytest.fixture(autouse=True)
+def one_blas_thread(monkeypatch):
+    # The notebooks multiply small matrices; BLAS threads only add overhead there, and on a
+    # busy 2-core machine their spinning slows a notebook down several-fold.  The kernel
+    # inherits this environment.
+    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        monkeypatch.setenv(var, "1")
+
+
 def execute(nb):
     """Run ``nb`` in place in a fresh kernel started in notebooks/; return the wall time."""
     client = NotebookClient(nb, timeout=CELL_TIMEOUT, kernel_name=KERNEL, allow_errors=False,
