@@ -1,0 +1,669 @@
+"""``draw``: the computation graph as a Graphviz picture that teaches.
+
+Two views of the same recorded graph:
+
+* ``view="dataflow"`` (default): boxes are tensors (name, shape, dtype, value,
+  gradient), ellipses are ops; arrows go the way data flows in the forward
+  pass, and gradients flow back against them.
+* ``view="backward"``: what ``backward`` walks, as torchviz draws it: one box
+  per op's backward, arrows from the output to the leaves (the way gradients
+  flow), leaves as "accumulate into .grad" boxes.
+
+Ops recorded inside ``ag.scope(...)`` are grouped: a module call becomes a
+cluster labelled with its path in the model (``layers.0: Linear``), and a
+composite op (``@ag.composite("cross_entropy")``) becomes one ellipse unless
+``expand_composites=True``.  ``depth=k`` draws modules nested deeper than k as
+single boxes with their input/output shapes and parameter count.
+"""
+from ..graph import Node
+from ..tensor import Tensor
+from . import fmt
+from .fmt import esc
+from .record import GradRecord, last_record
+from .render import Picture
+from .walk import FreedConst, Walk, key_of, module_paths, names
+
+VIEWS = ("dataflow", "backward")
+COLOR_BY = (None, "grad", "grad_ratio")
+
+
+def draw(root, model=None, depth=None, show_values=True, show_grads=True, formulas=False,
+         color_by=None, view="dataflow", expand_composites=False, max_nodes=200,
+         name_map=None, grads=None, max_values=6, rankdir="TB", title=None):
+    """Draw the graph behind ``root`` (a Tensor or a list of them); returns a ``graphviz.Digraph``.
+
+    - ``model``: a module; parameters get their names (``layers.0.weight``)
+      and module calls are clustered under their paths (duck typing: anything
+      with ``named_parameters()`` and ``named_modules()``).
+    - ``depth``: draw modules nested deeper than ``depth`` as one box each
+      (``depth=0``: the whole model is one box).  None: no collapsing.
+    - ``show_values`` / ``show_grads``: a value row / a gradient row per tensor.
+      Values appear in full up to ``max_values`` entries, else as min/mean/max.
+      Inner tensors' gradients come from ``grads`` (a :class:`GradRecord` from
+      ``with ag.viz.record_grads():``; None = the latest record, False = none).
+    - ``formulas``: each edge into an op carries its local derivative (``tanh: 1 - y²``).
+    - ``color_by``: ``"grad"`` fills tensors by the size (RMS) of their gradient,
+      ``"grad_ratio"`` by |grad| / |value|, on a log scale shown in the legend.
+    - ``view``: ``"dataflow"`` or ``"backward"`` (see the module docstring).
+    - ``expand_composites``: draw the inside of composite ops as a cluster.
+    - ``max_nodes``: draw at most this many ops (those nearest the output);
+      one summary box stands for the rest.
+    - ``name_map``: extra names, ``{"x": x}`` or ``{x: "x"}``.
+
+    Example::
+
+        x = ag.tensor([1.0, 2.0], requires_grad=True, name="x")
+        y = (x * x).sum()
+        y.backward()
+        ag.viz.draw(y).svg()   # x shows data [1, 2] and grad [2, 4]
+    """
+    if view not in VIEWS:
+        raise ValueError(f"draw: view must be one of {VIEWS}, not {view!r}")
+    if color_by not in COLOR_BY:
+        raise ValueError(f"draw: color_by must be one of {COLOR_BY}, not {color_by!r}")
+    if depth is not None and depth < 0:
+        raise ValueError(f"draw: depth must be None or >= 0, not {depth}")
+    opts = dict(model=model, depth=depth, show_values=show_values, show_grads=show_grads,
+                formulas=formulas, color_by=color_by, view=view,
+                expand_composites=expand_composites, max_nodes=max_nodes, name_map=name_map,
+                grads=grads, max_values=max_values, rankdir=rankdir, title=title)
+    return Builder(root, opts).build()
+
+
+def options(**overrides):
+    """draw()'s defaults with ``overrides`` applied (for pictures made elsewhere, e.g. steps)."""
+    import inspect
+    opts = {k: p.default for k, p in inspect.signature(draw).parameters.items() if k != "root"}
+    unknown = set(overrides) - set(opts)
+    if unknown:
+        raise TypeError(f"draw: unknown option(s) {', '.join(sorted(unknown))}")
+    opts.update(overrides)
+    return opts
+
+
+def _grad_table(grads):
+    """Turn the ``grads=`` argument into ``{key: ndarray}`` (or None for no inner gradients)."""
+    if grads is None:
+        grads = last_record()
+    if grads is None or grads is False:
+        return None
+    if isinstance(grads, GradRecord):
+        return grads.grads
+    return {key_of(t) if isinstance(t, Tensor) else t: getattr(g, "data", g) for t, g in grads.items()}
+
+
+class Builder:
+    """Builds one picture.  ``frame`` (used by ``backward_steps``) overrides the gradients,
+    highlights the current node and labels the edges its gradient goes along."""
+
+    def __init__(self, root, opts, frame=None):
+        self.o = opts
+        self.frame = frame
+        self.walk = Walk(root, opts["max_nodes"])
+        self.names = names(self.walk, opts["model"], opts["name_map"])
+        self.paths = module_paths(opts["model"])
+        self.grads = _grad_table(opts["grads"]) if frame is None else None
+        # Inner gradients are shown when some were recorded for this graph.
+        self.inner_grads = frame is not None or (
+            self.grads is not None and any(n in self.grads for n in self.walk.nodes))
+        self.ids = {}
+        self.counters = {}
+        self.stmts = {}          # cluster scope (or None = top level) -> node statements
+        self.clusters = []       # cluster scopes in order of first use
+        self.edges = []
+        self.seen_edges = set()
+        self.legend = {}         # what appeared, for the legend
+        self._classify()
+        self._place_leaves()
+
+    # ---- grouping by scope ------------------------------------------------------
+    def _scope_class(self, scope):
+        """(group, cluster) for ops recorded in ``scope``: the collapsed scope they
+        belong to (or None) and the innermost cluster their box sits in (or None)."""
+        hit = self._class_cache.get(scope)
+        if hit is not None:
+            return hit
+        group = cluster = None
+        level = 0
+        for s in (scope.path() if scope is not None else ()):
+            if s.kind == "module":
+                level += 1
+                if self.o["depth"] is not None and level > self.o["depth"]:
+                    group = s
+                    break
+                cluster = s
+            elif self.o["expand_composites"]:
+                cluster = s
+            else:
+                group = s
+                break
+        self._class_cache[scope] = (group, cluster)
+        return group, cluster
+
+    def _classify(self):
+        self._class_cache = {}
+        self.group_of, self.cluster_of = {}, {}
+        self.members = {}        # group -> nodes
+        for node in self.walk.nodes:
+            group, cluster = self._scope_class(node.scope)
+            if group is not None:
+                self.group_of[node] = group
+                self.members.setdefault(group, []).append(node)
+            self.cluster_of[group if group is not None else node] = cluster
+        self.outputs = {}        # group -> member nodes used outside it (or drawn roots)
+        for group, nodes in self.members.items():
+            outs = []
+            for n in nodes:
+                uses = self.walk.consumers.get(n, ())
+                if n in self.walk.root_of or any(self.group_of.get(c) is not group for c, _ in uses):
+                    outs.append(n)
+            self.outputs[group] = outs
+        # Module calls: number repeated calls of the same module (weight sharing).
+        self.call_no = {}
+        counts = {}
+        for scope in list(self.cluster_of.values()) + list(self.members):
+            for s in (scope.path() if scope is not None else ()):
+                if s.kind == "module" and s not in self.call_no and s.obj is not None:
+                    counts[id(s.obj)] = counts.get(id(s.obj), 0) + 1
+                    self.call_no[s] = counts[id(s.obj)]
+
+    def _module_path(self, scope):
+        return self.paths.get(id(scope.obj)) if scope.obj is not None else None
+
+    def scope_label(self, s):
+        """``layers.0: Linear`` with a model, else the scope's name; ``(call 2)`` when reused."""
+        if s.kind != "module":
+            return s.name
+        path = self._module_path(s)
+        label = s.name if not path else f"{path}: {s.name}"
+        n = self.call_no.get(s, 1)
+        return label + (f" (call {n})" if n > 1 else "")
+
+    def _place_leaves(self):
+        """Decide where each leaf sits: in which cluster, or inside which collapsed module."""
+        self.absorbed = {}       # leaf key -> group that hides it
+        self.group_params = {}   # group -> absorbed leaves that require grad
+        for key in self.walk.leaves:
+            uses = self.walk.consumers[key]
+            where = None
+            if not uses:
+                pass
+            elif self.walk.is_const(key):
+                if type(key) is FreedConst or key.size == 1:
+                    # A small constant belongs to the op that uses it.
+                    conts = {self.group_of.get(n, None) or ("c", self.cluster_of[n]) for n, _ in uses
+                             } if len(uses) == 1 else set()
+                    if len(conts) == 1:
+                        where = conts.pop()
+            else:
+                where = self._param_home(key, uses)
+            if where is None:
+                self.cluster_of[key] = None
+            elif isinstance(where, tuple):
+                self.cluster_of[key] = where[1]
+            else:
+                self.absorbed[key] = where
+                if not self.walk.is_const(key):
+                    self.group_params.setdefault(where, []).append(key)
+
+    def _param_home(self, key, uses):
+        """The module a leaf that requires grad belongs to: with a model, its owner by
+        parameter name; without, the innermost module every consumer ran in."""
+        chains = [n.scope.path() if n.scope is not None else [] for n, _ in uses]
+        common = chains[0]
+        for ch in chains[1:]:
+            k = 0
+            while k < len(common) and k < len(ch) and common[k] is ch[k]:
+                k += 1
+            common = common[:k]
+        owner = None
+        if self.o["model"] is not None:
+            name = self.names.get(key)
+            if name is None:
+                return None
+            owner = name.rpartition(".")[0]
+        pick = None
+        for s in common:
+            if s.kind != "module":
+                continue
+            if owner is None:
+                pick = s
+            else:
+                path = self._module_path(s)
+                if path is not None and (path == "" or owner == path or owner.startswith(path + ".")):
+                    pick = s
+        if pick is None:
+            return None
+        group, cluster = self._scope_class(pick)
+        if group is not None and group.kind == "module":
+            return group
+        return ("c", cluster)
+
+    # ---- ids and statements --------------------------------------------------------
+    def vid(self, prefix, key):
+        """Counter ids (t0, op0, g0...) in drawing order: deterministic, never id()."""
+        v = self.ids.get((prefix, key))
+        if v is None:
+            n = self.counters.get(prefix, 0)
+            self.counters[prefix] = n + 1
+            v = self.ids[(prefix, key)] = f"{prefix}{n}"
+        return v
+
+    def add_vertex(self, cluster, name, **attrs):
+        if cluster is not None and cluster not in self.stmts:
+            for s in cluster.path():               # outer clusters first
+                if s not in self.stmts:
+                    self.stmts[s] = []
+                    self.clusters.append(s)
+        self.stmts.setdefault(cluster, []).append((name, attrs))
+
+    def add_edge(self, src, dst, dedupe=False, **attrs):
+        if dedupe:
+            if (src, dst) in self.seen_edges:
+                return
+            self.seen_edges.add((src, dst))
+        self.edges.append((src, dst, attrs))
+
+    # ---- gradients ---------------------------------------------------------------------
+    def grad_of(self, key):
+        """(gradient array or None, note) for a key."""
+        if self.frame is not None:
+            return self.frame.grads.get(key, (None, ""))
+        if type(key) is Tensor and key.grad is not None:
+            return key.grad.data, ""
+        if self.grads is not None and key in self.grads:
+            return self.grads[key], ""
+        r = self.walk.root_of.get(key)
+        if r is not None and r.grad is not None:
+            return r.grad.data, ""
+        return None, ""
+
+    def fill_color(self, key, g):
+        by = self.o["color_by"]
+        if by is None or g is None:
+            return "white"
+        if by == "grad":
+            return fmt.scale_color(fmt.rms(g))
+        v = self.walk.value(key)
+        if v is None or fmt.norm(v) == 0:
+            return "white"
+        return fmt.scale_color(fmt.norm(g) / fmt.norm(v))
+
+    # ---- labels -------------------------------------------------------------------------
+    def role(self, key):
+        if key in self.walk.root_of:
+            return "output"
+        if type(key) is Node:
+            return "inner"
+        return "const" if self.walk.is_const(key) else "param"
+
+    def tensor_vertex(self, key, cluster):
+        """A box for a tensor: name and shape, value row, gradient row."""
+        name = self.vid("t", key)
+        role = self.role(key)
+        self.legend[role] = True
+        shape, dtype = self.walk.shape_dtype(key)
+        label_name = self.names.get(key)
+        value = self.walk.value(key)
+        if role == "const" and (shape is None or value is not None and value.size == 1):
+            # Small constants are just their number.
+            text = "const" if value is None else fmt.num(value.reshape(()).item())
+            if label_name:
+                text = f"{label_name} = {text}"
+            self.add_vertex(cluster, name, label=text, shape="plaintext", fontcolor="#666666",
+                            fontsize="10")
+            if value is None:
+                self.legend["freed"] = True
+            return name
+        rows = []
+        head = f"<B>{esc(label_name)}</B> " if label_name else ""
+        rows.append(f'<TR><TD COLSPAN="2" BGCOLOR="{fmt.ROLE_COLORS[role]}">{head}'
+                    f'<FONT POINT-SIZE="9">{esc(fmt.shape_text(shape))} {esc(dtype)}</FONT></TD></TR>')
+        if self.o["show_values"]:
+            if value is None:
+                self.legend["freed"] = True
+                rows.append(_row("data", '<FONT COLOR="#888888"><I>freed</I></FONT>'))
+            else:
+                rows.append(_row("data", _lines(fmt.array_lines(value, self.o["max_values"]))))
+        dashed = False
+        g = None
+        if role != "const" and (type(key) is not Node or self.inner_grads):
+            g, note = self.grad_of(key)
+            if self.o["show_grads"]:
+                if g is None:
+                    dashed = True
+                    self.legend["no_grad"] = True
+                    rows.append(_row("grad", '<FONT COLOR="#888888"><I>not computed</I></FONT>'))
+                else:
+                    self.legend["grad"] = True
+                    rows.append(_row("grad", _lines(fmt.array_lines(g, self.o["max_values"]))))
+                    if note:
+                        rows.append(_row("", f'<FONT POINT-SIZE="9" COLOR="#c00000">{esc(note)}</FONT>'))
+        elif type(key) is Node:
+            self.legend["inner_hidden"] = True
+        label = ('<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="2">'
+                 + "".join(rows) + "</TABLE>>")
+        style = "rounded,filled" + (",dashed" if dashed else "")
+        fill = self.fill_color(key, g)
+        if self.frame is not None and self.frame.current is key:
+            fill = fmt.CURRENT_COLOR
+        attrs = dict(label=label, shape="box", style=style, fillcolor=fill, margin="0.05")
+        if role == "output":
+            attrs["penwidth"] = "2"
+        self.add_vertex(cluster, name, **attrs)
+        return name
+
+    def op_label(self, node):
+        extra = fmt.kwargs_text(node.kwargs)
+        sub = f'<BR/><FONT POINT-SIZE="9">{esc(extra)}</FONT>' if extra else ""
+        return f"<<B>{esc(node.op.name)}</B>{sub}>"
+
+    def group_label(self, group):
+        nodes = self.members[group]
+        if group.kind != "module":
+            return (f'<<B>{esc(group.name)}</B><BR/><FONT POINT-SIZE="9">composite of '
+                    f'{len(nodes)} op{"s" if len(nodes) != 1 else ""}</FONT>>')
+        ins = []
+        for n in nodes:
+            for _, key in self.walk.inputs[n]:
+                if key is None or (type(key) is Node and self.group_of.get(key) is group):
+                    continue
+                if self.absorbed.get(key) is group:
+                    continue
+                shape, _ = self.walk.shape_dtype(key)
+                if shape is not None and shape != () and key not in ins:
+                    ins.append(key)
+        in_shapes = ", ".join(fmt.shape_text(self.walk.shape_dtype(k)[0]) for k in ins) or "()"
+        out_shapes = ", ".join(fmt.shape_text(n.shape) for n in self.outputs[group]) or "()"
+        obj = group.obj
+        if obj is not None and callable(getattr(obj, "parameters", None)):
+            n_params = sum(int(p.size) for p in obj.parameters())
+        else:
+            n_params = sum(int(k.size) for k in self.group_params.get(group, ()))
+        return (f'<<B>{esc(self.scope_label(group))}</B><BR/><FONT POINT-SIZE="9">'
+                f'in {esc(in_shapes)} → out {esc(out_shapes)}<BR/>'
+                f'{n_params:,} parameters, {len(nodes)} ops</FONT>>')
+
+    def group_vertex(self, group, backward=False):
+        name = self.ids.get(("g", group))
+        if name is not None:
+            return name
+        name = self.vid("g", group)
+        label = self.group_label(group)
+        if backward:
+            label = label[:-1] + '<BR/><FONT POINT-SIZE="9">(backward)</FONT>>'
+        if group.kind == "module":
+            self.legend["module_box"] = True
+            self.add_vertex(self.cluster_of[group], name, label=label, shape="box3d",
+                            style="filled", fillcolor=fmt.GROUP_COLOR)
+        else:
+            self.legend["composite"] = True
+            self.add_vertex(self.cluster_of[group], name, label=label,
+                            shape="box" if backward else "ellipse", peripheries="2",
+                            style="filled", fillcolor=fmt.OP_COLOR)
+        return name
+
+    def summary_vertex(self):
+        name = "more"
+        if ("more", None) not in self.ids:
+            self.ids[("more", None)] = name
+            w = self.walk
+            self.add_vertex(None, name, shape="note", style="filled", fillcolor="#f8cecc",
+                            label=f"{w.omitted:,} more ops not drawn\n({w.total:,} in all, "
+                                  f"max_nodes={self.o['max_nodes']});\nag.viz.print_graph(root) lists all")
+        return name
+
+    # ---- the two views -------------------------------------------------------------------
+    def build(self):
+        if self.o["view"] == "backward":
+            self._build_backward()
+        else:
+            self._build_dataflow()
+        return self._emit()
+
+    def _input_vertex(self, key, dst_group):
+        """The vertex an input edge starts from, or None when the edge is inside a group."""
+        if type(key) is Node:
+            gk = self.group_of.get(key)
+            if gk is not None and gk is dst_group:
+                return None
+            name = self.ids.get(("t", key))
+            return name or self.tensor_vertex(key, self.cluster_of[gk if gk is not None else key])
+        if key in self.absorbed:
+            return None
+        return self.ids.get(("t", key)) or self.tensor_vertex(key, self.cluster_of[key])
+
+    def _build_dataflow(self):
+        walk, frame = self.walk, self.frame
+        for key in walk.leaves:
+            if key in self.absorbed or walk.consumers[key]:
+                continue
+            self.tensor_vertex(key, None)                 # a root that is itself a leaf
+        for node in walk.nodes:
+            group = self.group_of.get(node)
+            if group is None:
+                dst = self.vid("op", node)
+                current = frame is not None and frame.current is node
+                self.add_vertex(self.cluster_of[node], dst, label=self.op_label(node),
+                                shape="ellipse", style="filled",
+                                fillcolor=fmt.CURRENT_COLOR if current else fmt.OP_COLOR,
+                                penwidth="2.5" if current else "1")
+                self.legend["op"] = True
+            else:
+                dst = self.group_vertex(group)
+            n_in = len(node.parents)
+            for i, key in walk.inputs[node]:
+                if key is None:
+                    self.add_edge(self.summary_vertex(), dst, dedupe=True, style="dashed")
+                    continue
+                src = self._input_vertex(key, group)
+                if src is None:
+                    continue
+                attrs = {}
+                if group is None and self.o["formulas"]:
+                    attrs.update(label=fmt.edge_formula(node.op.name, i, n_in), fontsize="9",
+                                 fontcolor="#1f4e79")
+                    self.legend["formulas"] = True
+                if frame is not None and (node, i) in frame.edge_notes:
+                    attrs.update(label=frame.edge_notes[(node, i)], color=fmt.STEP_EDGE_COLOR,
+                                 fontcolor=fmt.STEP_EDGE_COLOR, penwidth="2", dir="back", fontsize="10")
+                self.add_edge(src, dst, dedupe=group is not None, **attrs)
+            if group is None:
+                out = self.tensor_vertex(node, self.cluster_of[node])
+                self.add_edge(dst, out)
+            elif node in self.outputs[group]:
+                out = self.tensor_vertex(node, self.cluster_of[group])
+                self.add_edge(dst, out)
+
+    def _build_backward(self):
+        walk = self.walk
+        self.legend["backward"] = True
+        for key, r in walk.root_of.items():
+            rv = self.tensor_vertex(key, None)
+            if type(key) is Node:
+                group = self.group_of.get(key)
+                self.add_edge(rv, self._backward_vertex(key, group))
+        for node in walk.nodes:
+            group = self.group_of.get(node)
+            src = self._backward_vertex(node, group)
+            n_in = len(node.parents)
+            for i, key in walk.inputs[node]:
+                if key is None:
+                    self.add_edge(src, self.summary_vertex(), dedupe=True, style="dashed")
+                    continue
+                if type(key) is Node:
+                    gk = self.group_of.get(key)
+                    if gk is not None and gk is group:
+                        continue
+                    dst = self._backward_vertex(key, gk)
+                elif walk.is_const(key) or key in self.absorbed:
+                    continue
+                else:
+                    dst = self._accumulate_vertex(key)
+                attrs = {}
+                if group is None and self.o["formulas"]:
+                    attrs.update(label=fmt.edge_formula(node.op.name, i, n_in), fontsize="9",
+                                 fontcolor="#1f4e79")
+                    self.legend["formulas"] = True
+                self.add_edge(src, dst, dedupe=group is not None, **attrs)
+
+    def _backward_vertex(self, node, group):
+        if group is not None:
+            return self.group_vertex(group, backward=True)
+        name = self.ids.get(("op", node))
+        if name is not None:
+            return name
+        name = self.vid("op", node)
+        lines = [f"<B>{esc(node.op.name)}</B> backward",
+                 f'<FONT POINT-SIZE="9">grad {esc(fmt.shape_text(node.shape))} {esc(node.dtype)}</FONT>']
+        if self.o["show_grads"] and self.inner_grads:
+            g, _ = self.grad_of(node)
+            if g is not None:
+                lines.append(f'<FONT POINT-SIZE="9">{esc(fmt.array_text(g, self.o["max_values"]))}</FONT>')
+        if node.inputs is None:
+            self.legend["freed"] = True
+            lines.append('<FONT POINT-SIZE="9" COLOR="#888888"><I>saved values freed</I></FONT>')
+        self.legend["op"] = True
+        self.add_vertex(self.cluster_of[node], name, label="<" + "<BR/>".join(lines) + ">",
+                        shape="box", style="rounded,filled", fillcolor=fmt.OP_COLOR)
+        return name
+
+    def _accumulate_vertex(self, key):
+        name = self.ids.get(("t", key))
+        if name is not None:
+            return name
+        name = self.vid("t", key)
+        self.legend["accumulate"] = True
+        label_name = self.names.get(key) or "leaf"
+        lines = [f"accumulate into <B>{esc(label_name)}</B>.grad",
+                 f'<FONT POINT-SIZE="9">{esc(fmt.shape_text(key.shape))} {esc(key.dtype)}</FONT>']
+        g = None
+        if self.o["show_grads"]:
+            g, _ = self.grad_of(key)
+            lines.append(f'<FONT POINT-SIZE="9">{esc(fmt.array_text(g, self.o["max_values"]))}</FONT>'
+                         if g is not None else
+                         '<FONT POINT-SIZE="9" COLOR="#888888"><I>grad not computed</I></FONT>')
+        fill = self.fill_color(key, g) if self.o["color_by"] else fmt.ROLE_COLORS["param"]
+        self.add_vertex(self.cluster_of[key], name, label="<" + "<BR/>".join(lines) + ">",
+                        shape="box", style="filled", fillcolor=fill)
+        return name
+
+    # ---- legend and output --------------------------------------------------------------
+    def legend_label(self):
+        L = self.legend
+        rows = []
+
+        def row(swatch, text, color="white"):
+            rows.append(f'<TR><TD BGCOLOR="{color}">{swatch}</TD><TD ALIGN="LEFT">{text}</TD></TR>')
+
+        if L.get("param"):
+            row("leaf", "tensor you made that requires grad (weights): .grad shown",
+                fmt.ROLE_COLORS["param"])
+        if L.get("inner"):
+            row("tensor", "made by an op", fmt.ROLE_COLORS["inner"])
+        if L.get("output"):
+            row("output", "the tensor that was drawn", fmt.ROLE_COLORS["output"])
+        if L.get("const"):
+            row("const", "constant: requires no grad, gets none", fmt.ROLE_COLORS["const"])
+        if L.get("op") and L.get("backward"):
+            row("op backward", "one VJP: turns the gradient of its output into its inputs'",
+                fmt.OP_COLOR)
+            row("→", "arrows point the way gradients flow, from the output to the leaves")
+        elif L.get("op"):
+            row("op", "primitive op; arrows show the forward data flow, gradients flow back", fmt.OP_COLOR)
+        if L.get("accumulate"):
+            row("accumulate", "leaf: gradients from all its uses are added into .grad",
+                fmt.ROLE_COLORS["param"])
+        if L.get("composite"):
+            row("composite", "a composite op drawn as one (expand_composites=True opens it)",
+                fmt.OP_COLOR)
+        if L.get("module_box"):
+            row("module", f"a module drawn as one box (depth={self.o['depth']})", fmt.GROUP_COLOR)
+        if self.clusters:
+            row("frame", "ops recorded inside one module call (or composite op)")
+        if L.get("grad") or L.get("no_grad"):
+            row("grad", "d output / d tensor; a dashed box: not computed yet (a zero shows 0)")
+        if L.get("inner_hidden") and self.o["show_grads"]:
+            row("inner grads", "record them: with ag.viz.record_grads(): loss.backward()")
+        if L.get("freed"):
+            row("freed", "backward freed saved values; backward(retain_graph=True) keeps them")
+        if self.o["show_values"] and (L.get("inner") or L.get("param")):
+            row("data", f"values: all entries up to {self.o['max_values']}, else min/mean/max")
+        if L.get("formulas"):
+            row("edge", "local derivative of the op w.r.t. that input (y: output)")
+        if self.frame is not None:
+            row("red", "gradient sent back along this edge in this step", fmt.STEP_EDGE_COLOR)
+            row("current", "the op backward is at", fmt.CURRENT_COLOR)
+        if self.o["color_by"]:
+            what = "RMS of grad" if self.o["color_by"] == "grad" else "|grad| / |value|"
+            rows.append(f'<TR><TD COLSPAN="2"><B>fill: {esc(what)}</B></TD></TR>')
+            for text, color, meaning in fmt.scale_rows():
+                row(esc(text), esc(meaning), color)
+        if self.walk.omitted:
+            row("note", f"{self.walk.omitted:,} ops beyond max_nodes={self.o['max_nodes']} not drawn",
+                "#f8cecc")
+        return ('<<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" CELLPADDING="3">'
+                '<TR><TD COLSPAN="2"><B>legend</B></TD></TR>' + "".join(rows) + "</TABLE>>")
+
+    def _emit(self):
+        o = self.o
+        g = Picture(name="chaingrad", format="svg")
+        g.attr(rankdir=o["rankdir"], fontname="Helvetica", fontsize="11", nodesep="0.25",
+               ranksep="0.35")
+        title = o["title"] if self.frame is None else self.frame.title
+        if title:
+            g.attr(label=title, labelloc="t", fontsize="14")
+        g.attr("node", fontname="Helvetica", fontsize="10")
+        g.attr("edge", fontname="Helvetica", fontsize="9", arrowsize="0.7")
+        children = {}
+        for s in self.clusters:
+            children.setdefault(s.parent if s.parent in self.stmts else None, []).append(s)
+        for name, attrs in self.stmts.get(None, ()):
+            g.node(name, **attrs)
+        # Nested clusters, outermost first, with an explicit stack (no recursion).
+        cluster_no = {s: i for i, s in enumerate(self.clusters)}
+        lines = []
+        stack = [(s, 1) for s in reversed(children.get(None, []))]
+        while stack:
+            s, depth = stack.pop()
+            if s is None:
+                lines.append("\t" * depth + "}")
+                continue
+            ind = "\t" * (depth + 1)
+            kind = "module" if s.kind == "module" else "composite"
+            lines.append("\t" * depth + f"subgraph cluster_{cluster_no[s]} {{")
+            lines.append(ind + f"label={_quote(self.scope_label(s))} style={'rounded' if kind == 'module' else 'dashed'}"
+                         f" color=\"#7f7f7f\" fontcolor=\"#404040\" fontsize=11")
+            for name, attrs in self.stmts.get(s, ()):
+                lines.append(ind + name + _attr_text(attrs))
+            stack.append((None, depth))
+            for c in reversed(children.get(s, [])):
+                stack.append((c, depth + 1))
+        g.body.extend(line + "\n" for line in lines)
+        for src, dst, attrs in self.edges:
+            g.edge(src, dst, **attrs)
+        g.node("legend", label=self.legend_label(), shape="plaintext", fontsize="9")
+        return g
+
+
+def _row(name, cell):
+    """A label row: a grey caption ("data", "grad") and its content."""
+    return (f'<TR><TD ALIGN="LEFT" VALIGN="TOP"><FONT COLOR="#666666">{name}</FONT></TD>'
+            f'<TD ALIGN="LEFT" BALIGN="LEFT">{cell}</TD></TR>')
+
+
+def _lines(lines):
+    return "<BR/>".join(esc(line) for line in lines)
+
+
+def _quote(s):
+    return '"' + str(s).replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _attr_text(attrs):
+    """DOT attributes; HTML labels (starting with <) go unquoted."""
+    parts = []
+    for k, v in attrs.items():
+        v = str(v)
+        parts.append(f"{k}={v}" if v.startswith("<") and v.endswith(">") else f"{k}={_quote(v)}")
+    return " [" + " ".join(parts) + "]" if parts else ""

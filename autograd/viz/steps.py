@@ -1,0 +1,183 @@
+"""``backward_steps``: backward as a film, one frame per node in the order backward visits it.
+
+Each frame shows the node backward is at, the gradient arriving from above
+(upstream), what its VJP sends to each input, and the running sum at every
+tensor that is used more than once (fan-out), until all its parts arrived::
+
+    a = ag.tensor(1.0, requires_grad=True, name="a")
+    b = a + a
+    c = b + b
+    for step in ag.viz.backward_steps(c):
+        print(step)
+    # step 1 of 3: add -> c ... input 0 (b): +1, b so far 1 (1 of 2 parts) ...
+    # step 2 of 3: add -> b, upstream 2 ... a so far 4 (2 of 2 parts)
+    # step 3 of 3: leaf a receives 4 (= 2 + 2)
+
+The order comes from the real engine (it runs ``ag.grad`` with an observer,
+keeping the graph and leaving every ``.grad`` untouched); the contributions are
+the op's own VJPs, the same call backward makes.  In a notebook a frame
+displays as a picture (``step.svg()``); ``steps_html(steps)`` shows them all.
+"""
+import numpy as np
+
+from .. import engine
+from ..engine import unbroadcast
+from ..graph import Node, no_grad
+from ..tensor import Tensor
+from . import fmt
+from .walk import Walk, key_of, labels, names
+
+
+class Part:
+    """What step sends to one input: ``grad`` (this contribution), ``total`` (the input's
+    running sum after adding it), ``received`` of ``expected`` contributions so far."""
+    __slots__ = ("index", "key", "name", "grad", "total", "received", "expected")
+
+    def __init__(self, index, key, name, grad, total, received, expected):
+        self.index, self.key, self.name, self.grad = index, key, name, grad
+        self.total, self.received, self.expected = total, received, expected
+
+
+class Step:
+    """One frame of ``backward_steps``.
+
+    ``kind`` is ``"op"`` (backward applies one op's VJPs) or ``"leaf"`` (a leaf
+    receives its summed gradient); ``key`` the Node or leaf Tensor; ``upstream``
+    the gradient arriving (ndarray); ``parts`` one :class:`Part` per input that
+    gets a gradient.  ``draw()`` gives the picture of the graph at this moment.
+    """
+
+    def __init__(self, number, count, kind, key, name, upstream, parts, grads, root, opts):
+        self.number, self.count, self.kind, self.key, self.name = number, count, kind, key, name
+        self.upstream, self.parts = upstream, parts
+        self.grads = grads                   # key -> (gradient so far, note), for the picture
+        self._root, self._opts = root, opts
+
+    @property
+    def op(self):
+        return self.key.op.name if self.kind == "op" else None
+
+    @property
+    def current(self):
+        return self.key
+
+    @property
+    def edge_notes(self):
+        return {(self.key, p.index): "grad " + fmt.array_text(p.grad, 4) for p in self.parts}
+
+    @property
+    def title(self):
+        return f"backward step {self.number} of {self.count}: {self.headline()}"
+
+    def headline(self):
+        up = fmt.array_text(self.upstream, 4)
+        if self.kind == "leaf":
+            return f"leaf {self.name} receives {up}"
+        return f"{self.op} -> {self.name}, upstream grad {up}"
+
+    def __str__(self):
+        lines = [f"step {self.number} of {self.count}: {self.headline()}"]
+        if self.kind == "leaf":
+            lines.append(f"  backward adds this into {self.name}.grad")
+        for p in self.parts:
+            state = "complete" if p.received == p.expected else "more to come"
+            lines.append(f"  input {p.index} ({p.name}): +{fmt.array_text(p.grad, 4)}, "
+                         f"{p.name} so far {fmt.array_text(p.total, 4)} "
+                         f"({p.received} of {p.expected} part{'s' if p.expected > 1 else ''}, {state})")
+        return "\n".join(lines)
+
+    __repr__ = __str__
+
+    def draw(self, **opts):
+        """The graph at this step (keyword options as for ``ag.viz.draw``)."""
+        from .draw import Builder, options
+        merged = dict(expand_composites=True, max_nodes=None, grads=False)
+        merged.update(self._opts)
+        merged.update(opts)
+        merged["view"] = "dataflow"
+        return Builder(self._root, options(**merged), frame=self).build()
+
+    def svg(self):
+        return self.draw().svg()
+
+    def _repr_svg_(self):
+        return self.svg()
+
+
+def backward_steps(root, grad=None, model=None, name_map=None, **draw_opts):
+    """Yield one :class:`Step` per node backward visits, then one per leaf (see module doc).
+
+    The graph must still hold its saved values (call before ``backward``, or
+    after ``backward(retain_graph=True)``); it is kept, and ``.grad`` is untouched.
+    """
+    walk = Walk(root)
+    if walk.freed():
+        raise RuntimeError(
+            "backward_steps: backward already freed the saved values of this graph; build it again, "
+            "or call backward(retain_graph=True) before stepping through it")
+    named = labels(walk, names(walk, model, name_map))
+    visits = []
+
+    def observe(key, g):
+        visits.append((key, np.array(g.data)))
+
+    leaves = [k for k in walk.leaves if not walk.is_const(k)]
+    engine.grad_observers.append(observe)
+    try:
+        engine.grad(root, leaves, grad_outputs=grad, retain_graph=True, allow_unused=True)
+    finally:
+        engine.grad_observers.remove(observe)
+    return _frames(root, walk, named, visits, dict(draw_opts, model=model, name_map=name_map))
+
+
+def _frames(root, walk, named, visits, opts):
+    expected = {k: len(uses) for k, uses in walk.consumers.items()}
+    running, received, shown = {}, {}, {}
+    count = len(visits)
+    for number, (key, g) in enumerate(visits, 1):
+        shown[key] = (g, "")
+        parts = []
+        if type(key) is Node:
+            ans = Tensor._wrap(key.ans)
+            upstream = Tensor._wrap(g)
+            for i, p in enumerate(key.parents):
+                if p is None:
+                    continue
+                x = key.inputs[i]
+                with no_grad():
+                    gi = key.op.vjps[i](upstream, ans, *key.inputs, **key.kwargs)
+                gi = unbroadcast(gi, x.shape) if gi.shape != x.shape else gi
+                gi = np.asarray(gi.data, dtype=x.dtype)
+                # += : a tensor used several times gets the sum of the gradients (fan-out).
+                running[p] = running[p] + gi if p in running else gi
+                received[p] = received.get(p, 0) + 1
+                n = expected.get(p, 1)
+                note = (f"so far: {received[p]} of {n} parts" if received[p] < n else
+                        f"sum of {n} parts" if n > 1 else "")
+                shown[p] = (running[p], note)
+                parts.append(Part(i, p, named.get(p, "?"), gi, running[p], received[p], n))
+            kind = "op"
+        else:
+            kind = "leaf"
+        yield Step(number, count, kind, key, named.get(key, "?"), g, parts, dict(shown), root, opts)
+
+
+class StepsHTML(str):
+    """HTML text that Jupyter displays as the frames one after another."""
+
+    def _repr_html_(self):
+        return str(self)
+
+
+def steps_html(steps, **draw_opts):
+    """All frames as one HTML page (caption + inline SVG per step), e.g. for a notebook."""
+    if isinstance(steps, Tensor):
+        steps = backward_steps(steps)
+    out = []
+    for s in steps:
+        svg = s.draw(**draw_opts).svg()
+        svg = svg[svg.find("<svg"):]              # drop the XML prologue inside HTML
+        caption = fmt.esc(str(s)).replace("\n", "<br/>")
+        out.append(f'<figure style="margin:0 0 1em 0"><figcaption style="font-family:monospace">'
+                   f'{caption}</figcaption>{svg}</figure>')
+    return StepsHTML("\n".join(out))

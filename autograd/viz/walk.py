@@ -1,0 +1,183 @@
+"""What a picture is made of: an iterative walk from the output back to the leaves.
+
+``Walk(roots)`` visits the recorded nodes breadth-first from the output (an
+explicit queue, no recursion, so a chain of a million ops is fine), keeps the
+``max_nodes`` nearest to the output, and lists for every kept node where each
+input came from.  Everything is ordered by creation (``node.id``) and first use,
+never by ``id()``, so the same code always gives the same picture.
+
+Keys: an inner tensor is represented by the :class:`~autograd.graph.Node` that
+made it; a leaf by the Tensor itself; a constant whose value backward already
+freed by a :class:`FreedConst`.  Dicts keyed by Tensors are fine (their hash
+is identity); ``==`` on Tensors is elementwise, so never search lists of them.
+"""
+from collections import deque
+
+from ..graph import Node
+from ..tensor import Tensor
+
+
+class FreedConst:
+    """A constant input of ``node`` (position ``index``) whose value backward has freed."""
+    __slots__ = ("node", "index")
+
+    def __init__(self, node, index):
+        self.node, self.index = node, index
+
+
+def key_of(t):
+    """The graph key of a Tensor: its node when an op made it, else the tensor itself."""
+    return t._node if t._node is not None else t
+
+
+def as_roots(root):
+    if isinstance(root, Tensor):
+        return [root]
+    roots = list(root)
+    if not roots or not all(isinstance(r, Tensor) for r in roots):
+        raise TypeError("viz: expected a Tensor or a list of Tensors to draw")
+    return roots
+
+
+class Walk:
+    """The part of the graph behind ``roots`` that a picture shows.
+
+    Attributes: ``nodes`` (kept nodes, creation order), ``omitted`` (how many
+    nodes were cut by ``max_nodes``), ``inputs[node]`` (list of ``(i, key)``;
+    key None when the input's node was cut), ``leaves`` (leaf and constant
+    keys in first-use order), ``consumers[key]`` (list of ``(node, i)``),
+    ``roots`` (the Tensors drawn) and ``root_of[key]`` (key -> root Tensor).
+    """
+
+    def __init__(self, roots, max_nodes=None):
+        self.roots = as_roots(roots)
+        self.root_of = {}
+        for r in self.roots:
+            self.root_of.setdefault(key_of(r), r)
+        queue = deque()
+        seen = set()
+        for k in self.root_of:
+            if type(k) is Node and k not in seen:
+                seen.add(k)
+                queue.append(k)
+        order = []
+        while queue:                              # breadth first: nearest the output first
+            node = queue.popleft()
+            order.append(node)
+            for p in node.parents:
+                if type(p) is Node and p not in seen:
+                    seen.add(p)
+                    queue.append(p)
+        self.total = len(order)
+        if max_nodes is not None and len(order) > max_nodes:
+            order = order[:max_nodes]
+        kept = set(order)
+        self.omitted = self.total - len(order)
+        self.nodes = sorted(order, key=lambda n: n.id)
+        self.inputs, self.consumers, self.leaves = {}, {}, []
+        for k in self.root_of:
+            if type(k) is not Node:
+                self._use(k, None, None)
+        for node in self.nodes:
+            ins = []
+            for i, p in enumerate(node.parents):
+                if type(p) is Node:
+                    key = p if p in kept else None
+                elif p is not None:
+                    key = p
+                elif node.inputs is not None:
+                    key = node.inputs[i]           # a constant: its Tensor is still saved
+                else:
+                    key = FreedConst(node, i)
+                ins.append((i, key))
+                if key is not None:
+                    self._use(key, node, i)
+            self.inputs[node] = ins
+
+    def _use(self, key, node, i):
+        uses = self.consumers.get(key)
+        if uses is None:
+            uses = self.consumers[key] = []
+            if type(key) is not Node:
+                self.leaves.append(key)
+        if node is not None:
+            uses.append((node, i))
+
+    # ---- what each key shows ------------------------------------------------------
+    def value(self, key):
+        """The array behind ``key``, or None when backward freed it."""
+        if key in self.root_of:
+            return self.root_of[key].data
+        if type(key) is Node:
+            return key.ans
+        if type(key) is FreedConst:
+            return None
+        return key.data
+
+    def shape_dtype(self, key):
+        if type(key) is Node:
+            return key.shape, key.dtype
+        if type(key) is FreedConst:
+            return None, None
+        return key.shape, key.dtype
+
+    def is_const(self, key):
+        return type(key) is FreedConst or (type(key) is not Node and not key.requires_grad)
+
+    def freed(self):
+        """True when backward has freed saved values of some drawn node."""
+        return any(n.inputs is None for n in self.nodes)
+
+
+def names(walk, model=None, name_map=None):
+    """Names for keys: ``name_map`` first, then the model's parameter names, then ``t.name``."""
+    out = {}
+    for node in walk.nodes:                       # inner tensors that the user named
+        if node.inputs is not None:
+            for t in node.inputs:
+                if t._node is not None and t.name:
+                    out.setdefault(t._node, t.name)
+    for key in walk.leaves:
+        if type(key) is Tensor and key.name:
+            out[key] = key.name
+    for key, r in walk.root_of.items():
+        if r.name:
+            out[key] = r.name
+    if model is not None:
+        for name, p in model.named_parameters():
+            out[key_of(p)] = name
+    if name_map:
+        for a, b in name_map.items():
+            name, t = (a, b) if isinstance(a, str) else (b, a)
+            out[key_of(t)] = name
+    return out
+
+
+def module_paths(model):
+    """``id(module) -> dotted path`` (the root model is ``""``).
+
+    ``id`` is only a lookup key here, while ``model`` keeps the modules alive;
+    it never reaches the picture.
+    """
+    if model is None:
+        return {}
+    return {id(m): path for path, m in model.named_modules()}
+
+
+def labels(walk, named):
+    """A printable name for every key: its name, else ``%k`` for the k-th op's output
+    (creation order), ``leaf k`` / ``const k`` for unnamed leaves."""
+    out = {}
+    for k, node in enumerate(walk.nodes):
+        out[node] = named.get(node) or f"%{k}"
+    n_leaf = n_const = 0
+    for key in walk.leaves:
+        if key in named:
+            out[key] = named[key]
+        elif walk.is_const(key):
+            out[key] = f"const{n_const}"
+            n_const += 1
+        else:
+            out[key] = f"leaf{n_leaf}"
+            n_leaf += 1
+    return out
