@@ -22,6 +22,7 @@ VJPs are ordinary Tensor code.  Normally they run with grad mode off; with
 gradient can be differentiated again.
 """
 import gc
+import sys
 
 from . import graph
 from .backend import xp
@@ -240,9 +241,16 @@ def _accumulate(leaf, g, create_graph):
     if create_graph:
         leaf.grad = g if leaf.grad is None else leaf.grad + g
     elif leaf.grad is None:
-        # A private copy: g's array may be shared with other gradients (add passes g through).
-        leaf.grad = graph._Tensor._wrap(xp.array(g._data, dtype=leaf.dtype))
+        data = g._data
+        if not (type(data) is xp.ndarray and data.flags.owndata and data.dtype == leaf._data.dtype
+                and sys.getrefcount(data) <= 3):
+            # g's array may be shared (add passes g through to both inputs; views of
+            # the upstream gradient), so .grad gets a private copy.  A fresh array
+            # that nothing else references (g's slot, `data`, getrefcount's argument)
+            # is simply taken over: no copy of a large weight gradient.
+            data = xp.array(data, dtype=leaf._data.dtype)
+        leaf.grad = graph._Tensor._wrap(data)
     elif leaf.grad._node is not None or leaf.grad.shape != leaf.shape or leaf.grad.ndim == 0:
         leaf.grad = graph._Tensor._wrap(leaf.grad._data + g._data)
     else:
-        leaf.grad._data += g._data
+        leaf.grad._data += g._data     # we own this array (see above), so in place is safe
