@@ -1,5 +1,5 @@
 """Builds notebooks/05_optimizers.ipynb (run: .venv/bin/python notebooks/build/nb05_optimizers.py)."""
-from nbtools import Notebook
+from nbtools import COMPARE, Notebook
 
 nb = Notebook()
 
@@ -31,7 +31,6 @@ nb.code(r"""
 import time
 import numpy as np
 import matplotlib.pyplot as plt
-from IPython.display import Markdown, display
 
 import autograd as ag
 import nn
@@ -39,23 +38,7 @@ import optim
 
 T0 = time.perf_counter()
 plt.rcParams.update({"figure.dpi": 90, "axes.grid": True, "grid.alpha": 0.3})
-
-
-def compare(rows):
-    '''Engine results next to hand derivations, as a table.
-
-    rows: (quantity, engine value, hand value). Errors are maxima over all entries;
-    the relative error divides the largest absolute error by the largest |hand value|.'''
-    out = ["| quantity | value (engine) | max abs error | max rel error |", "|---|---|---:|---:|"]
-    for name, mine, ref in rows:
-        mine = np.asarray(mine.data if isinstance(mine, ag.Tensor) else mine, dtype=float)
-        ref = np.asarray(ref, dtype=float)
-        err = np.abs(mine - ref).max()
-        rel = err / max(np.abs(ref).max(), 1e-300)
-        shown = f"{mine.item():.6g}" if mine.size == 1 else f"shape {mine.shape}, max abs {np.abs(mine).max():.4g}"
-        out.append(f"| {name} | {shown} | {err:.1e} | {rel:.1e} |")
-    display(Markdown("\n".join(out)))
-""")
+""" + COMPARE)
 
 nb.md(r"""
 ## 1. Running averages
