@@ -105,7 +105,10 @@ def _seed(root, g):
                 f"backward: the output has shape {shape_str(root.shape)}; a gradient can only be "
                 f"implied for a scalar output, so pass grad= (a tensor of the same shape)")
         return graph._Tensor._wrap(xp.ones_like(root._data))
-    g = g if isinstance(g, graph._Tensor) else graph._Tensor(g, dtype=root.dtype)
+    if not isinstance(g, graph._Tensor):
+        g = graph._Tensor(g, dtype=root.dtype)
+    elif g.dtype != root.dtype:
+        g = g.astype(root.dtype)     # the gradient takes the output's dtype, as in PyTorch
     if g.shape != root.shape:
         raise RuntimeError(
             f"backward: grad has shape {shape_str(g.shape)} but the output has shape {shape_str(root.shape)}")
@@ -167,11 +170,15 @@ def _run(roots, seeds, retain_graph, create_graph, captured):
     # to find during backward; pausing it saves its repeated scans of a large graph.
     collecting = gc.isenabled()
     gc.disable()
+    # Under detect_anomaly, a non-finite gradient is reported as coming from the VJP
+    # of the forward op that owns it, not from the arithmetic inside that VJP.
+    _state.anomaly = False
     try:
         with graph.set_grad_enabled(create_graph):
             _propagate(ready, grads, leaf_grads, pending, captured, observers, anomaly,
                        retain_graph, create_graph)
     finally:
+        _state.anomaly = anomaly
         if collecting:
             gc.enable()
 
