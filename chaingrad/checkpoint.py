@@ -27,10 +27,16 @@ class ModelFileError(Exception):
 
 
 def build_model(meta):
-    """A fresh ``nn.MLP`` with the architecture recorded in ``meta``."""
+    """A fresh ``nn.MLP`` with the architecture recorded in ``meta``, its parameters in ``meta["dtype"]``."""
+    import autograd as ag
     import nn
-    return nn.MLP(meta["sizes"], activation=meta["activation"], batchnorm=meta["batchnorm"],
-                  dropout=meta["dropout"])
+    outer = ag.get_default_dtype()
+    ag.set_default_dtype(np.dtype(meta["dtype"]))     # parameters and buffers are made in this dtype
+    try:
+        return nn.MLP(meta["sizes"], activation=meta["activation"], batchnorm=meta["batchnorm"],
+                      dropout=meta["dropout"])
+    finally:
+        ag.set_default_dtype(outer)
 
 
 def save(model, meta, path):
@@ -40,6 +46,8 @@ def save(model, meta, path):
     state = {name: np.asarray(getattr(v, "data", v)) for name, v in model.state_dict().items()}
     state[META_KEY] = np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8)
     nn.save(state, path)
+    from .report import make_readable
+    make_readable(path)          # nn.save writes through mkstemp, which makes the file private
 
 
 def _read_meta(array):
@@ -77,6 +85,8 @@ def load(path):
     except (ValueError, UnicodeDecodeError) as e:
         raise ModelFileError(f"{path}: damaged architecture record ({e})") from None
     try:
+        if np.dtype(meta["dtype"]) not in (np.float32, np.float64):
+            raise ValueError(f"unsupported dtype {meta['dtype']!r}")
         model = build_model(meta)
     except Exception as e:
         raise ModelFileError(f"{path}: cannot build the recorded architecture {meta['sizes']}: {e}") from None

@@ -27,17 +27,17 @@ class Spec:
 
 def _xor():
     from nn.data import make_xor
-    return make_xor(n=400, noise=0.1, seed=DATA_SEED)
+    return make_xor(n=400, noise=0.25, seed=DATA_SEED)
 
 
 def _moons():
     from nn.data import make_moons
-    return make_moons(n=1000, noise=0.1, seed=DATA_SEED)
+    return make_moons(n=1000, noise=0.15, seed=DATA_SEED)
 
 
 def _spirals():
     from nn.data import make_spirals
-    return make_spirals(n=900, classes=3, noise=0.1, seed=DATA_SEED)
+    return make_spirals(n=900, classes=3, noise=0.2, seed=DATA_SEED)
 
 
 def _digits():
@@ -76,8 +76,8 @@ class Data:
 
 def _as_arrays(pair):
     X, y = pair
-    X = np.asarray(getattr(X, "data", X), dtype=np.float64)
-    y = np.asarray(getattr(y, "data", y)).astype(np.int64)
+    X = np.asarray(X.numpy() if hasattr(X, "numpy") else X, dtype=np.float64)
+    y = np.asarray(y.numpy() if hasattr(y, "numpy") else y).astype(np.int64)
     return X.reshape(len(X), -1), y.reshape(-1)
 
 

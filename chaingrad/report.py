@@ -45,6 +45,13 @@ def point_latest(path, root="runs"):
         pass
 
 
+def make_readable(path):
+    """Give a file made by ``mkstemp`` (mode 0600) the usual permissions (0666 minus the umask)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(path, 0o666 & ~umask)
+
+
 def write_text(path, text, mode="w"):
     """Write atomically (temporary file + rename), so a crash never leaves half a file."""
     folder = os.path.dirname(os.path.abspath(path))
@@ -52,6 +59,7 @@ def write_text(path, text, mode="w"):
     try:
         with os.fdopen(fd, mode) as f:
             f.write(text)
+        make_readable(tmp)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
@@ -87,9 +95,3 @@ def write_curves(path, history, title):
     fig.savefig(path, dpi=100)
     plt.close(fig)
     return True
-
-
-def render_svg(digraph, path):
-    """Render a graphviz.Digraph to SVG with the ``dot`` program and write it atomically."""
-    svg = digraph.pipe(format="svg")
-    write_text(path, svg.decode("utf-8") if isinstance(svg, bytes) else svg)

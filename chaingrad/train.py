@@ -82,23 +82,25 @@ def _progress(iterable, total, desc):
                 dynamic_ncols=True, mininterval=0.2)
 
 
-def _draw_graph(model, loss_fn, X, y, path, depth):
-    """Forward, loss and backward on one batch, then draw it with module clusters."""
+def _draw_graph(model, loss_fn, X, y, path, depth, title):
+    """Forward, loss and backward on one batch, then draw it with module clusters as SVG.
+
+    ``record_grads`` keeps the gradients of inner tensors too, so the picture
+    shows what backward computed at every node, not only at the weights.
+    """
     ag, _, _ = _imports()
-    import autograd.viz as viz
     model.train()
-    loss = loss_fn(model(ag.tensor(X)), y)
-    recorder = getattr(viz, "record_grads", None)     # inner-node gradients, when the pictures offer them
-    if recorder is not None:
-        with recorder():
-            loss.backward()
-    else:
-        loss.backward()
+    with ag.viz.record_grads() as grads:
+        loss = loss_fn(model(ag.tensor(X)), ag.tensor(y))
+        loss.backward(retain_graph=True)        # keep the saved values: the picture shows them
+    picture = ag.viz.draw(loss, model=model, depth=depth, grads=grads, title=title)
+    report.write_text(path, picture.svg())
     model.zero_grad()
-    kwargs = {"model": model}
-    if depth is not None:
-        kwargs["depth"] = depth
-    report.render_svg(viz.draw(loss, **kwargs), path)
+
+
+def _graph_title(dataset, sizes, rows):
+    return (f"MLP {'-'.join(map(str, sizes))} on one batch of {rows} {dataset} rows: "
+            f"forward, cross-entropy loss, backward")
 
 
 def _pct(x):
@@ -154,7 +156,7 @@ def run_train(args):
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
-            value, n = loss.item(), len(yb)
+            value, n = loss.item(), yb.shape[0]
             if not np.isfinite(value):
                 getattr(bar, "close", lambda: None)()
                 raise CLIError(f"training diverged in epoch {epoch} (loss is {value}); try a smaller --lr")
@@ -180,7 +182,7 @@ def run_train(args):
     warnings = []
     try:
         _draw_graph(model, loss_fn, Xtr[:args.batch_size], ytr[:args.batch_size],
-                    os.path.join(out, "graph.svg"), None)
+                    os.path.join(out, "graph.svg"), None, _graph_title(name, sizes, min(args.batch_size, len(Xtr))))
         files["graph"] = "graph.svg"
     except Exception as e:   # no `dot` program, say: the run itself is still good
         warnings.append(f"warning: graph.svg not written: {' '.join(str(e).split())}")
@@ -262,7 +264,8 @@ def run_draw(args):
     n = meta.get("batch_size", 32)
     X, y = data.train
     try:
-        _draw_graph(model, nn.CrossEntropyLoss(), X[:n], y[:n], out, args.depth)
+        _draw_graph(model, nn.CrossEntropyLoss(), X[:n], y[:n], out, args.depth,
+                    _graph_title(meta["dataset"], meta["sizes"], min(n, len(X))))
     except OSError as e:
         raise CLIError(f"cannot write {out}: {e.strerror or e}") from None
     except Exception as e:

@@ -1,0 +1,214 @@
+"""End-to-end tests of the `chaingrad` command, run in a subprocess as a user would run it.
+
+One tiny training run (XOR, 2 epochs, one hidden layer of 8) is shared by the
+tests that look at what it wrote; every bad input must end in exactly one line
+on stderr, a non-zero exit status and no traceback.
+"""
+import json
+import os
+import re
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+TINY = ["--dataset", "xor", "--epochs", "2", "--hidden", "8"]
+
+
+def chaingrad(*args, cwd=None, script=False):
+    """Run `python -m chaingrad ARGS` (or the installed console script) and return the result."""
+    cmd = [str(Path(sys.executable).parent / "chaingrad")] if script else [sys.executable, "-m", "chaingrad"]
+    env = {**os.environ, "PYTHONPATH": str(REPO), "COLUMNS": "100"}
+    env.pop("CHAINGRAD_DEBUG", None)
+    return subprocess.run(cmd + [str(a) for a in args], cwd=cwd or REPO, env=env, capture_output=True,
+                          text=True, timeout=300)
+
+
+def assert_one_line_error(result, *words):
+    assert result.returncode != 0, result.stdout
+    assert "Traceback" not in result.stderr + result.stdout
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    for w in words:
+        assert w in lines[0], lines[0]
+    return lines[0]
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    """The shared tiny run: (its output directory, the finished process)."""
+    out = tmp_path_factory.mktemp("cli") / "xor-run"
+    result = chaingrad("train", *TINY, "--out", out)
+    assert result.returncode == 0, result.stderr
+    return out, result
+
+
+# --- a good run and what it leaves behind -------------------------------------------------------
+
+def test_train_reports_each_epoch_and_a_summary(run):
+    _, result = run
+    epochs = re.findall(r"^epoch (\d)/2 +loss ([\d.]+) +train acc +([\d.]+)% +val acc +([\d.]+)%",
+                        result.stdout, flags=re.M)
+    assert [e[0] for e in epochs] == ["1", "2"]
+    assert re.search(r"^done: +test accuracy [\d.]+% \(\d+/\d+\), [\d,]+ parameters, trained in", result.stdout,
+                     flags=re.M)
+    assert "Traceback" not in result.stderr
+
+
+def test_output_directory_holds_the_four_files(run):
+    out, _ = run
+    assert sorted(p.name for p in out.iterdir()) == ["curves.png", "graph.svg", "model.npz", "run.json"]
+
+
+def test_run_json_has_settings_history_and_results(run):
+    out, result = run
+    record = json.loads((out / "run.json").read_text())
+    s = record["settings"]
+    assert (s["dataset"], s["hidden"], s["epochs"], s["optimizer"], s["dtype"]) == \
+        ("xor", [8], 2, "adam", "float32")
+    assert [h["epoch"] for h in record["history"]] == [1, 2]
+    r = record["results"]
+    assert 0 <= r["test_accuracy"] <= 1 and r["test_correct"] == round(r["test_accuracy"] * r["test_rows"])
+    # 2 -> 8 -> 2: (2*8 + 8) + (8*2 + 2) parameters
+    assert record["model"]["sizes"] == [2, 8, 2] and record["model"]["parameters"] == 42
+    assert f"({r['test_correct']}/{r['test_rows']})" in result.stdout
+
+
+def test_evaluate_reproduces_the_reported_accuracy(run):
+    out, _ = run
+    r = json.loads((out / "run.json").read_text())["results"]
+    result = chaingrad("evaluate", out / "model.npz")
+    assert result.returncode == 0, result.stderr
+    assert f"test accuracy {100 * r['test_accuracy']:.2f}% ({r['test_correct']}/{r['test_rows']})" \
+        in result.stdout
+
+
+def _check_svg(path):
+    root = ET.parse(path).getroot()          # well-formed XML or it raises
+    assert root.tag.endswith("svg")
+    text = path.read_text()
+    assert "<g id=\"graph0\"" in text and "cluster" in text      # drawn by dot, with module clusters
+    return text
+
+
+def test_graph_svg_is_a_drawing_with_module_clusters(run):
+    out, _ = run
+    text = _check_svg(out / "graph.svg")
+    assert "layers.0" in text and "cross_entropy" in text
+
+
+def test_curves_png_is_a_png_image(run):
+    out, _ = run
+    data = (out / "curves.png").read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+    assert width >= 400 and height >= 200
+
+
+def test_draw_redraws_a_saved_model(run, tmp_path):
+    out, _ = run
+    target = tmp_path / "again.svg"
+    result = chaingrad("draw", out / "model.npz", "--out", target)
+    assert result.returncode == 0, result.stderr
+    assert str(target) in result.stdout
+    _check_svg(target)
+
+
+def test_model_file_loads_in_python_and_matches_the_recorded_architecture(run):
+    sys.path.insert(0, str(REPO))
+    from chaingrad import checkpoint
+    model, meta = checkpoint.load(str(run[0] / "model.npz"))
+    assert meta["sizes"] == [2, 8, 2] and meta["dataset"] == "xor"
+    assert model.sizes == [2, 8, 2]
+    assert {p.dtype for p in model.parameters()} == {np.dtype(np.float32)}
+
+
+# --- help -------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("command", [[], ["train"], ["evaluate"], ["draw"]])
+def test_every_subcommand_has_help_with_examples(command):
+    result = chaingrad(*command, "--help")
+    assert result.returncode == 0 and "usage: chaingrad" in result.stdout
+    assert "examples:" in result.stdout
+
+
+def test_console_script_is_installed():
+    result = chaingrad("train", "--help", script=True)
+    assert result.returncode == 0 and "--dataset" in result.stdout
+
+
+# --- bad input: one line on stderr, non-zero exit, no traceback --------------------------------
+
+@pytest.mark.parametrize("args, words", [
+    (["train", "--dataset", "cifar"], ["--dataset", "invalid choice", "cifar"]),
+    (["train", "--activation", "gelu"], ["--activation", "gelu"]),
+    (["train", "--hidden", "64,x"], ["--hidden", "64,x"]),
+    (["train", "--hidden", "64;32"], ["--hidden"]),
+    (["train", "--hidden=-4"], ["--hidden", "positive"]),
+    (["train", "--lr", "0"], ["--lr", "> 0"]),
+    (["train", "--lr=-0.01"], ["--lr", "> 0"]),
+    (["train", "--lr", "fast"], ["--lr"]),
+    (["train", "--dropout", "1.5"], ["--dropout"]),
+    (["train", "--epochs", "0"], ["--epochs"]),
+    (["train", "--optimizer", "lbfgs"], ["--optimizer"]),
+    (["train", "--dtype", "float16"], ["--dtype"]),
+    (["train", "--bogus"], ["unrecognized", "--bogus"]),
+    (["fly"], ["invalid choice"]),
+])
+def test_bad_arguments(args, words):
+    result = chaingrad(*args)
+    assert result.returncode == 2
+    assert_one_line_error(result, *words)
+
+
+def test_output_dir_that_is_a_file(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    assert_one_line_error(chaingrad("train", *TINY, "--out", blocker), "output directory", str(blocker))
+
+
+def test_output_dir_under_a_file(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    assert_one_line_error(chaingrad("train", *TINY, "--out", blocker / "run"), "output directory")
+
+
+@pytest.mark.parametrize("command", ["evaluate", "draw"])
+def test_missing_model_file(command, tmp_path):
+    assert_one_line_error(chaingrad(command, tmp_path / "nothing.npz"), "no such file")
+
+
+@pytest.mark.parametrize("how", ["garbage", "truncated", "empty"])
+def test_damaged_model_file(run, tmp_path, how):
+    good = (run[0] / "model.npz").read_bytes()
+    bad = tmp_path / "model.npz"
+    bad.write_bytes({"garbage": b"this is not a model" * 10, "truncated": good[: len(good) // 2],
+                     "empty": b""}[how])
+    for command in ("evaluate", "draw"):
+        assert_one_line_error(chaingrad(command, bad), str(bad))
+
+
+def test_model_file_of_another_architecture(run, tmp_path):
+    """Weights of a 2-4-2 network under the record of the 2-8-2 one, and a plain nn.save file."""
+    sys.path.insert(0, str(REPO))
+    import nn
+    from chaingrad import checkpoint
+    _, meta = checkpoint.load(str(run[0] / "model.npz"))
+    other = nn.MLP([2, 4, 2])
+    mixed = tmp_path / "mixed.npz"
+    checkpoint.save(other, meta, str(mixed))            # record says 2-8-2, weights are 2-4-2
+    line = assert_one_line_error(chaingrad("evaluate", mixed), "do not fit", "2-8-2")
+    assert "layers.0.weight" in line
+
+    plain = tmp_path / "plain.npz"
+    nn.save(other, str(plain))                          # no architecture record at all
+    assert_one_line_error(chaingrad("evaluate", plain), "not a model written by chaingrad train")
+
+    wrong_data = tmp_path / "digits-shaped.npz"         # fits its record, but not the dataset it names
+    wide = nn.MLP([5, 8, 2])
+    checkpoint.save(wide, {**meta, "sizes": [5, 8, 2]}, str(wrong_data))
+    assert_one_line_error(chaingrad("evaluate", wrong_data), "5 features", "xor has 2")
