@@ -22,8 +22,11 @@ def vjp(f, *xs, v=None):
         out = f(*leaves)
     if v is None:
         v = xp.ones_like(out.data)
-    gs = grad(out, leaves, grad_outputs=v if isinstance(v, Tensor) else Tensor(v, dtype=out.dtype),
-              allow_unused=True)
+    if out.requires_grad:
+        gs = grad(out, leaves, grad_outputs=v if isinstance(v, Tensor) else Tensor(v, dtype=out.dtype),
+                  allow_unused=True)
+    else:
+        gs = [None] * len(leaves)      # f ignores its inputs: every derivative is 0 (as torch)
     gs = tuple(Tensor(xp.zeros_like(x.data)) if g is None else g.detach() for g, x in zip(gs, leaves))
     return out.detach(), (gs[0] if len(gs) == 1 else gs)
 
@@ -34,7 +37,7 @@ def jacobian(f, x, create_graph=False):
     with enable_grad():
         out = f(x)
     rows = []
-    for i in range(out.size):
+    for i in range(out.size if out.requires_grad else 0):   # a constant f has Jacobian 0
         seed = xp.zeros(out.size, dtype=out.dtype)
         seed[i] = 1
         (g,) = grad(out, x, grad_outputs=Tensor._wrap(seed.reshape(out.shape)),
@@ -59,7 +62,9 @@ def hessian(f, x):
         out = f(z)
         if out.size != 1:
             raise ValueError(f"hessian: f must return a scalar, got shape {out.shape}")
-        (g,) = grad(out, z, create_graph=True)
-        return g
+        if not out.requires_grad:             # f is constant: gradient (and Hessian) 0
+            return Tensor(xp.zeros_like(z.data))
+        (g,) = grad(out, z, create_graph=True, allow_unused=True)
+        return Tensor(xp.zeros_like(z.data)) if g is None else g
 
     return jacobian(gradient, x, create_graph=False)
