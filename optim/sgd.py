@@ -1,4 +1,6 @@
 """Stochastic gradient descent, with optional momentum, Nesterov momentum and weight decay."""
+import numpy as np
+
 from .optimizer import Optimizer
 
 
@@ -51,8 +53,9 @@ class SGD(Optimizer):
         if momentum != 0:
             buf = state.get("momentum_buffer")
             if buf is None:
-                # copy: g may be p.grad's own array, which the buffer must not alias
-                buf = state["momentum_buffer"] = g.copy()
+                # a copy (g may be p.grad's own array) in p's dtype (weight decay
+                # with a numpy float64 scalar would have promoted a float32 g)
+                buf = state["momentum_buffer"] = np.array(g, dtype=p.dtype)
             else:
                 buf *= momentum
                 buf += (1 - group["dampening"]) * g
