@@ -189,12 +189,15 @@ class Builder:
             if not uses:
                 pass
             elif self.walk.is_const(key):
-                if type(key) is FreedConst or key.size == 1:
-                    # A small constant belongs to the op that uses it.
-                    conts = {self.group_of.get(n, None) or ("c", self.cluster_of[n]) for n, _ in uses
-                             } if len(uses) == 1 else set()
-                    if len(conts) == 1:
-                        where = conts.pop()
+                if len(uses) == 1 and (type(key) is FreedConst or key.size == 1):
+                    # A scalar constant belongs to the op that uses it.  A freed one may have
+                    # been anything (the input batch), so only a composite op hides it.
+                    n = uses[0][0]
+                    group = self.group_of.get(n)
+                    if group is not None and (group.kind != "module" or type(key) is not FreedConst):
+                        where = group
+                    else:
+                        where = ("c", self.cluster_of[group if group is not None else n])
             else:
                 where = self._param_home(key, uses)
             if where is None:
@@ -363,17 +366,18 @@ class Builder:
         if group.kind != "module":
             return (f'<<B>{esc(group.name)}</B><BR/><FONT POINT-SIZE="9">composite of '
                     f'{len(nodes)} op{"s" if len(nodes) != 1 else ""}</FONT>>')
-        ins = []
+        ins, seen = [], set()
         for n in nodes:
             for _, key in self.walk.inputs[n]:
                 if key is None or (type(key) is Node and self.group_of.get(key) is group):
                     continue
-                if self.absorbed.get(key) is group:
+                if self.absorbed.get(key) is group or key in seen:
                     continue
+                seen.add(key)
                 shape, _ = self.walk.shape_dtype(key)
-                if shape is not None and shape != () and key not in ins:
-                    ins.append(key)
-        in_shapes = ", ".join(fmt.shape_text(self.walk.shape_dtype(k)[0]) for k in ins) or "()"
+                if shape != ():
+                    ins.append("?" if shape is None else fmt.shape_text(shape))
+        in_shapes = ", ".join(ins) or "()"
         out_shapes = ", ".join(fmt.shape_text(n.shape) for n in self.outputs[group]) or "()"
         obj = group.obj
         if obj is not None and callable(getattr(obj, "parameters", None)):
@@ -592,7 +596,8 @@ class Builder:
         if L.get("formulas"):
             row("edge", "local derivative of the op w.r.t. that input (y: output)")
         if self.frame is not None:
-            row("red", "gradient sent back along this edge in this step", fmt.STEP_EDGE_COLOR)
+            row('<FONT COLOR="white">red</FONT>', "gradient sent back along this edge in this step",
+                fmt.STEP_EDGE_COLOR)
             row("current", "the op backward is at", fmt.CURRENT_COLOR)
         if self.o["color_by"]:
             what = "RMS of grad" if self.o["color_by"] == "grad" else "|grad| / |value|"
@@ -648,7 +653,8 @@ class Builder:
 
 def _row(name, cell):
     """A label row: a grey caption ("data", "grad") and its content."""
-    return (f'<TR><TD ALIGN="LEFT" VALIGN="TOP"><FONT COLOR="#666666">{name}</FONT></TD>'
+    caption = f'<FONT COLOR="#666666">{name}</FONT>' if name else ""
+    return (f'<TR><TD ALIGN="LEFT" VALIGN="TOP">{caption}</TD>'
             f'<TD ALIGN="LEFT" BALIGN="LEFT">{cell}</TD></TR>')
 
 

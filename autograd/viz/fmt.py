@@ -46,12 +46,15 @@ def array_lines(a, max_full=6):
     bad = a.size - finite.size
     if finite.size == 0:
         return [f"all {a.size} non-finite"]
-    line = f"min {num(finite.min())}  mean {num(finite.mean())}  max {num(finite.max())}"
+    line = f"min {num(finite.min())}, mean {num(finite.mean())}, max {num(finite.max())}"
     return [line] + ([f"{bad} nan/inf!"] if bad else [])
 
 
 def array_text(a, max_full=6):
-    """``array_lines`` joined into one line (for text output)."""
+    """One line (for text output): nested brackets when small, else as ``array_lines``."""
+    a = np.asarray(a)
+    if 0 < a.size <= max_full:
+        return _nested(a)
     return "; ".join(array_lines(a, max_full))
 
 

@@ -68,7 +68,7 @@ def print_graph(root, model=None, name_map=None, grads=None, show_values=True, s
                 out += "  grad " + fmt.array_text(g, max_values)
         return out
 
-    lines = [f"graph of {label.get(key_of(walk.roots[0]), 'output')}: {walk.total} op"
+    lines = [f"graph of {named.get(key_of(walk.roots[0]), 'the output')}: {walk.total} op"
              f"{'s' if walk.total != 1 else ''}, {len(walk.leaves)} leaves/constants"]
     for key in walk.leaves:
         shape, dtype = walk.shape_dtype(key)

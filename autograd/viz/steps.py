@@ -63,7 +63,13 @@ class Step:
 
     @property
     def edge_notes(self):
-        return {(self.key, p.index): "grad " + fmt.array_text(p.grad, 4) for p in self.parts}
+        notes = {}
+        for p in self.parts:
+            text = "+" + fmt.array_text(p.grad, 4)
+            if p.expected > 1:       # fan-out: say which part this is and what the sum is now
+                text += f"\npart {p.received} of {p.expected}\nsum {fmt.array_text(p.total, 4)}"
+            notes[(self.key, p.index)] = text
+        return notes
 
     @property
     def title(self):

@@ -13,6 +13,8 @@ is identity); ``==`` on Tensors is elementwise, so never search lists of them.
 """
 from collections import deque
 
+import numpy as np
+
 from ..graph import Node
 from ..tensor import Tensor
 
@@ -109,7 +111,7 @@ class Walk:
         if key in self.root_of:
             return self.root_of[key].data
         if type(key) is Node:
-            return key.ans
+            return None if key.ans is None else np.asarray(key.ans)   # 0-d values may be numpy scalars
         if type(key) is FreedConst:
             return None
         return key.data
