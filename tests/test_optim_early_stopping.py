@@ -155,3 +155,33 @@ def test_bad_arguments():
     stopper(1.0, ps)
     with pytest.raises(ValueError, match="pocket holds 1"):
         stopper.restore(ps + ps)
+
+
+def test_readme_optim_example_runs_as_written(capsys):
+    """The README's optim example runs as written and reaches the true weights."""
+    import pathlib
+    import re
+    readme = (pathlib.Path(__file__).parent.parent / "README.md").read_text()
+    section = readme.split("\n## optim\n", 1)[1].split("\n## ", 1)[0]
+    (code,) = re.findall(r"```python\n(.*?)```", section, flags=re.S)
+    scope = {}
+    exec(compile(code, "README.md#optim", "exec"), scope)
+    np.testing.assert_allclose(scope["w"].data, [1.0, -2.0, 0.5], atol=0.02)
+    np.testing.assert_allclose(scope["b"].data, [0.3], atol=0.02)
+    assert scope["stopper"].best_score < 1e-3
+    assert capsys.readouterr().out.strip()
+
+
+def test_with_a_real_nn_module():
+    """The duck-typed protocol with nn.Module's state_dict/load_state_dict (tests may import nn)."""
+    import nn
+    model = nn.Linear(3, 2)
+    stopper = optim.EarlyStopping(patience=1)
+    best = {k: v.copy() for k, v in model.state_dict().items()}
+    assert not stopper(1.0, model)
+    with ag.no_grad():
+        for p in model.parameters():
+            p += 1.0
+    assert stopper(2.0, model)
+    for k, v in model.state_dict().items():
+        np.testing.assert_array_equal(v, best[k])
