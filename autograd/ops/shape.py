@@ -32,6 +32,9 @@ _transpose.defvjp(lambda g, ans, x, axes=None:
 def transpose(x, *axes):
     """Permute axes (reverse them when none are given); the VJP applies the inverse permutation."""
     axes = _shape_arg(axes) if axes else None
+    if axes is not None:
+        # Negative axes must be made positive, or the VJP's argsort inverts the wrong permutation.
+        axes = tuple(int(a) % x.ndim if -x.ndim <= a < x.ndim else a for a in axes)
     return _transpose(x, axes=axes)
 
 
