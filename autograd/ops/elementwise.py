@@ -96,7 +96,13 @@ def _astype(x, dtype):
 _astype.defvjp(lambda g, ans, x, dtype: _astype(g, dtype=x.dtype))
 
 
+# To an integer or bool dtype there is no gradient, and the result must not require one.
+_astype_nograd = primitive(lambda x, dtype: x.astype(dtype), name="astype", differentiable=False)
+
+
 def astype(x, dtype):
     """Convert to ``dtype``; the gradient is converted back to the input's dtype."""
     dtype = xp.dtype(dtype)
-    return x if x.dtype == dtype else _astype(x, dtype=dtype)
+    if x.dtype == dtype:
+        return x
+    return (_astype if dtype.kind in "fc" else _astype_nograd)(x, dtype=dtype)
