@@ -42,10 +42,16 @@ def _safe_log(x):
     return log(where(eq(x, 0), 1, x))
 
 
+def _pow_vjp_x(g, ans, x, y):
+    # d x^y / dx = y x^(y-1).  Where y = 0 that is 0, also at x = 0 (where x^(y-1)
+    # would be inf and 0 * inf = nan), so use base 1 there.  PyTorch does the same.
+    return g * y * where(eq(y, 0), 1, x) ** (y - 1)
+
+
 @primitive
 def pow(x, y):
     return x ** y
-pow.defvjp(lambda g, ans, x, y: g * y * x ** (y - 1),
+pow.defvjp(_pow_vjp_x,
            lambda g, ans, x, y: g * ans * _safe_log(x))
 
 
