@@ -35,6 +35,7 @@ class Case:
     differentiable: bool = True
     keeps_dtype: bool = True   # float32 in -> float32 out (False only for astype)
     check: dict = field(default_factory=dict)   # extra gradcheck keywords (tolerances)
+    order: int = 2             # central-difference checks up to this derivative order
     torch_order: int = 2       # compare with torch up to this derivative order
 
     @property
@@ -61,6 +62,10 @@ def sample(domain, shape, rng):
     if domain == "clip":                         # clip(-0.5, 0.5): away from both kinks
         x = rng.uniform(-1.5, 1.5, shape)
         return np.where(np.abs(np.abs(x) - 0.5) < 0.1, x + 0.2 * np.sign(x), x)
+    if domain == "with_zero":                   # exact zeros, for derivatives defined there
+        return np.where(rng.random(shape) < 0.4, 0.0, rng.standard_normal(shape))
+    if domain == "nonneg_zero":                  # the base of x ** y with y differentiated
+        return np.where(rng.random(shape) < 0.4, 0.0, rng.uniform(0.5, 2.0, shape))
     if domain == "distinct":                     # max/min: no two elements within 0.1
         return (rng.permutation(size) * 0.25 - 0.1 * size).reshape(shape)
     if domain in ("grid", "grid_half"):          # maximum/minimum: x and y are never equal
@@ -133,6 +138,12 @@ case("rmul", lambda x: 3 * x, lambda a: 3 * a, lambda t: 3 * t, [[(3,)]], "real"
 case("rdiv", lambda x: 10.0 / x, lambda a: 10.0 / a, lambda t: 10.0 / t, [[(3,)]], "nonzero")
 case("pow_const", lambda x: x ** 3, lambda a: a ** 3, lambda t: t ** 3, [[(3, 2)], [()]], "real")
 case("pow_half", lambda x: x ** 0.5, np.sqrt, lambda t: t ** 0.5, [[(3,)]], "positive")
+case("pow_zero_exp", lambda x: x ** 0.0, lambda a: a ** 0.0, lambda t: t ** 0.0, [[(5,)]], "with_zero")
+# At x = 0 the y-derivative x^y log x exists only from the right: first order only.
+case("pow_zero_exp_tensor", lambda x, y: x ** (y * 0.0), lambda a, b: a ** (b * 0.0),
+     lambda s, t: s ** (t * 0.0), [[(5,), (5,)]], ("nonneg_zero", "real"), order=1, torch_order=1)
+case("pow_at_zero", lambda x: x ** 2 + x ** 1, lambda a: a ** 2 + a ** 1, lambda t: t ** 2 + t ** 1,
+     [[(5,)]], "with_zero")
 case("rpow", lambda x: 2.0 ** x, lambda a: 2.0 ** a, lambda t: 2.0 ** t, [[(3,)]], "real")
 # 0 ** y: d/dy = 0^y log 0 is taken as 0 for y > 0, as PyTorch does.  The second
 # derivative is 0 too (0 ** y is constant in y), where PyTorch says NaN: checked by
@@ -159,6 +170,8 @@ for _name, _op in [("lt", "__lt__"), ("le", "__le__"), ("gt", "__gt__"), ("ge", 
     case(_name + "_op", lambda x, y, op=_op: getattr(x, op)(y), lambda a, b, op=_op: getattr(a, op)(b),
          lambda s, t, op=_op: getattr(s, op)(t), [[(2, 3), (2, 3)]], ("grid", "grid"),
          differentiable=False)
+case("astype_int", lambda x: (x * 3).astype(np.int64), lambda a: (a * 3).astype(np.int64),
+     lambda t: (t * 3).to(torch.int64), [[(3, 4)]], "real", differentiable=False)
 case("argmax", lambda x: x.argmax(1), lambda a: np.argmax(a, 1), lambda t: torch.argmax(t, 1),
      [[(3, 4)]], "distinct", differentiable=False)
 case("argmin", lambda x: ag.argmin(x), lambda a: np.argmin(a), lambda t: torch.argmin(t),
@@ -257,6 +270,8 @@ case("reshape_0d", lambda x: x.reshape(1, 1), lambda a: a.reshape(1, 1), lambda 
 case("flatten", lambda x: x.flatten(), lambda a: a.ravel(), lambda t: t.flatten(), [[(2, 3, 2)]], "real")
 case("transpose", lambda x: x.transpose(), lambda a: a.transpose(), lambda t: t.permute(2, 1, 0),
      [[(2, 3, 4)]], "real")
+case("transpose_neg_axes", lambda x: x.transpose(-1, 0, 1), lambda a: a.transpose(-1, 0, 1),
+     lambda t: t.permute(-1, 0, 1), [[(2, 3, 4)]], "real")
 case("transpose_axes", lambda x: ag.transpose(x, 1, 2, 0), lambda a: a.transpose(1, 2, 0),
      lambda t: t.permute(1, 2, 0), [[(2, 3, 4)]], "real")
 case("T", lambda x: x.T, lambda a: a.T, lambda t: t.T, [[(3, 4)]], "real")

@@ -83,7 +83,7 @@ def test_gradcheck(case):
     assert ag.gradcheck(case.fn, xs, **case.check) is True
 
 
-@pytest.mark.parametrize("case", DIFF, ids=lambda c: c.id)
+@pytest.mark.parametrize("case", [c for c in DIFF if c.order >= 2], ids=lambda c: c.id)
 def test_gradgradcheck(case):
     xs = [ag.Tensor(a, requires_grad=True) for a in case.inputs()]
     assert ag.gradgradcheck(case.fn, xs, **case.check) is True

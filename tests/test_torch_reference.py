@@ -88,3 +88,22 @@ def test_float32_grads_match_torch(case):
     for g, tg, x, t in zip(gs, tgs, xs, ts):
         assert g is None or g.dtype == np.float32
         np.testing.assert_allclose(_ours(g, x), _theirs(tg, t), rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("name,f,tf", [
+    ("abs", ag.abs, torch.abs),
+    ("relu", ag.relu, torch.relu),
+    ("clip", lambda x: x.clip(-0.5, 0.5), lambda t: t.clamp(-0.5, 0.5)),
+    ("maximum0", lambda x: ag.maximum(x, 0.0), lambda t: torch.maximum(t, torch.zeros_like(t))),
+    ("minimum0", lambda x: ag.minimum(0.0, x), lambda t: torch.minimum(torch.zeros_like(t), t)),
+    ("pow0", lambda x: x ** 0, lambda t: t ** 0),
+    ("sqrt_pos", lambda x: (x * x + 1).sqrt(), lambda t: (t * t + 1).sqrt()),
+])
+def test_gradients_at_kinks_follow_torch(name, f, tf):
+    """At the points where the derivative is not defined we agree with PyTorch's convention."""
+    a = np.array([-0.5, 0.0, 0.5, 1.0, -1.0])
+    x, t = ag.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+    up = np.array([1.0, 2.0, 3.0, 4.0, 5.0])
+    f(x).backward(up)
+    tf(t).backward(torch.tensor(up))
+    np.testing.assert_array_equal(x.grad.data, t.grad.numpy())
