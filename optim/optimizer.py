@@ -68,7 +68,10 @@ class Optimizer:
             self.add_param_group(group)
 
     def add_param_group(self, group):
-        """Append a group (dict with ``"params"``); unset hyperparameters take the defaults."""
+        """Append a group (dict with ``"params"``); unset hyperparameters take the defaults.
+
+        Other keys are kept as they are (a ``"name"``, say), as in PyTorch.
+        """
         if not isinstance(group, dict) or "params" not in group:
             raise TypeError("a parameter group must be a dict with a 'params' entry")
         group = dict(group)
@@ -82,10 +85,6 @@ class Optimizer:
                                  "optimize the leaves it was computed from")
             if not p.requires_grad:
                 raise ValueError("can't optimize a Tensor that does not require grad")
-        unknown = set(group) - set(self.defaults) - {"params", "initial_lr"}
-        if unknown:
-            raise TypeError(f"{type(self).__name__}: unknown hyperparameter(s) {sorted(unknown)}; "
-                            f"known: {sorted(self.defaults)}")
         for key, value in self.defaults.items():
             group.setdefault(key, value)
         seen = {id(p) for g in self.param_groups for p in g["params"]}
