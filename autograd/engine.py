@@ -217,14 +217,14 @@ def _propagate(ready, grads, leaf_grads, pending, captured, observers, anomaly, 
                 gi = gi.astype(xd.dtype)
             if anomaly:
                 _check_finite(op, gi._data, f"gradient for input {i} (op created at {where_created(node)})")
+            # += : a tensor used by several ops gets the sum of their gradients (fan-out).
             if type(parent) is Node:
-                # += : a tensor used by several ops gets the sum of their gradients (fan-out).
-                grads[parent] = grads[parent] + gi if parent in grads else gi
+                grads[parent] = _add(grads[parent], gi, create_graph) if parent in grads else gi
                 pending[parent] -= 1
                 if pending[parent] == 0:
                     ready.append(parent)
             else:
-                leaf_grads[parent] = leaf_grads[parent] + gi if parent in leaf_grads else gi
+                leaf_grads[parent] = _add(leaf_grads[parent], gi, create_graph) if parent in leaf_grads else gi
         if not retain_graph:
             node.free()     # release the saved values as soon as they are used
     # Leaves get their total gradient once, after every path has contributed.
@@ -241,6 +241,13 @@ def _propagate(ready, grads, leaf_grads, pending, captured, observers, anomaly, 
                 captured[leaf] = g
             continue
         _accumulate(leaf, g, create_graph)
+
+
+def _add(a, b, create_graph):
+    """a + b for two gradients; recorded only when the backward pass itself is."""
+    if create_graph:
+        return a + b
+    return graph._Tensor._wrap(a._data + b._data)    # a fresh array: never in place on a shared one
 
 
 def _accumulate(leaf, g, create_graph):

@@ -282,10 +282,12 @@ class Primitive:
             for t in args:
                 if t._requires_grad:
                     result._requires_grad = True
-                    result._node = Node(self, args, out, kwargs)
+                    result._node = Node(self, args, out, kwargs or _NO_KWARGS)
                     break
         return result
 
+
+_NO_KWARGS = {}   # shared by the many nodes without options (never mutated): saves memory
 
 # 0-d results stay numpy scalars (np.float64 arithmetic is ~8x faster than on 0-d arrays);
 # Tensor.data turns them into 0-d arrays for users.
