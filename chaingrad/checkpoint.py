@@ -76,7 +76,7 @@ def load(path):
     try:
         state = dict(nn.load(path))
     except Exception as e:       # nn.load's own clear error: truncated, not an npz, ...
-        raise ModelFileError(f"{path}: cannot read model file: {e}") from None
+        raise ModelFileError(f"cannot read model file: {e}") from None
     if META_KEY not in state:
         raise ModelFileError(f"{path}: not a model written by chaingrad train "
                              f"(no architecture record; it holds {', '.join(sorted(state)) or 'nothing'})")

@@ -85,7 +85,7 @@ def _number(kind, low, low_ok, high=None, high_ok=False):
 _TRAIN_EXAMPLES = """\
 examples:
   chaingrad train
-      the default: 8x8 digits, MLP 64-64-32-10 with ReLU, Adam, 10 epochs
+      the default: 8x8 digits, MLP 64-64-32-10 with ReLU, Adam (lr 0.003), 20 epochs
   chaingrad train --dataset moons --hidden 16,16 --epochs 40 --out runs/moons
   chaingrad train --dataset spirals --hidden 64,64 --activation tanh --optimizer rmsprop
   chaingrad train --dataset digits --batchnorm --dropout 0.1 --dtype float64 --seed 1

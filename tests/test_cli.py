@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
 TINY = ["--dataset", "xor", "--epochs", "2", "--hidden", "8"]
 
 
@@ -40,11 +41,14 @@ def assert_one_line_error(result, *words):
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
-    """The shared tiny run: (its output directory, the finished process)."""
-    out = tmp_path_factory.mktemp("cli") / "xor-run"
-    result = chaingrad("train", *TINY, "--out", out)
+    """The shared tiny run, by the installed console script without --out: (output directory, process)."""
+    cwd = tmp_path_factory.mktemp("cli")
+    result = chaingrad("train", *TINY, cwd=cwd, script=True)
     assert result.returncode == 0, result.stderr
-    return out, result
+    runs = [p for p in (cwd / "runs").iterdir() if p.name != "latest"]
+    assert len(runs) == 1 and re.fullmatch(r"xor-\d{8}-\d{6}", runs[0].name)
+    assert (cwd / "runs" / "latest").resolve() == runs[0].resolve()     # runs/latest follows the newest run
+    return runs[0], result
 
 
 # --- a good run and what it leaves behind -------------------------------------------------------
@@ -119,7 +123,6 @@ def test_draw_redraws_a_saved_model(run, tmp_path):
 
 
 def test_model_file_loads_in_python_and_matches_the_recorded_architecture(run):
-    sys.path.insert(0, str(REPO))
     from chaingrad import checkpoint
     model, meta = checkpoint.load(str(run[0] / "model.npz"))
     assert meta["sizes"] == [2, 8, 2] and meta["dataset"] == "xor"
@@ -127,13 +130,39 @@ def test_model_file_loads_in_python_and_matches_the_recorded_architecture(run):
     assert {p.dtype for p in model.parameters()} == {np.dtype(np.float32)}
 
 
+def test_every_option_and_evaluate_in_float64_with_batchnorm(tmp_path):
+    """Batch norm (running statistics in eval), dropout, SGD with momentum, float64, --out."""
+    out = tmp_path / "moons"
+    result = chaingrad("train", "--dataset", "moons", "--hidden", "6,4", "--activation", "tanh", "--batchnorm",
+                       "--dropout", "0.1", "--optimizer", "momentum", "--lr", "0.05", "--epochs", "1",
+                       "--batch-size", "50", "--seed", "3", "--dtype", "float64", "--out", out)
+    assert result.returncode == 0, result.stderr
+    assert "MLP 2-6-4-2, tanh, batch norm, dropout 0.1" in result.stdout
+    record = json.loads((out / "run.json").read_text())
+    assert record["settings"]["optimizer"] == "momentum" and record["settings"]["batch_size"] == 50
+    r = record["results"]
+    evaluated = chaingrad("evaluate", out / "model.npz")
+    assert f"({r['test_correct']}/{r['test_rows']})" in evaluated.stdout, evaluated.stderr
+
+
 # --- help -------------------------------------------------------------------------------------
 
+def in_process(capsys, *args):
+    """Call chaingrad.cli.main(args) directly (fast); return (status, stdout, stderr)."""
+    from chaingrad.cli import main
+    try:
+        status = main([str(a) for a in args])
+    except SystemExit as e:          # --help exits through argparse
+        status = e.code
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
 @pytest.mark.parametrize("command", [[], ["train"], ["evaluate"], ["draw"]])
-def test_every_subcommand_has_help_with_examples(command):
-    result = chaingrad(*command, "--help")
-    assert result.returncode == 0 and "usage: chaingrad" in result.stdout
-    assert "examples:" in result.stdout
+def test_every_subcommand_has_help_with_examples(command, capsys):
+    status, out, _ = in_process(capsys, *command, "--help")
+    assert status == 0 and "usage: chaingrad" in out
+    assert "examples:" in out
 
 
 def test_console_script_is_installed():
@@ -159,10 +188,17 @@ def test_console_script_is_installed():
     (["train", "--bogus"], ["unrecognized", "--bogus"]),
     (["fly"], ["invalid choice"]),
 ])
-def test_bad_arguments(args, words):
-    result = chaingrad(*args)
+def test_bad_arguments(args, words, capsys):
+    status, out, err = in_process(capsys, *args)
+    assert status == 2
+    assert_one_line_error(subprocess.CompletedProcess(args, status, out, err), *words)
+
+
+def test_bad_argument_in_a_subprocess():
+    """The same through `python -m chaingrad`, as a user meets it."""
+    result = chaingrad("train", "--hidden", "sixty")
     assert result.returncode == 2
-    assert_one_line_error(result, *words)
+    assert_one_line_error(result, "--hidden", "sixty")
 
 
 def test_output_dir_that_is_a_file(tmp_path):
@@ -194,7 +230,6 @@ def test_damaged_model_file(run, tmp_path, how):
 
 def test_model_file_of_another_architecture(run, tmp_path):
     """Weights of a 2-4-2 network under the record of the 2-8-2 one, and a plain nn.save file."""
-    sys.path.insert(0, str(REPO))
     import nn
     from chaingrad import checkpoint
     _, meta = checkpoint.load(str(run[0] / "model.npz"))
