@@ -5,6 +5,7 @@ One registry per family drives every check, so adding a function means adding on
 import numpy as np
 import pytest
 import torch
+from hypothesis import given, strategies as st
 import torch.nn.functional as TF
 
 import autograd as ag
@@ -109,6 +110,7 @@ def test_step_forward_and_zero_gradient():
     x = ag.tensor([-2.0, -1e-9, 0.0, 3.0], requires_grad=True)
     y = nn.Step()(x)
     np.testing.assert_array_equal(y.data, [0, 0, 1, 1])     # step(0) = 1 (MIT notes, sec. 7.3)
+    np.testing.assert_array_equal(y.data, torch.heaviside(torch.tensor(x.data), torch.tensor(1.0, dtype=torch.float64)).numpy())
     y.sum().backward()
     np.testing.assert_array_equal(x.grad.data, np.zeros(4))   # zero, not missing: the graph is kept
     assert ag.gradcheck(F.step, [ag.tensor([-2.0, 1.5, 3.0], requires_grad=True)])
@@ -240,6 +242,18 @@ def test_cross_entropy_gradient_is_softmax_minus_one_hot():
     z.grad = None
     nn.CrossEntropyLoss()(z, y).backward()        # mean: the same, divided by the batch size
     np.testing.assert_allclose(z.grad.data, expected / 8, rtol=0, atol=1e-12)
+
+
+@given(n=st.integers(1, 6), c=st.integers(2, 6), scale=st.sampled_from([1e-3, 1.0, 30.0, 1e4]),
+       seed=st.integers(0, 2 ** 16))
+def test_cross_entropy_gradient_property(n, c, scale, seed):
+    rng = np.random.default_rng(seed)
+    z = ag.tensor(rng.standard_normal((n, c)) * scale, requires_grad=True)
+    y = rng.integers(0, c, n)
+    loss = F.cross_entropy(z, y, reduction="sum")
+    loss.backward()
+    assert np.isfinite(loss.item())
+    np.testing.assert_allclose(z.grad.data, F.softmax(z).data - F.one_hot(y, c).data, rtol=0, atol=1e-12)
 
 
 def test_cross_entropy_with_one_hot_rows_equals_integer_labels():

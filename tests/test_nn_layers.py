@@ -2,6 +2,7 @@
 import numpy as np
 import pytest
 import torch
+from hypothesis import given, strategies as st
 
 import autograd as ag
 import nn
@@ -195,6 +196,19 @@ def test_batchnorm_backward_equals_mit_closed_form(eps):
     np.testing.assert_allclose(Z.grad.data, dZ, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(bn.weight.grad.data, dG, rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(bn.bias.grad.data, dB, rtol=1e-12, atol=1e-12)
+
+
+@given(K=st.integers(2, 9), n=st.integers(1, 5), shift=st.floats(-50, 50), spread=st.floats(0.1, 20),
+       seed=st.integers(0, 2 ** 16))
+def test_batchnorm_closed_form_property(K, n, shift, spread, seed):
+    rng = np.random.default_rng(seed)
+    G = rng.uniform(-2, 2, n)
+    Z = ag.tensor(rng.standard_normal((K, n)) * spread + shift, requires_grad=True)
+    g = rng.standard_normal((K, n))
+    out = F.batch_norm(Z, None, None, ag.tensor(G), ag.tensor(np.zeros(n)), training=True)
+    out.backward(ag.tensor(g))
+    dZ, _, _ = _mit_closed_form(Z.data, g, G, 1e-5)
+    np.testing.assert_allclose(Z.grad.data, dZ, rtol=1e-7, atol=1e-9 * np.abs(dZ).max())
 
 
 def test_batchnorm_gradcheck():
