@@ -215,14 +215,10 @@ class Module:
         ``1.running_mean``).  The arrays are copies, so the snapshot does not
         change when training goes on.
         """
-        sd = OrderedDict()
-        for mod_name, m in self.named_modules():
-            for name, t in list(m._parameters.items()) + list(m._buffers.items()):
-                if t is not None:
-                    sd[f"{mod_name}.{name}" if mod_name else name] = np.array(t.data)
-        return sd
+        return OrderedDict((k, np.array(t.data)) for k, t in self._state_tensors().items())
 
     def _state_tensors(self):
+        """``{dotted name: Tensor}`` for every parameter and buffer (the live tensors, not copies)."""
         out = OrderedDict()
         for mod_name, m in self.named_modules():
             for name, t in list(m._parameters.items()) + list(m._buffers.items()):
@@ -317,7 +313,7 @@ class Sequential(Module):
     def __getitem__(self, i):
         mods = list(self._modules.values())
         if isinstance(i, slice):
-            return type(self)(*mods[i]) if type(self) is Sequential else Sequential(*mods[i])
+            return Sequential(*mods[i])
         return mods[i]
 
     def forward(self, x):
