@@ -257,6 +257,11 @@ for _name, (_f, _np, _t) in SOFTMAXES.items():
     for _shape, _axis in [((3, 4), -1), ((2, 3, 4), 1), ((5,), 0)]:
         case(f"{_name}(axis={_axis})", lambda x, f=_f, a=_axis: f(x, a),
              lambda x, f=_np, a=_axis: f(x, a), lambda x, f=_t, a=_axis: f(x, a), [[_shape]], "real")
+# -inf logits (masking) get probability 0 and a finite gradient for the others
+_NEG = np.array([[0.0, -np.inf, 0.0], [0.0, 0.0, 0.0]])
+case("softmax_masked", lambda x: (x + _NEG.astype(x.dtype)).softmax(-1),
+     lambda a: _np_softmax(a + _NEG.astype(a.dtype), -1),
+     lambda t: torch.softmax(t + torch.tensor(_NEG, dtype=t.dtype), -1), [[(2, 3)]], "real")
 case("softmax_default", ag.softmax, lambda a: _np_softmax(a, -1), lambda t: torch.softmax(t, -1),
      [[(2, 3)]], "real")
 
@@ -283,6 +288,8 @@ case("squeeze_all", lambda x: ag.squeeze(x), lambda a: a.squeeze(), lambda t: t.
      [[(1, 3, 1, 2)]], "real")
 case("squeeze_neg", lambda x: x.squeeze(-1), lambda a: a.squeeze(-1), lambda t: t.squeeze(-1),
      [[(3, 1)]], "real")
+case("squeeze_tuple", lambda x: x.squeeze((0, 2)), lambda a: a.squeeze((0, 2)),
+     lambda t: t.squeeze((0, 2)), [[(1, 3, 1, 2)]], "real")
 case("unsqueeze", lambda x: x.unsqueeze(0), lambda a: a[None], lambda t: t.unsqueeze(0),
      [[(3, 4)], [()]], "real")
 case("unsqueeze_neg", lambda x: ag.unsqueeze(x, -1), lambda a: a[..., None], lambda t: t.unsqueeze(-1),
@@ -310,6 +317,13 @@ for _label, _ix, _tix in GETITEMS:
     _np_ix = _ix.data if isinstance(_ix, ag.Tensor) else _ix
     case(f"getitem_{_label}", lambda x, i=_ix: x[i], lambda a, i=_np_ix: a[i],
          lambda t, i=_tix: t[i], [[(3, 4)]], "real")
+case("getitem_split_arrays", lambda x: x[[0, 2, 2], :, [1, 3, 1]], lambda a: a[[0, 2, 2], :, [1, 3, 1]],
+     lambda t: t[[0, 2, 2], :, [1, 3, 1]], [[(3, 2, 4)]], "real")
+case("getitem_neg_step", lambda x: x[::-2, 1:], lambda a: a[::-2, 1:], lambda t: t.flip(0)[::2, 1:],
+     [[(5, 3)]], "real")
+case("getitem_bool_tensor", lambda x: x[x > 0], lambda a: a[a > 0], lambda t: t[t > 0], [[(3, 4)]], "nonzero")
+case("getitem_0d_result", lambda x: x[1, 2] * x[1, 2] + x[0, 0], lambda a: a[1, 2] * a[1, 2] + a[0, 0],
+     lambda t: t[1, 2] * t[1, 2] + t[0, 0], [[(3, 4)]], "real")
 case("getitem_ellipsis_3d", lambda x: x[..., 1, :], lambda a: a[..., 1, :], lambda t: t[..., 1, :],
      [[(2, 3, 4)]], "real")
 case("getitem_fn", lambda x: ag.getitem(x, (0, slice(1, 3))), lambda a: a[0, 1:3],
@@ -323,6 +337,8 @@ case("cat_neg", lambda x, y: ag.cat([x, y], axis=-1), lambda a, b: np.concatenat
      lambda a, b: torch.cat([a, b], -1), [[(2, 2, 1), (2, 2, 3)]], "real")
 case("cat_same_tensor", lambda x: ag.cat([x, x * 2, x], axis=0),
      lambda a: np.concatenate([a, a * 2, a]), lambda t: torch.cat([t, t * 2, t]), [[(2, 2)]], "real")
+case("cat_one", lambda x: ag.cat([x], axis=1), lambda a: np.concatenate([a], 1), lambda t: torch.cat([t], 1),
+     [[(2, 3)]], "real")
 case("stack", lambda x, y: ag.stack([x, y]), lambda a, b: np.stack([a, b]),
      lambda a, b: torch.stack([a, b]), [[(2, 3), (2, 3)]], "real")
 case("stack_neg", lambda x, y, z: ag.stack([x, y, z], axis=-1), lambda a, b, c: np.stack([a, b, c], -1),
@@ -335,6 +351,8 @@ case("split_neg_axis", lambda x: ag.split(x, 3, axis=-1), lambda a: np.split(a, 
      lambda t: list(torch.split(t, 1, dim=-1)), [[(2, 3)]], "real")
 case("pad", lambda x: ag.pad(x, ((1, 0), (2, 1))), lambda a: np.pad(a, ((1, 0), (2, 1))),
      lambda t: torch.nn.functional.pad(t, (2, 1, 1, 0)), [[(2, 3)]], "real")
+case("pad_3d", lambda x: ag.pad(x, ((0, 0), (1, 2), (0, 1))), lambda a: np.pad(a, ((0, 0), (1, 2), (0, 1))),
+     lambda t: torch.nn.functional.pad(t, (0, 1, 1, 2)), [[(2, 2, 3)]], "real")
 case("pad_int", lambda x: x.pad(1), lambda a: np.pad(a, 1), lambda t: torch.nn.functional.pad(t, (1, 1)),
      [[(3,)]], "real")
 case("flip", lambda x: x.flip(1), lambda a: np.flip(a, 1), lambda t: torch.flip(t, (1,)),

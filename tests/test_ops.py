@@ -112,3 +112,26 @@ def test_gradcheck_catches_a_wrong_vjp():
     assert ag.gradcheck(square, [ag.tensor([0.5, 1.5])])
     with pytest.raises(AssertionError):
         ag.gradgradcheck(square, [ag.tensor([0.5, 1.5])])
+
+
+def test_gradcheck_on_large_inputs_uses_a_random_direction_and_still_catches_errors():
+    @ag.primitive
+    def leaky(x):
+        return x * 1.0
+    leaky.defvjp(lambda g, ans, x: g * _one_wrong(x.shape))
+    x = ag.tensor(np.random.default_rng(0).standard_normal(600), requires_grad=True)
+    assert ag.gradcheck(lambda t: (t * t).sin(), [x])
+    with pytest.raises(AssertionError, match=r"index \(599,\)"):
+        ag.gradcheck(leaky, [x])
+
+
+def _one_wrong(shape):
+    m = np.ones(shape)
+    m[-1] = 1.5      # (a 1% error in one of 600 elements hides in a projection's tolerance)
+    return ag.Tensor(m)
+
+
+def test_gradcheck_works_in_float64_on_float32_inputs():
+    x = ag.tensor(np.array([0.3, 1.7], np.float32), requires_grad=True)
+    assert ag.gradcheck(lambda t: t.exp() * t, [x])
+    assert x.dtype == np.float32 and x.grad is None
