@@ -71,26 +71,31 @@ def write_json(path, record):
     write_text(path, json.dumps(record, indent=2) + "\n")
 
 
-def write_curves(path, history, title):
-    """Loss and accuracy per epoch as a PNG. Returns False (no file) when matplotlib is missing."""
+def write_curves(path, history, title, test_accuracy=None):
+    """Loss (log scale) and accuracy per epoch as a PNG; the final test accuracy as a dotted line.
+
+    Returns False (and writes nothing) when matplotlib is missing.
+    """
     try:
         import matplotlib
         matplotlib.use("Agg")          # no display needed: we only write a file
         import matplotlib.pyplot as plt
+        from matplotlib.ticker import MaxNLocator
     except ImportError:
         return False
     epochs = [h["epoch"] for h in history]
     fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(9, 3.5), constrained_layout=True)
-    ax_loss.plot(epochs, [h["loss"] for h in history], "o-", label="train loss")
+    ax_loss.semilogy(epochs, [h["loss"] for h in history], "o-", label="train loss (mean over the epoch)")
     ax_loss.set(xlabel="epoch", ylabel="cross-entropy", title="loss")
     ax_acc.plot(epochs, [100 * h["train_accuracy"] for h in history], "o-", label="train")
     ax_acc.plot(epochs, [100 * h["val_accuracy"] for h in history], "s--", label="validation")
+    if test_accuracy is not None:
+        ax_acc.axhline(100 * test_accuracy, color="gray", linestyle=":", label="test, after training")
     ax_acc.set(xlabel="epoch", ylabel="accuracy (%)", title="accuracy")
     for ax in (ax_loss, ax_acc):
         ax.grid(alpha=0.3)
         ax.legend()
-        if len(epochs) < 15:
-            ax.set_xticks(epochs)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     fig.suptitle(title)
     fig.savefig(path, dpi=100)
     plt.close(fig)

@@ -88,7 +88,7 @@ def _draw_graph(model, loss_fn, X, y, path, depth, title):
     ag, _, _ = _imports()
     model.train()
     with ag.viz.record_grads() as grads:
-        loss = loss_fn(model(ag.tensor(X)), ag.tensor(y))
+        loss = loss_fn(model(ag.tensor(X, name="X")), ag.tensor(y, name="y"))
         loss.backward(retain_graph=True)        # keep the saved values: the picture shows them
     picture = ag.viz.draw(loss, model=model, depth=depth, grads=grads, title=title)
     report.write_text(path, picture.svg())
@@ -180,7 +180,8 @@ def run_train(args):
         files.append("graph.svg")
     except Exception as e:     # e.g. no `dot` program: the run itself is still good
         warnings.append(f"warning: graph.svg not written: {' '.join(str(e).split())}")
-    if report.write_curves(os.path.join(out, "curves.png"), history, f"{name}: {arch}, {args.optimizer} lr {lr:g}"):
+    if report.write_curves(os.path.join(out, "curves.png"), history, f"{name}: {arch}, {args.optimizer} lr {lr:g}",
+                           correct / test_rows):
         files.append("curves.png")
     else:
         warnings.append("warning: matplotlib is not installed, curves.png not written (pip install matplotlib)")

@@ -247,3 +247,10 @@ def test_model_file_of_another_architecture(run, tmp_path):
     wide = nn.MLP([5, 8, 2])
     checkpoint.save(wide, {**meta, "sizes": [5, 8, 2]}, str(wrong_data))
     assert_one_line_error(chaingrad("evaluate", wrong_data), "5 features", "xor has 2")
+
+
+def test_readme_shows_the_committed_graph_of_the_default_run():
+    readme = (REPO / "README.md").read_text()
+    assert "](docs/chaingrad-train-graph.svg)" in readme
+    text = _check_svg(REPO / "docs" / "chaingrad-train-graph.svg")
+    assert "MLP 64-64-32-10" in text and "layers.4.weight" in text
