@@ -498,3 +498,11 @@ def test_the_example_command_writes_the_readme_picture(tmp_path):
     committed = os.path.join(ROOT, "notebooks", "figures", "two_layer_graph.svg")
     assert sorted(svg_texts(open(committed, encoding="utf-8").read())) == sorted(texts), \
         "the committed picture is stale: run python -m autograd.viz --example notebooks/figures/two_layer_graph.svg"
+
+
+def test_names_with_markup_characters_are_escaped():
+    x = ag.tensor([1.0], requires_grad=True, name='a<b> & "c"')
+    y = (x * 2.0).sum()
+    texts = svg_texts(svg_of(viz.draw(y, formulas=True, view="dataflow")))
+    assert 'a<b> & "c"' in texts
+    assert 'a<b> & "c"' in "\n".join(svg_texts(svg_of(viz.draw(y, view="backward"))))
