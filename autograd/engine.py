@@ -41,13 +41,11 @@ def unbroadcast(g, shape):
     b's gradient is the sum of the n rows of the upstream gradient.
     """
     extra = g.ndim - len(shape)
-    axes = tuple(range(extra)) + tuple(
-        i + extra for i, n in enumerate(shape) if n == 1 and g.shape[i + extra] != 1)
-    if axes:
-        g = g.sum(axis=axes, keepdims=True)
-    if extra or g.shape != tuple(shape):
-        g = g.reshape(shape)
-    return g
+    stretched = tuple(i + extra for i, n in enumerate(shape) if n == 1 and g.shape[i + extra] != 1)
+    if not stretched:                     # only leading axes were added (a bias): one sum
+        return g.sum(axis=tuple(range(extra))) if extra else g.reshape(shape)
+    g = g.sum(axis=tuple(range(extra)) + stretched, keepdims=True)
+    return g.reshape(shape)
 
 
 def backward(root, grad=None, retain_graph=None, create_graph=False):

@@ -1,13 +1,16 @@
 """Matrix products, with numpy's rules for 1-D and batched (stacked) operands."""
 from ..backend import xp
 from ..graph import primitive
+from .shape import _transpose
 
 
 def _mT(t):
     """Swap the last two axes."""
+    if t.ndim == 2:
+        return _transpose(t, axes=None)
     axes = list(range(t.ndim))
     axes[-2], axes[-1] = axes[-1], axes[-2]
-    return t.transpose(*axes)
+    return _transpose(t, axes=tuple(axes))
 
 
 def _matmul_vjp_x(g, ans, x, y):
