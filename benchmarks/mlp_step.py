@@ -54,6 +54,22 @@ def numpy_step(params, X, y, loss, lr=data.LR):
     return step
 
 
+def matmul_floor_step(params, X):
+    """Only the step's matrix products (forward, weight gradients, input gradients): the floor."""
+    Ws = params[::2]
+
+    def step():
+        hs = [X]
+        for W in Ws:
+            hs.append(hs[-1] @ W)
+        dz = hs[-1]                       # stands in for the output gradient (same shape)
+        for i in range(len(Ws) - 1, -1, -1):
+            hs[i].T @ dz
+            if i > 0:
+                dz = dz @ Ws[i].T
+    return step
+
+
 def chaingrad_forward_loss(h, Ps, yt, loss, rows):
     """The network and loss with plain chaingrad ops (``Ps`` = [W1, b1, W2, b2, ...])."""
     last = len(Ps) // 2 - 1

@@ -1,30 +1,41 @@
 """Timing several implementations of the same step fairly, in one process.
 
 Every sample calls one implementation's step ``number`` times (enough calls
-to last ``min_time``, so sub-millisecond steps are not lost in the clock's
-resolution) and records the mean time per call.  Samples alternate between
+to last ``min_time``) and records the time of every call; the median over
+all calls of all samples is robust to the odd call that another process
+slowed down (the shortest step here lasts tens of microseconds, far above
+the clock's resolution).  Samples alternate between
 implementations, rotating the order every repetition, so that a slow phase
 of a noisy machine hits all of them alike.  Before every sample, untimed:
 ``gc.collect()`` (each sample starts from a clean heap; garbage a step makes
 while it runs is still collected, and paid for, while it runs) and a pause
 of ``pause`` seconds, because BLAS worker threads keep spinning after a
-library's last call and would slow down the next library.
+library's last call and would slow down the next library.  After the pause
+one call runs untimed: the first call after a rest wakes the library's own
+worker threads, which on a busy machine can take longer than the step
+(PyTorch: 30-400 ms seen here with other processes running), a cost a
+training loop calling step after step never pays (``wake=False`` skips it,
+for the scalar workloads, whose steps last seconds and use no threads).
 """
 import gc
 import statistics
 import time
 
 
-def measure(steps, reps=5, warmup=1, pause=0.3, min_time=0.05, log=None):
-    """Time each step function in ``steps`` (name -> callable); return name -> seconds per call, per sample."""
+def measure(steps, reps=5, warmup=1, pause=0.3, min_time=0.1, wake=True, log=None):
+    """Time each step function in ``steps`` (name -> callable); return name -> list of seconds, one per call."""
     number = {}
     for name, step in steps.items():
         for _ in range(warmup):
             step()
-        t0 = time.perf_counter()
-        step()
-        once = time.perf_counter() - t0
-        number[name] = max(1, int(min_time / max(once, 1e-9)))
+        # Calibrate on a few calls (three, unless they are long), trusting the fastest.
+        calls, start = [], time.perf_counter()
+        while not calls or (time.perf_counter() - start < max(min_time, 1.0) and len(calls) < 3) \
+                or time.perf_counter() - start < min_time:
+            t0 = time.perf_counter()
+            step()
+            calls.append(time.perf_counter() - t0)
+        number[name] = max(1, round(min_time / min(calls)))
     samples = {name: [] for name in steps}
     names = list(steps)
     for rep in range(reps):
@@ -33,10 +44,12 @@ def measure(steps, reps=5, warmup=1, pause=0.3, min_time=0.05, log=None):
             gc.collect()
             time.sleep(pause)
             step, n = steps[name], number[name]
-            t0 = time.perf_counter()
+            if wake:
+                step()              # untimed: wakes the library's threads after the pause
             for _ in range(n):
+                t0 = time.perf_counter()
                 step()
-            samples[name].append((time.perf_counter() - t0) / n)
+                samples[name].append(time.perf_counter() - t0)
         if log:
             log(f"  rep {rep + 1}/{reps} done")
     return samples

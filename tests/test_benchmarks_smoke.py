@@ -1,0 +1,96 @@
+"""Smoke test of benchmarks/: every workload runs once at a tiny size, so the suite cannot rot.
+
+Benchmarks are not timed tests: nothing here asserts on a time.  What is
+checked is that every implementation does the same work (same losses, same
+gradients), that chaingrad's gradients keep the parameters' dtype, and that
+the report and the memory worker produce what run.py prints.  micrograd and
+HIPS autograd live in scratch virtualenvs (benchmarks/setup_peers.sh) and are
+not run here; PyTorch is a dev dependency and is.
+"""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from benchmarks import mlp_step, run, timing, w1_scalar, w4_depth
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def test_scalar_step_records_micrograds_node_count_and_matches_torch():
+    steps, info = w1_scalar.build(quick=True, torch=torch)
+    # Per point: 640 network ops + 3 for its hinge term + 1 add into the sum; then
+    # 1 mul for the mean, 337 squares + 337 adds + 1 mul for L2, 1 add for the total:
+    # 644 n + 677, which is 65,077 for micrograd's 100 points.
+    assert info["nodes"] == 644 * info["points"] + 677
+    assert 644 * w1_scalar.N_POINTS + 677 == 65_077
+    first = {name: step() for name, step in steps.items()}
+    second = {name: step() for name, step in steps.items()}
+    assert set(first) == {"chaingrad", "PyTorch 0-d"}
+    assert first["chaingrad"] == pytest.approx(first["PyTorch 0-d"], rel=1e-12)
+    assert second["chaingrad"] == pytest.approx(second["PyTorch 0-d"], rel=1e-12)
+    assert second["chaingrad"] != first["chaingrad"]      # the SGD update happened
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("workload", ["mnist", "small"])
+def test_mlp_step_implementations_agree_and_keep_dtype(workload, dtype):
+    mismatches = []
+    steps = mlp_step.build(workload, dtype, quick=True, torch=torch,
+                           check=lambda got, want: got == want or mismatches.append(got))
+    assert {"hand numpy", "chaingrad", "PyTorch nn", "PyTorch plain"} <= set(steps)
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    for _ in range(2):      # the second loss depends on the first update: updates agree too
+        losses = {name: step() for name, step in steps.items()}
+        for name, value in losses.items():
+            assert value == pytest.approx(losses["hand numpy"], rel=tol), name
+    assert mismatches == []
+    params, X, _, _ = mlp_step.problem(workload, dtype, quick=True)
+    assert mlp_step.matmul_floor_step(params, X)() is None
+
+
+def test_depth_chain_gradients_match_torch():
+    n = 300
+    steps = w4_depth.build(n, torch)
+    expected = 0.9999 ** (n // 2)          # d/dx of n/2 times (y * 0.9999 + 0.0001)
+    for name, step in steps.items():
+        assert step() == pytest.approx(expected, rel=1e-12), name
+
+
+def test_measure_alternates_and_returns_every_call():
+    calls = []
+    samples = timing.measure({"a": lambda: calls.append("a"), "b": lambda: calls.append("b")},
+                             reps=2, pause=0.0, min_time=0.0, warmup=0)
+    assert set(samples) == {"a", "b"} and all(len(s) == 2 for s in samples.values())
+    assert all(t >= 0 for s in samples.values() for t in s)
+    assert calls.count("a") == calls.count("b")
+    assert timing.fmt_time(0.0123) == "12.3 ms" and timing.fmt_time(2.5e-5) == "25 µs"
+
+
+def test_run_command_prints_tables_targets_and_markdown(tmp_path, capsys):
+    out = tmp_path / "results.md"
+    report = run.main(["--quick", "--no-peers", "--reps", "1", "--pause", "0", "--min-time", "0",
+                       "--only", "1", "--only", "3", "--output", str(out)])
+    printed = capsys.readouterr().out
+    assert "Workload 1" in printed and "Workload 3" in printed and "Targets of issue 7" in printed
+    names = [what for _, what, _, _ in report.targets]
+    assert "chaingrad / PyTorch 0-d" in names
+    assert "chaingrad / PyTorch (faster of nn, plain)" in names
+    ratio = dict((what, value) for _, what, value, _ in report.targets)["chaingrad / PyTorch 0-d"]
+    assert ratio is not None and ratio > 0
+    text = out.read_text()
+    assert "| implementation | median step |" in text and "load average" in text
+
+
+@pytest.mark.parametrize("args", [["mnist", "chaingrad", "--steps", "2", "--quick"],
+                                  ["mnist", "hand numpy", "--steps", "2", "--quick"],
+                                  ["depth", "chaingrad", "200"]])
+def test_memory_worker_reports_peak_in_a_fresh_process(args):
+    done = subprocess.run([sys.executable, "-m", "benchmarks.memory", *args], cwd=REPO,
+                          capture_output=True, text=True, check=True)
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert 0 < result["import_mib"] <= result["peak_mib"]
