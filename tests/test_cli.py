@@ -253,4 +253,4 @@ def test_readme_shows_the_committed_graph_of_the_default_run():
     readme = (REPO / "README.md").read_text()
     assert "](docs/chaingrad-train-graph.svg)" in readme
     text = _check_svg(REPO / "docs" / "chaingrad-train-graph.svg")
-    assert "MLP 64-64-32-10" in text and "layers.4.weight" in text
+    assert "MLP 64&#45;64&#45;32&#45;10" in text and "layers.4.weight" in text      # dot escapes "-"
