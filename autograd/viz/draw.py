@@ -19,9 +19,11 @@ from ..graph import Node
 from ..tensor import Tensor
 from . import fmt
 from .fmt import esc
+from .groups import Grouping
+from .legend import legend_label
 from .record import GradRecord, last_record
 from .render import Picture
-from .walk import FreedConst, Walk, key_of, module_paths, names
+from .walk import Walk, key_of, module_paths, names
 
 VIEWS = ("dataflow", "backward")
 COLOR_BY = (None, "grad", "grad_ratio")
@@ -92,7 +94,7 @@ def _grad_table(grads):
     return {key_of(t) if isinstance(t, Tensor) else t: getattr(g, "data", g) for t, g in grads.items()}
 
 
-class Builder:
+class Builder(Grouping):
     """Builds one picture.  ``frame`` (used by ``backward_steps``) overrides the gradients,
     highlights the current node and labels the edges its gradient goes along."""
 
@@ -115,132 +117,6 @@ class Builder:
         self.legend = {}         # what appeared, for the legend
         self._classify()
         self._place_leaves()
-
-    # ---- grouping by scope ------------------------------------------------------
-    def _scope_class(self, scope):
-        """(group, cluster) for ops recorded in ``scope``: the collapsed scope they
-        belong to (or None) and the innermost cluster their box sits in (or None)."""
-        hit = self._class_cache.get(scope)
-        if hit is not None:
-            return hit
-        group = cluster = None
-        level = 0
-        for s in (scope.path() if scope is not None else ()):
-            if s.kind == "module":
-                level += 1
-                if self.o["depth"] is not None and level > self.o["depth"]:
-                    group = s
-                    break
-                cluster = s
-            elif self.o["expand_composites"]:
-                cluster = s
-            else:
-                group = s
-                break
-        self._class_cache[scope] = (group, cluster)
-        return group, cluster
-
-    def _classify(self):
-        self._class_cache = {}
-        self.group_of, self.cluster_of = {}, {}
-        self.members = {}        # group -> nodes
-        for node in self.walk.nodes:
-            group, cluster = self._scope_class(node.scope)
-            if group is not None:
-                self.group_of[node] = group
-                self.members.setdefault(group, []).append(node)
-            self.cluster_of[group if group is not None else node] = cluster
-        self.outputs = {}        # group -> member nodes used outside it (or drawn roots)
-        for group, nodes in self.members.items():
-            outs = []
-            for n in nodes:
-                uses = self.walk.consumers.get(n, ())
-                if n in self.walk.root_of or any(self.group_of.get(c) is not group for c, _ in uses):
-                    outs.append(n)
-            self.outputs[group] = outs
-        # Module calls: number repeated calls of the same module (weight sharing).
-        self.call_no = {}
-        counts = {}
-        for scope in list(self.cluster_of.values()) + list(self.members):
-            for s in (scope.path() if scope is not None else ()):
-                if s.kind == "module" and s not in self.call_no and s.obj is not None:
-                    counts[id(s.obj)] = counts.get(id(s.obj), 0) + 1
-                    self.call_no[s] = counts[id(s.obj)]
-
-    def _module_path(self, scope):
-        return self.paths.get(id(scope.obj)) if scope.obj is not None else None
-
-    def scope_label(self, s):
-        """``layers.0: Linear`` with a model, else the scope's name; ``(call 2)`` when reused."""
-        if s.kind != "module":
-            return s.name
-        path = self._module_path(s)
-        label = s.name if not path else f"{path}: {s.name}"
-        n = self.call_no.get(s, 1)
-        return label + (f" (call {n})" if n > 1 else "")
-
-    def _place_leaves(self):
-        """Decide where each leaf sits: in which cluster, or inside which collapsed module."""
-        self.absorbed = {}       # leaf key -> group that hides it
-        self.group_params = {}   # group -> absorbed leaves that require grad
-        for key in self.walk.leaves:
-            uses = self.walk.consumers[key]
-            where = None
-            if not uses:
-                pass
-            elif self.walk.is_const(key):
-                if len(uses) == 1 and (type(key) is FreedConst or key.size == 1):
-                    # A scalar constant belongs to the op that uses it.  A freed one may have
-                    # been anything (the input batch), so only a composite op hides it.
-                    n = uses[0][0]
-                    group = self.group_of.get(n)
-                    if group is not None and (group.kind != "module" or type(key) is not FreedConst):
-                        where = group
-                    else:
-                        where = ("c", self.cluster_of[group if group is not None else n])
-            else:
-                where = self._param_home(key, uses)
-            if where is None:
-                self.cluster_of[key] = None
-            elif isinstance(where, tuple):
-                self.cluster_of[key] = where[1]
-            else:
-                self.absorbed[key] = where
-                if not self.walk.is_const(key):
-                    self.group_params.setdefault(where, []).append(key)
-
-    def _param_home(self, key, uses):
-        """The module a leaf that requires grad belongs to: with a model, its owner by
-        parameter name; without, the innermost module every consumer ran in."""
-        chains = [n.scope.path() if n.scope is not None else [] for n, _ in uses]
-        common = chains[0]
-        for ch in chains[1:]:
-            k = 0
-            while k < len(common) and k < len(ch) and common[k] is ch[k]:
-                k += 1
-            common = common[:k]
-        owner = None
-        if self.o["model"] is not None:
-            name = self.names.get(key)
-            if name is None:
-                return None
-            owner = name.rpartition(".")[0]
-        pick = None
-        for s in common:
-            if s.kind != "module":
-                continue
-            if owner is None:
-                pick = s
-            else:
-                path = self._module_path(s)
-                if path is not None and (path == "" or owner == path or owner.startswith(path + ".")):
-                    pick = s
-        if pick is None:
-            return None
-        group, cluster = self._scope_class(pick)
-        if group is not None and group.kind == "module":
-            return group
-        return ("c", cluster)
 
     # ---- ids and statements --------------------------------------------------------
     def vid(self, prefix, key):
@@ -553,63 +429,6 @@ class Builder:
         return name
 
     # ---- legend and output --------------------------------------------------------------
-    def legend_label(self):
-        L = self.legend
-        rows = []
-
-        def row(swatch, text, color="white"):
-            rows.append(f'<TR><TD BGCOLOR="{color}">{swatch}</TD><TD ALIGN="LEFT">{text}</TD></TR>')
-
-        if L.get("param"):
-            row("leaf", "tensor you made that requires grad (weights): .grad shown",
-                fmt.ROLE_COLORS["param"])
-        if L.get("inner"):
-            row("tensor", "made by an op", fmt.ROLE_COLORS["inner"])
-        if L.get("output"):
-            row("output", "the tensor that was drawn", fmt.ROLE_COLORS["output"])
-        if L.get("const"):
-            row("const", "constant: requires no grad, gets none", fmt.ROLE_COLORS["const"])
-        if L.get("op") and L.get("backward"):
-            row("op backward", "one VJP: turns the gradient of its output into its inputs'",
-                fmt.OP_COLOR)
-            row("→", "arrows point the way gradients flow, from the output to the leaves")
-        elif L.get("op"):
-            row("op", "primitive op; arrows show the forward data flow, gradients flow back", fmt.OP_COLOR)
-        if L.get("accumulate"):
-            row("accumulate", "leaf: gradients from all its uses are added into .grad",
-                fmt.ROLE_COLORS["param"])
-        if L.get("composite"):
-            row("composite", "a composite op drawn as one (expand_composites=True opens it)",
-                fmt.OP_COLOR)
-        if L.get("module_box"):
-            row("module", f"a module drawn as one box (depth={self.o['depth']})", fmt.GROUP_COLOR)
-        if self.clusters:
-            row("frame", "ops recorded inside one module call (or composite op)")
-        if L.get("grad") or L.get("no_grad"):
-            row("grad", "d output / d tensor; a dashed box: not computed yet (a zero shows 0)")
-        if L.get("inner_hidden") and self.o["show_grads"]:
-            row("inner grads", "record them: with ag.viz.record_grads(): loss.backward()")
-        if L.get("freed"):
-            row("freed", "backward freed saved values; backward(retain_graph=True) keeps them")
-        if self.o["show_values"] and (L.get("inner") or L.get("param")):
-            row("data", f"values: all entries up to {self.o['max_values']}, else min/mean/max")
-        if L.get("formulas"):
-            row("edge", "local derivative of the op w.r.t. that input (y: output)")
-        if self.frame is not None:
-            row('<FONT COLOR="white">red</FONT>', "gradient sent back along this edge in this step",
-                fmt.STEP_EDGE_COLOR)
-            row("current", "the op backward is at", fmt.CURRENT_COLOR)
-        if self.o["color_by"]:
-            what = "RMS of grad" if self.o["color_by"] == "grad" else "|grad| / |value|"
-            rows.append(f'<TR><TD COLSPAN="2"><B>fill: {esc(what)}</B></TD></TR>')
-            for text, color, meaning in fmt.scale_rows():
-                row(esc(text), esc(meaning), color)
-        if self.walk.omitted:
-            row("note", f"{self.walk.omitted:,} ops beyond max_nodes={self.o['max_nodes']} not drawn",
-                "#f8cecc")
-        return ('<<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" CELLPADDING="3">'
-                '<TR><TD COLSPAN="2"><B>legend</B></TD></TR>' + "".join(rows) + "</TABLE>>")
-
     def _emit(self):
         o = self.o
         g = Picture(name="chaingrad", format="svg")
@@ -647,7 +466,7 @@ class Builder:
         g.body.extend(line + "\n" for line in lines)
         for src, dst, attrs in self.edges:
             g.edge(src, dst, **attrs)
-        g.node("legend", label=self.legend_label(), shape="plaintext", fontsize="9")
+        g.node("legend", label=legend_label(self), shape="plaintext", fontsize="9")
         return g
 
 

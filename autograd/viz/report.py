@@ -6,7 +6,7 @@ import sys
 import numpy as np
 
 from ..engine import unbroadcast
-from ..graph import Node, no_grad
+from ..graph import no_grad
 from ..tensor import Tensor
 from . import fmt
 from .record import dead_units, last_record

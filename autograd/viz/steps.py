@@ -25,7 +25,7 @@ from ..engine import unbroadcast
 from ..graph import Node, no_grad
 from ..tensor import Tensor
 from . import fmt
-from .walk import Walk, key_of, labels, names
+from .walk import Walk, labels, names
 
 
 class Part:
