@@ -79,8 +79,8 @@ def _progress(iterable, total, desc):
                 dynamic_ncols=True, mininterval=0.1)
 
 
-def _draw_graph(model, loss_fn, X, y, path, depth, title):
-    """Forward, loss and backward on one batch, then draw it with module clusters as SVG.
+def _draw_graph(model, loss_fn, X, y, depth, title):
+    """Forward, loss and backward on one batch; the picture of that graph, with module clusters.
 
     ``record_grads`` keeps the gradients of inner tensors too, so the picture
     shows what backward computed at every node, not only at the weights.
@@ -90,9 +90,8 @@ def _draw_graph(model, loss_fn, X, y, path, depth, title):
     with ag.viz.record_grads() as grads:
         loss = loss_fn(model(ag.tensor(X, name="X")), ag.tensor(y, name="y"))
         loss.backward(retain_graph=True)        # keep the saved values: the picture shows them
-    picture = ag.viz.draw(loss, model=model, depth=depth, grads=grads, title=title)
-    report.write_text(path, picture.svg())
     model.zero_grad()
+    return ag.viz.draw(loss, model=model, depth=depth, grads=grads, title=title)
 
 
 def _graph_title(dataset, sizes, rows):
@@ -175,10 +174,16 @@ def run_train(args):
     files, warnings = ["model.npz"], []
     try:
         n = min(args.batch_size, len(data.train[0]))
-        _draw_graph(model, loss_fn, data.train[0][:n], data.train[1][:n], os.path.join(out, "graph.svg"),
-                    None, _graph_title(name, sizes, n))
+        picture = _draw_graph(model, loss_fn, data.train[0][:n], data.train[1][:n], None,
+                              _graph_title(name, sizes, n))
+        report.write_text(os.path.join(out, "graph.svg"), picture.svg())
         files.append("graph.svg")
-    except Exception as e:     # e.g. no `dot` program: the run itself is still good
+    except ag.viz.DotNotFoundError:
+        report.write_text(os.path.join(out, "graph.dot"), picture.source)
+        files.append("graph.dot")
+        warnings.append("warning: graph.svg not written: Graphviz's `dot` program is missing "
+                        "(sudo apt-get install graphviz); graph.dot holds the picture's DOT source")
+    except Exception as e:     # the run itself is still good: say what went wrong and go on
         warnings.append(f"warning: graph.svg not written: {' '.join(str(e).split())}")
     if report.write_curves(os.path.join(out, "curves.png"), history, f"{name}: {arch}, {args.optimizer} lr {lr:g}",
                            correct / test_rows):
@@ -260,13 +265,16 @@ def run_draw(args):
     ag.manual_seed(0)       # dropout masks: the same picture every time
     n = meta.get("batch_size", 32)
     X, y = data.train
+    picture = _draw_graph(model, nn.CrossEntropyLoss(), X[:n], y[:n], args.depth,
+                          _graph_title(meta["dataset"], meta["sizes"], min(n, len(X))))
     try:
-        _draw_graph(model, nn.CrossEntropyLoss(), X[:n], y[:n], out, args.depth,
-                    _graph_title(meta["dataset"], meta["sizes"], min(n, len(X))))
+        svg = picture.svg()
+    except ag.viz.DotNotFoundError as e:
+        raise CLIError(f"cannot draw the graph: {e}") from None
+    try:
+        report.write_text(out, svg)
     except OSError as e:
         raise CLIError(f"cannot write {out}: {e.strerror or e}") from None
-    except Exception as e:
-        raise CLIError(f"cannot draw the graph: {e}") from None
     print(f"wrote {out} (one batch of {min(n, len(X))} {meta['dataset']} rows, "
           f"MLP {'-'.join(map(str, meta['sizes']))})")
     return 0

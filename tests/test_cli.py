@@ -20,10 +20,10 @@ sys.path.insert(0, str(REPO))
 TINY = ["--dataset", "xor", "--epochs", "2", "--hidden", "8"]
 
 
-def chaingrad(*args, cwd=None, script=False):
+def chaingrad(*args, cwd=None, script=False, env=None):
     """Run `python -m chaingrad ARGS` (or the installed console script) and return the result."""
     cmd = [str(Path(sys.executable).parent / "chaingrad")] if script else [sys.executable, "-m", "chaingrad"]
-    env = {**os.environ, "PYTHONPATH": str(REPO), "COLUMNS": "100"}
+    env = {**os.environ, "PYTHONPATH": str(REPO), "COLUMNS": "100", **(env or {})}
     env.pop("CHAINGRAD_DEBUG", None)
     return subprocess.run(cmd + [str(a) for a in args], cwd=cwd or REPO, env=env, capture_output=True,
                           text=True, timeout=300)
@@ -143,6 +143,33 @@ def test_every_option_and_evaluate_in_float64_with_batchnorm(tmp_path):
     r = record["results"]
     evaluated = chaingrad("evaluate", out / "model.npz")
     assert f"({r['test_correct']}/{r['test_rows']})" in evaluated.stdout, evaluated.stderr
+
+
+def _without(tmp_path, *packages):
+    """An environment in which these packages fail to import and no `dot` program is on PATH."""
+    blocked = tmp_path / "blocked"
+    for name in packages:
+        (blocked / name).mkdir(parents=True)
+        (blocked / name / "__init__.py").write_text(f"raise ImportError('{name} is blocked by the test')\n")
+    return {"PYTHONPATH": f"{blocked}{os.pathsep}{REPO}", "PATH": str(tmp_path / "no-programs")}
+
+
+def test_missing_optional_pieces_degrade_with_a_warning(tmp_path):
+    """No scikit-learn: a bare `train` falls back to spirals; no matplotlib: no PNG; no dot: no SVG."""
+    out = tmp_path / "run"
+    env = _without(tmp_path, "sklearn", "matplotlib")
+    result = chaingrad("train", "--epochs", "1", "--hidden", "4", "--out", out, env=env)
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    assert "using --dataset spirals" in result.stderr and "scikit-learn" in result.stderr
+    assert "warning: matplotlib is not installed" in result.stderr
+    assert "warning: graph.svg not written" in result.stderr and "apt-get install graphviz" in result.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["graph.dot", "model.npz", "run.json"]
+    assert (out / "graph.dot").read_text().startswith("digraph")
+
+    assert_one_line_error(chaingrad("train", "--dataset", "digits", "--out", out, env=env),
+                          "digits", "pip install scikit-learn")
+    assert_one_line_error(chaingrad("draw", out / "model.npz", env=env), "dot")
 
 
 # --- help -------------------------------------------------------------------------------------
