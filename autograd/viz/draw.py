@@ -194,10 +194,10 @@ class Builder(Grouping):
             if value is None:
                 self.legend["freed"] = True
             return name
-        rows = []
+        rows = []      # "data" and "grad" rows: a table of their own, so captions stay narrow
         head = f"<B>{esc(label_name)}</B> " if label_name else ""
-        rows.append(f'<TR><TD COLSPAN="2" BGCOLOR="{fmt.ROLE_COLORS[role]}">{head}'
-                    f'<FONT POINT-SIZE="9">{esc(fmt.shape_text(shape))} {esc(dtype)}</FONT></TD></TR>')
+        head = (f'<TR><TD BGCOLOR="{fmt.ROLE_COLORS[role]}">{head}'
+                f'<FONT POINT-SIZE="9">{esc(fmt.shape_text(shape))} {esc(dtype)}</FONT></TD></TR>')
         if self.o["show_values"]:
             if value is None:
                 self.legend["freed"] = True
@@ -220,8 +220,10 @@ class Builder(Grouping):
                         rows.append(_row("", f'<FONT POINT-SIZE="9" COLOR="#c00000">{esc(note)}</FONT>'))
         elif type(key) is Node:
             self.legend["inner_hidden"] = True
+        body = ('<TR><TD ALIGN="LEFT"><TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="1">'
+                + "".join(rows) + "</TABLE></TD></TR>") if rows else ""
         label = ('<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="2">'
-                 + "".join(rows) + "</TABLE>>")
+                 + head + body + "</TABLE>>")
         style = "rounded,filled" + (",dashed" if dashed else "")
         fill = self.fill_color(key, g)
         if self.frame is not None and self.frame.current is key:
