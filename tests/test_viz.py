@@ -416,7 +416,8 @@ def test_explain_fills_in_the_numbers(capsys):
     y.name = "y"
     viz.explain(y, grad=np.array([1.0, 2.0]))
     out = capsys.readouterr().out
-    assert "y = tanh(x)" in out and "1 - y²" in out and "g·(1 - y²)" in out
+    assert "y = tanh(x)    output y (2,) float64" in out and "1 - y²" in out and "g·(1 - y²)" in out
+    assert "x = [0.5, 1]    (x, leaf)" in out
     expected = np.array([1.0, 2.0]) * (1 - np.tanh(x.data) ** 2)
     assert f"grad_x = [{expected[0]:.4g}, {expected[1]:.4g}]" in out
     a = ag.tensor([[1.0, 2.0]], requires_grad=True)

@@ -92,12 +92,13 @@ def explain(t, grad=None, file=None):
     """Print the VJP of the op that made ``t``, with the numbers filled in.
 
     ``grad`` is the upstream gradient g = d loss / d t; by default the one
-    recorded by ``record_grads`` (else ones, and it says so).  For y = tanh(x)::
+    recorded by ``record_grads`` (else ones, and it says so).  For tanh::
 
-        y = tanh(x)
-          local derivative  dy/dx = 1 - y²
-          VJP               grad_x = g·(1 - y²)
-          g = [1, 1]   x = [0.5, 1]   y = [0.4621, 0.7616]
+        y = tanh(x)    output (2,) float64
+          ∂y/∂x = 1 - y²                 VJP: grad_x = g·(1 - y²)
+          g = dloss/dy (given) = [1, 1]
+          x = [0.5, 1]    (x, leaf)
+          y = [0.4621, 0.7616]
           grad_x = [0.7864, 0.42]
     """
     print(explanation(t, grad), file=sys.stdout if file is None else file)
@@ -106,22 +107,22 @@ def explain(t, grad=None, file=None):
 def explanation(t, grad=None):
     """The text ``explain`` prints."""
     node = t._node
-    tname = t.name or "y"
     if node is None:
+        tname = t.name or "this tensor"
         what = "requires grad" if t.requires_grad else "does not require grad"
         return (f"{tname} is a leaf (made by you, not by an op; it {what}): backward adds the "
-                f"gradients of all its uses into {tname}.grad, there is no VJP to apply.")
+                f"gradients of all its uses into its .grad, there is no VJP to apply.")
     op, n_in = node.op.name, len(node.parents)
-    syms = fmt.symbols(op, n_in)
+    syms = fmt.symbols(op, n_in)     # formulas call the inputs x (or a, b...) and the output y
     kw = fmt.kwargs_text(node.kwargs)
-    lines = [f"{tname} = {op}({', '.join(syms)}{', ' + kw if kw else ''})    "
-             f"output {fmt.shape_text(node.shape)} {node.dtype}"]
+    lines = [f"y = {op}({', '.join(syms)}{', ' + kw if kw else ''})    "
+             f"output{' ' + t.name if t.name else ''} {fmt.shape_text(node.shape)} {node.dtype}"]
     for i in range(n_in):
         f = fmt.formula(op, i, n_in)
         if node.parents[i] is None:
             lines.append(f"  {syms[i]}: a constant, gets no gradient")
         elif f is not None:
-            lines.append(f"  ∂{tname}/∂{syms[i]} = {f[0]:<22} VJP: grad_{syms[i]} = {f[1]}")
+            lines.append(f"  ∂y/∂{syms[i]} = {f[0]:<22} VJP: grad_{syms[i]} = {f[1]}")
         else:
             lines.append(f"  grad_{syms[i]} = {_vjp_source(node.op.vjps[i])}")
     if node.inputs is None:
@@ -136,10 +137,10 @@ def explanation(t, grad=None):
             g, source = np.ones(node.shape, dtype=node.dtype), "ones: pass grad= or use record_grads"
     else:
         g, source = np.asarray(getattr(grad, "data", grad), dtype=node.dtype), "given"
-    lines.append(f"  g (upstream, {source}) = {fmt.array_text(g)}")
+    lines.append(f"  g = dloss/dy ({source}) = {fmt.array_text(g)}")
     for i, x in enumerate(node.inputs):
-        lines.append(f"  {syms[i]} = {fmt.array_text(x.data)}")
-    lines.append(f"  {tname} = {fmt.array_text(node.ans)}")
+        lines.append(f"  {syms[i]} = {fmt.array_text(x.data)}    ({_describe(x)})")
+    lines.append(f"  y = {fmt.array_text(node.ans)}")
     with no_grad():
         gt, ans = Tensor._wrap(np.asarray(g)), Tensor._wrap(node.ans)
         for i, x in enumerate(node.inputs):
@@ -150,6 +151,15 @@ def explanation(t, grad=None):
                 gi = unbroadcast(gi, x.shape)      # broadcasting is undone here, as in backward
             lines.append(f"  grad_{syms[i]} = {fmt.array_text(gi.data)}")
     return "\n".join(lines)
+
+
+def _describe(x):
+    """Where an input came from, in words."""
+    if x._node is not None:
+        what = f"output of {x._node.op.name}"
+    else:
+        what = "leaf" if x.requires_grad else "constant"
+    return f"{x.name}, {what}" if x.name else what
 
 
 def _vjp_source(fn):
