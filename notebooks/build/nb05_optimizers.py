@@ -475,9 +475,9 @@ plt.tight_layout()
 """)
 
 nb.md(r"""
-The adaptive methods (Adam, RMSprop) fit the spirals within a few dozen epochs; plain SGD with the
-same budget is still working through the flat early phase, and momentum sits in between.
-Adadelta, with no step size to tune, is slow here for the same reason as on the valley.
+The adaptive methods (Adam, RMSprop) fit the spirals within a few dozen epochs and momentum is close
+behind; plain SGD with the same budget is still working through the flat early phase. Adadelta, with
+no step size to tune, is slow here for the same reason as on the valley: its steps start tiny.
 
 **What a bigger run would show.** Train ten times longer and SGD with momentum catches up and
 often generalises as well as or better than Adam; a learning-rate schedule (`optim.lr_scheduler`)

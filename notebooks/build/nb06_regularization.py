@@ -1,0 +1,657 @@
+"""Builds notebooks/06_regularization.ipynb (run: .venv/bin/python notebooks/build/nb06_regularization.py)."""
+from nbtools import COMPARE, Notebook
+
+nb = Notebook()
+
+nb.md(r"""
+# 6. Regularization: weight decay, early stopping, noise, dropout, batch normalization
+
+A network with many more weights than data points can fit the training set exactly, noise
+included, and then predict badly everywhere else. The MIT notes (6.036, ch. 7, section 7.8) group the
+remedies into three families, and this notebook takes them in that order:
+
+1. **close relatives of ridge regression** (section 7.8.1): weight decay, early stopping, and noise
+   added to the inputs; early stopping with *pocket variables* as in Sayed, ch. 65, Example 65.2
+   (listing 65.94);
+2. **dropout** (section 7.8.2; Sayed, section 65.6, Eqs. 65.120-65.124), and how it behaves in training
+   and at test time;
+3. **batch normalization** (section 7.8.3; Sayed, section 65.9, Eqs. 65.167-65.187; KTH lecture 4):
+   running averages for test time, its backward pass derived by the engine next to the MIT
+   closed form and the KTH graph derivation, and what it does to the deep tanh network of
+   notebook 4.
+
+Every method is computed with the engine and checked against the formula of the text.
+""")
+
+nb.code(r"""
+import time
+import numpy as np
+import matplotlib.pyplot as plt
+
+import autograd as ag
+import nn
+import optim
+import nn.functional as F
+
+T0 = time.perf_counter()
+plt.rcParams.update({"figure.dpi": 90, "axes.grid": True, "grid.alpha": 0.3})
+""" + COMPARE)
+
+nb.md(r"""
+## 0. A problem that invites over-fitting
+
+Forty points of the two-moons data with plenty of noise, a validation set of 500 more from the same
+source, and a network with two hidden tanh layers of 64 units (about 4,400 weights): ample room to
+memorize forty points.
+
+`fit` below is the one training loop of the first half: full-batch Adam on the cross-entropy, and
+every 10 steps the training and validation cross-entropy are recorded in evaluation mode
+(`net.eval()`, which matters once dropout is in the network). Its options switch on each regularizer.
+""")
+
+nb.code(r"""
+X_train, y_train = nn.data.make_moons(40, noise=0.3, seed=0)
+X_val, y_val = nn.data.make_moons(500, noise=0.3, seed=1)
+criterion = nn.CrossEntropyLoss()
+
+
+def make_net(p_drop=0.0):
+    ag.manual_seed(1)                    # the same initial weights for every experiment
+    drop = [nn.Dropout(p_drop)] if p_drop else []
+    return nn.Sequential(nn.Linear(2, 64), nn.Tanh(), *drop, nn.Linear(64, 64), nn.Tanh(), *drop,
+                         nn.Linear(64, 2))
+
+
+def weights(net):
+    # The weight matrices only: like Sayed's rho ||W||^2, we do not penalise the biases.
+    return [p for name, p in net.named_parameters() if name.endswith("weight")]
+
+
+def evaluate(net, X, y):
+    net.eval()
+    with ag.no_grad():
+        return criterion(net(ag.tensor(X)), y).item()
+
+
+def accuracy(net, X=X_val, y=y_val):
+    net.eval()
+    with ag.no_grad():
+        return (net(ag.tensor(X)).numpy().argmax(1) == y).mean()
+
+
+def fit(net, steps=600, lr=0.01, lam=0.0, noise=0.0, stopper=None, every=10):
+    # Full-batch Adam; lam: weight decay lam ||W||^2; noise: std of the noise added to the inputs.
+    opt = optim.Adam(net.parameters(), lr=lr)
+    hist = {"step": [], "train": [], "val": [], "norm": []}
+    for step in range(steps + 1):
+        if step % every == 0:
+            hist["step"].append(step)
+            hist["train"].append(evaluate(net, X_train, y_train))
+            hist["val"].append(evaluate(net, X_val, y_val))
+            hist["norm"].append(np.sqrt(sum((w.numpy() ** 2).sum() for w in weights(net))))
+            if stopper is not None and stopper(hist["val"][-1], net):
+                break
+        if step == steps:
+            break
+        net.train()
+        x = X_train + noise * ag.get_rng().standard_normal(X_train.shape) if noise else X_train
+        loss = criterion(net(ag.tensor(x)), y_train)
+        if lam:
+            loss = loss + lam * F.l2_penalty(weights(net))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return {k: np.array(v) for k, v in hist.items()}
+
+
+g1, g2 = np.meshgrid(np.linspace(-2, 3, 150), np.linspace(-1.5, 2, 120))
+plane = np.column_stack([g1.ravel(), g2.ravel()])
+
+
+def boundary(ax, net, title):
+    # Probability of class 1 over the plane, its 0.5 contour, and the training points.
+    net.eval()
+    with ag.no_grad():
+        prob = net(ag.tensor(plane)).softmax(axis=1).numpy()[:, 1].reshape(g1.shape)
+    ax.contourf(g1, g2, prob, levels=np.linspace(0, 1, 11), cmap="RdBu_r", alpha=0.6)
+    ax.contour(g1, g2, prob, levels=[0.5], colors="k", linewidths=1)
+    ax.scatter(*X_train.T, c=y_train, cmap="RdBu_r", edgecolors="k", s=20)
+    ax.set(title=title, xticks=[], yticks=[])
+
+
+def report(name, net):
+    print(f"{name:22} training loss {evaluate(net, X_train, y_train):.3f}   "
+          f"validation loss {evaluate(net, X_val, y_val):.3f}   validation accuracy {accuracy(net):.1%}")
+
+
+plain = make_net()
+h_plain = fit(plain)
+report("no regularization", plain)
+""")
+
+nb.md(r"""
+## 1. Weight decay
+
+Add $\lambda\|W\|^2$ to the loss (MIT notes, section 7.8.1; Sayed's risks 65.47 and 65.127 write it
+$\rho\|W_\ell\|_F^2$). Its gradient is $2\lambda W$, so a gradient step becomes
+$$W_t = W_{t-1}(1 - 2\lambda\eta) - \eta\,\nabla_W \mathcal L(W_{t-1}):$$
+first shrink ("decay") every weight by the factor $1-2\lambda\eta$, then take the usual step. The same
+factor appears in Sayed's listings (e.g. 65.150, with $\rho$ for $\lambda$ and $\mu$ for $\eta$).
+
+Two ways to get this update from the library, both checked against the formula for one step of our
+network: (a) add `lam * F.l2_penalty(weights)` to the loss and let the engine differentiate it;
+(b) leave the loss alone and give `optim.SGD` the option `weight_decay`, which adds
+`weight_decay * W` to the gradient, so `weight_decay` $= 2\lambda$.
+""")
+
+nb.code(r"""
+lam, eta = 0.05, 0.1
+x = ag.tensor(X_train)
+
+
+def one_step(net, use_penalty, weight_decay=0.0):
+    params = weights(net)
+    opt = optim.SGD(params, lr=eta, weight_decay=weight_decay)
+    loss = criterion(net(x), y_train)
+    if use_penalty:
+        loss = loss + lam * F.l2_penalty(params)
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return [w.numpy().copy() for w in params]
+
+
+net = make_net()
+W0 = [w.numpy().copy() for w in weights(net)]
+criterion(net(x), y_train).backward()
+by_hand = [w0 * (1 - 2 * lam * eta) - eta * w.grad.numpy() for w0, w in zip(W0, weights(net))]
+penalty = one_step(make_net(), use_penalty=True)
+decay = one_step(make_net(), use_penalty=False, weight_decay=2 * lam)
+compare([(f"layer {i}: loss + lam * l2_penalty", a, h) for i, (a, h) in enumerate(zip(penalty, by_hand))] +
+        [(f"layer {i}: SGD(weight_decay=2 lam)", a, h) for i, (a, h) in enumerate(zip(decay, by_hand))],
+        title="one step: engine vs W (1 - 2 lam eta) - eta grad L")
+""")
+
+nb.md(r"""
+Now the over-fitting problem with two values of $\lambda$. The penalty keeps the weights small, and a
+network with small weights stays close to linear in each unit (tanh near 0), so its decision boundary
+cannot bend sharply enough to wrap around individual noisy points.
+""")
+
+nb.code(r"""
+decayed, h_decay = {}, {}
+for lam_ in [1e-3, 1e-2]:
+    decayed[lam_] = make_net()
+    h_decay[lam_] = fit(decayed[lam_], lam=lam_)
+    report(f"weight decay {lam_:g}", decayed[lam_])
+
+fig, ax = plt.subplots(1, 4, figsize=(14, 3.3))
+boundary(ax[0], plain, "lambda = 0")
+boundary(ax[1], decayed[1e-2], "lambda = 0.01")
+for label, h in [("lambda = 0", h_plain)] + [(f"lambda = {k:g}", v) for k, v in h_decay.items()]:
+    ax[2].plot(h["step"], h["val"], label=label)
+    ax[3].plot(h["step"], h["norm"], label=label)
+ax[2].set(xlabel="step", title="validation loss", ylim=(0.2, 1.2))
+ax[3].set(xlabel="step", title="norm of all weights")
+ax[3].legend(fontsize=8)
+plt.tight_layout()
+""")
+
+nb.md(r"""
+Without decay the weights keep growing, the boundary curls around single points, and the
+validation loss climbs steadily after an early minimum: the network becomes confidently wrong on the
+validation points that sit on the "other" side. With $\lambda = 0.01$ the weights settle at a small norm,
+the boundary stays smooth, and the validation loss stays at its minimum.
+
+## 2. Early stopping with pocket weights
+
+Early stopping (MIT 7.8.1; Sayed Example 65.2) exploits the shape of the unregularized validation
+curve: keep a copy of the weights with the best validation loss seen so far, Sayed's *pocket
+variables*, and return those. `optim.EarlyStopping(patience, restore_best=True)` is that procedure
+plus a rule for when to give up: stop after `patience` evaluations in a row without improvement, and
+copy the pocket back into the network.
+
+The check: we run the unregularized training again, keeping a pocket by hand exactly as listing 65.94
+does (when the validation loss beats the best so far, copy the weights), and compare it with the weights
+`EarlyStopping` restored.
+""")
+
+nb.code(r"""
+# Listing (65.94) by hand, on a fresh run of the same (deterministic) training.
+net = make_net()
+opt = optim.Adam(net.parameters(), lr=0.01)
+R_p, pocket, pocket_step = np.inf, None, None
+for step in range(601):
+    if step % 10 == 0:
+        R_v = evaluate(net, X_val, y_val)
+        if R_v < R_p:
+            R_p, pocket, pocket_step = R_v, {k: v.copy() for k, v in net.state_dict().items()}, step
+    net.train()
+    loss = criterion(net(ag.tensor(X_train)), y_train)
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+
+# The library: stop after 10 evaluations (100 steps) without improvement, restore the best weights.
+stopped = make_net()
+stopper = optim.EarlyStopping(patience=10, restore_best=True)
+h_stop = fit(stopped, stopper=stopper)
+restored = stopped.state_dict()
+print(f"EarlyStopping: best at evaluation {stopper.best_epoch} (step {10 * stopper.best_epoch}), "
+      f"stopped at step {h_stop['step'][-1]}; pocket by hand: step {pocket_step}")
+compare([(k, restored[k], pocket[k]) for k in pocket] +
+        [("validation loss of the restored net", evaluate(stopped, X_val, y_val), R_p)],
+        title="EarlyStopping's restored weights vs the pocket of listing 65.94")
+""")
+
+nb.code(r"""
+fig, ax = plt.subplots(1, 3, figsize=(13, 3.4))
+ax[0].semilogy(h_plain["step"], h_plain["train"], label="training loss")
+ax[0].semilogy(h_plain["step"], h_plain["val"], label="validation loss")
+ax[0].axvline(pocket_step, color="C2", label=f"pocket (step {pocket_step})")
+ax[0].axvline(h_stop["step"][-1], color="C3", ls="--", label=f"stopped (step {h_stop['step'][-1]})")
+ax[0].set(xlabel="step", title="the unregularized run")
+ax[0].legend(fontsize=8)
+boundary(ax[1], plain, "after 600 steps")
+boundary(ax[2], stopped, f"pocket weights (step {pocket_step})")
+plt.tight_layout()
+report("early stopping", stopped)
+""")
+
+nb.md(r"""
+The pocket network was caught before it learned the noise. Early stopping costs only a validation
+set, and it acts like a penalty on the weights: they start small and grow during training (see the
+norm plot above), so stopping early keeps them small, the effect weight decay buys explicitly.
+
+## 3. Noise on the inputs
+
+The third relative of ridge regression (MIT 7.8.1, after Bishop, 1995): add fresh zero-mean noise to
+every input before each gradient step. For a *linear* model $h(x) = w^\top x + b$ and squared error this
+is exactly ridge regression in expectation. Write $x+n$ with $\mathbb E[n]=0$ and
+$\mathbb E[nn^\top]=\sigma^2 I$; then
+$$\mathbb E_n\big[(w^\top(x+n) + b - y)^2\big] = (w^\top x + b - y)^2 + 2(w^\top x + b - y)\,w^\top\mathbb E[n]
++ w^\top \mathbb E[nn^\top] w = (w^\top x + b - y)^2 + \sigma^2\|w\|^2 .$$
+
+Because the loss is quadratic in $n$, only the noise's mean and covariance matter. So we can check
+the identity *exactly*, without Monte Carlo error: use the $2d$ noise vectors $\pm\sigma\sqrt d\,e_i$,
+whose mean is 0 and covariance exactly $\sigma^2 I$. The engine differentiates the averaged noisy
+loss; the hand side is the gradient of the ridge objective,
+$\frac{2}{N}X^\top r + 2\sigma^2 w$ and $\frac{2}{N}\sum r$ with residuals $r = Xw + b - y$.
+""")
+
+nb.code(r"""
+rng = np.random.default_rng(0)
+d, N, sigma = 3, 10, 0.4
+Xl = rng.standard_normal((N, d))
+yl = rng.standard_normal(N)
+w = ag.tensor(rng.standard_normal(d), requires_grad=True)
+b = ag.tensor(0.3, requires_grad=True)
+
+noise_set = sigma * np.sqrt(d) * np.concatenate([np.eye(d), -np.eye(d)])   # mean 0, covariance sigma^2 I
+assert np.allclose(noise_set.mean(0), 0)
+assert np.allclose(noise_set.T @ noise_set / len(noise_set), sigma ** 2 * np.eye(d))
+noisy = [(((ag.tensor(Xl + n) @ w + b) - ag.tensor(yl)) ** 2).mean() for n in noise_set]
+expected_loss = sum(noisy[1:], noisy[0]) / len(noisy)
+expected_loss.backward()
+
+r = Xl @ w.numpy() + b.item() - yl
+compare([("E[noisy loss]", expected_loss, np.mean(r ** 2) + sigma ** 2 * np.sum(w.numpy() ** 2)),
+         ("d/dw", w.grad, 2 / N * Xl.T @ r + 2 * sigma ** 2 * w.numpy()),
+         ("d/db", b.grad, 2 / N * r.sum())],
+        title="input noise = ridge penalty sigma^2 ||w||^2 (linear model, squared error)")
+""")
+
+nb.md(r"""
+For a network and the cross-entropy the identity holds only approximately, for small noise, but the
+effect is similar: a boundary cannot wrap tightly around points that keep moving.
+""")
+
+nb.code(r"""
+noisy_net = make_net()
+h_noise = fit(noisy_net, noise=0.2)
+report("input noise 0.2", noisy_net)
+""")
+
+nb.md(r"""
+## 4. Dropout: training versus test
+
+Dropout (MIT 7.8.2; Sayed 65.6) perturbs the network instead of the data: in every training step each
+unit is switched off with probability $p$ and the others carry on. Sayed draws a Bernoulli vector $a_\ell$
+per layer and mini-batch (Eq. 65.120) and feeds $y_\ell \odot a_\ell$ forward (Eq. 65.121); in the backward
+pass the same mask zeroes the corresponding sensitivities, so a sleeping unit's weights get no update
+in that step.
+
+**Test time.** The trained network is used with all units on. A unit that was present only a fraction
+$1-p$ of the time would now contribute too much, so Sayed scales the weights by the *keep* probability
+$1-p$ after training (last line of listing 65.124). (The MIT notes say "multiply by $p$" with $p$ the
+drop probability; the factor must be the keep probability, and the two agree only for the usual $p = 1/2$.)
+
+`nn.Dropout` uses the equivalent *inverted* form: it divides the surviving activations by $1-p$ during
+training and does nothing at test time, so the trained weights are used as they are. In
+expectation over the mask $\mathbb E[a/(1-p)] = 1$, so training-mode outputs average to the
+test-mode output. Below: the mask and the scaling in training, the identity in evaluation, and the
+gradient (mask$/(1-p)$ times the upstream gradient) against the engine.
+""")
+
+nb.code(r"""
+ag.manual_seed(0)
+drop = nn.Dropout(p=0.5)
+x = ag.tensor(rng.uniform(1, 2, (4, 8)), requires_grad=True)
+drop.train()
+y1, y2 = drop(x), drop(x)
+drop.eval()
+y_eval = drop(x)
+print("fraction dropped in two training passes:", (y1.numpy() == 0).mean(), (y2.numpy() == 0).mean())
+print("the two training masks differ:", bool(((y1.numpy() == 0) != (y2.numpy() == 0)).any()))
+
+upstream = rng.standard_normal(x.shape)
+(y1 * ag.tensor(upstream)).sum().backward()
+mask = y1.numpy() != 0                       # the entries of x are >= 1, so a zero means "dropped"
+compare([("training output", y1, mask * x.numpy() / (1 - 0.5)),
+         ("evaluation output", y_eval, x.numpy()),
+         ("gradient d(sum R*y)/dx", x.grad, upstream * mask / (1 - 0.5))],
+        title="inverted dropout, p = 0.5")
+
+# Average many training-mode passes of a linear layer: they approach the evaluation output.
+drop.train()
+layer = nn.Linear(8, 3)
+with ag.no_grad():
+    outs = np.stack([layer(drop(x)).numpy() for _ in range(4000)])
+    eval_out = layer(x).numpy()
+fig, ax = plt.subplots(1, 2, figsize=(11, 3))
+ax[0].imshow(np.vstack([x.numpy(), y1.numpy(), y2.numpy()]), cmap="viridis")
+ax[0].set(title="x (rows 1-4), two training passes (5-8, 9-12)", xticks=[], yticks=[])
+ax[1].hist(outs[:, 0, 0], bins=40, color="C0", alpha=0.7, label="training-mode outputs of one unit")
+ax[1].axvline(eval_out[0, 0], color="C3", label="evaluation output")
+ax[1].axvline(outs[:, 0, 0].mean(), color="k", ls="--", label="mean of the training outputs")
+ax[1].legend(fontsize=7)
+plt.tight_layout()
+print(f"mean of 4000 training passes vs evaluation output: max difference "
+      f"{np.abs(outs.mean(0) - eval_out).max():.3f} (Monte Carlo; shrinks like 1/sqrt(passes))")
+""")
+
+nb.md(r"""
+Dropout on our network, with drop probability 0.5 after each hidden layer, and then all the
+regularizers side by side. Losses are measured in evaluation mode, with all units on.
+""")
+
+nb.code(r"""
+dropped = make_net(p_drop=0.5)
+h_drop = fit(dropped)
+report("dropout 0.5", dropped)
+
+runs = [("none", plain, h_plain), ("weight decay 0.01", decayed[1e-2], h_decay[1e-2]),
+        ("early stopping", stopped, h_stop), ("input noise 0.2", noisy_net, h_noise),
+        ("dropout 0.5", dropped, h_drop)]
+fig, ax = plt.subplots(1, 4, figsize=(14, 3.3))
+boundary(ax[0], noisy_net, "input noise 0.2")
+boundary(ax[1], dropped, "dropout 0.5")
+for label, _, h in runs:
+    ax[2].plot(h["step"], h["val"], label=label)
+ax[2].set(xlabel="step", ylim=(0.2, 1.2), title="validation loss")
+ax[2].legend(fontsize=7)
+ax[3].barh([r[0] for r in runs], [accuracy(r[1]) for r in runs], color=[f"C{i}" for i in range(5)])
+ax[3].set(xlim=(0.8, 0.95), title="validation accuracy")
+plt.tight_layout()
+""")
+
+nb.md(r"""
+Every remedy keeps the validation loss well below the unregularized run's final value. The accuracies
+differ less than the losses: most of the damage of over-fitting here is over-confidence on the points
+that fall on the wrong side, which the cross-entropy punishes and the accuracy does not see. None of
+the remedies is free: each has a strength ($\lambda$, the noise level, $p$, the patience) that has to be
+chosen on the validation set. A bigger run (several seeds, a grid over the strengths) would show that on a
+problem this small the ranking among them changes from seed to seed; what stays is that all of them beat
+no regularization.
+
+## 5. Batch normalization
+
+### 5.1 Forward, and the statistics kept for test time
+
+For a mini-batch of pre-activations $Z$ (here one row per example, $K$ rows, one column per unit; the
+MIT notes store the transpose), batch normalization standardizes each unit over the batch and then
+rescales with learned $G$ and $B$ (MIT 7.8.3; Sayed Eqs. 65.169-65.177; KTH lecture 4):
+$$\mu_i = \tfrac1K\sum_j Z_{ji},\quad \sigma_i^2 = \tfrac1K \sum_j (Z_{ji}-\mu_i)^2,\quad
+\bar Z_{ji} = \frac{Z_{ji}-\mu_i}{\sqrt{\sigma_i^2+\epsilon}},\quad \hat Z_{ji} = G_i \bar Z_{ji} + B_i .$$
+(The MIT notes divide by $\sigma_i + \epsilon$; we, like the KTH lecture, Sayed and PyTorch, put $\epsilon$
+under the root. Sayed also uses the unbiased $1/(B-1)$ variance in the forward pass.)
+
+At test time there may be a single example, so there is no batch to average over. During
+training the layer therefore keeps running averages of $\mu$ and $\sigma^2$ (Sayed 65.175, with
+smoothing $\lambda$; the KTH lecture's "Batch Normalization at Test Time"), and `eval()` uses them instead.
+`nn.BatchNorm1d(momentum=0.1)` updates $\text{running} \leftarrow 0.9\,\text{running} + 0.1\,\text{batch}$, i.e.
+Sayed's $\lambda = 0.9$, with the unbiased variance for the running estimate. Checked over three batches:
+""")
+
+nb.code(r"""
+ag.manual_seed(0)
+bn = nn.BatchNorm1d(3, momentum=0.1)
+with ag.no_grad():
+    bn.weight.copy_(np.array([1.5, 0.5, 2.0]))
+    bn.bias.copy_(np.array([0.1, -0.2, 0.3]))
+batches = [rng.normal([1.0, -2.0, 5.0], [1.0, 0.5, 3.0], (8, 3)) for _ in range(3)]
+
+bn.train()
+run_mean, run_var = np.zeros(3), np.ones(3)          # the buffers' starting values
+for Zb in batches:
+    out_train = bn(ag.tensor(Zb))
+    run_mean = 0.9 * run_mean + 0.1 * Zb.mean(0)
+    run_var = 0.9 * run_var + 0.1 * Zb.var(0, ddof=1)
+
+bn.eval()
+Z_test = rng.normal([1.0, -2.0, 5.0], [1.0, 0.5, 3.0], (1, 3))      # one example: fine in eval mode
+out_eval = bn(ag.tensor(Z_test))
+G_, B_ = bn.weight.numpy(), bn.bias.numpy()
+Zb = batches[-1]
+compare([("training output (last batch)", out_train, G_ * (Zb - Zb.mean(0)) / np.sqrt(Zb.var(0) + bn.eps) + B_),
+         ("running_mean", bn.running_mean, run_mean),
+         ("running_var (unbiased)", bn.running_var, run_var),
+         ("eval output, one example", out_eval, G_ * (Z_test - run_mean) / np.sqrt(run_var + bn.eps) + B_)],
+        title="BatchNorm1d: batch statistics in training, running averages in eval")
+""")
+
+nb.md(r"""
+### 5.2 The backward pass, three ways
+
+`nn.BatchNorm1d` has no backward of its own: it is a composition of `mean`, `sub`, `mul`, `sqrt`,
+`div`, `add` and the engine differentiates through all of them, including the dependence of $\mu$
+and $\sigma$ on every example of the batch. Here is the recorded graph, first as one named op, then
+opened up:
+""")
+
+nb.code(r"""
+Zs = ag.tensor(rng.standard_normal((4, 2)), requires_grad=True, name="Z")
+small = nn.BatchNorm1d(2)
+with ag.viz.record_grads():
+    out = (small(Zs) * ag.tensor([[1.0, -1.0]])).sum()
+    out.backward()
+ag.viz.draw(out, model=small, max_values=4)
+""")
+
+nb.code(r"""
+ag.viz.draw(out, model=small, expand_composites=True, show_values=False)
+""")
+
+nb.md(r"""
+Now the hand derivations. Take any loss whose gradient with respect to the layer's output is a given
+matrix $R = \partial L/\partial\hat Z$ (we use $L = \sum R \odot \hat Z$ with a random $R$).
+
+**MIT closed form** (end of section 7.8.3; written there with units as rows, here with examples as rows
+and $\sigma_i$ standing for $\sqrt{\sigma_i^2+\epsilon}$, which makes it exact for our forward pass):
+$$\frac{\partial L}{\partial Z_{ji}} = \sum_{k=1}^K R_{ki}\, \frac{G_i}{K\sigma_i}
+\Big(\delta_{jk}K - 1 - \frac{(Z_{ki}-\mu_i)(Z_{ji}-\mu_i)}{\sigma_i^2}\Big),\qquad
+\frac{\partial L}{\partial B_i} = \sum_j R_{ji},\qquad \frac{\partial L}{\partial G_i} = \sum_j R_{ji}\bar Z_{ji}.$$
+
+**KTH graph derivation** (lecture 4, "Gradient Computations for a BN layer"): treat $\mu$ and $v=\sigma^2$
+as nodes of the graph. With $g_j = \partial L/\partial \bar Z_{j\cdot} = R_{j\cdot}\odot G$:
+$$\frac{\partial L}{\partial v} = -\tfrac12\sum_j g_j \odot (v+\epsilon)^{-3/2}\odot(s_j-\mu),\qquad
+\frac{\partial L}{\partial \mu} = -\sum_j g_j\odot(v+\epsilon)^{-1/2}\quad(\text{since } \partial v/\partial\mu = 0),$$
+$$\frac{\partial L}{\partial s_j} = g_j\odot(v+\epsilon)^{-1/2} + \frac{2}{K}\,\frac{\partial L}{\partial v}\odot(s_j-\mu)
++ \frac1K\frac{\partial L}{\partial\mu}.$$
+The three paths from $s_j$ (direct, through $v$, through $\mu$) are exactly the fan-out the engine sums.
+""")
+
+nb.code(r"""
+K, n, eps = 8, 5, 1e-5
+Zn = rng.normal(2.0, 3.0, (K, n))
+Gn, Bn, R = rng.standard_normal(n), rng.standard_normal(n), rng.standard_normal((K, n))
+Z = ag.tensor(Zn, requires_grad=True)
+G = ag.tensor(Gn, requires_grad=True)
+B = ag.tensor(Bn, requires_grad=True)
+(F.batch_norm(Z, weight=G, bias=B, training=True, eps=eps) * ag.tensor(R)).sum().backward()
+
+mu, v = Zn.mean(0), Zn.var(0)
+sig, D = np.sqrt(v + eps), Zn - Zn.mean(0)
+# MIT: sum over k of R[k, i] * G_i / (K sig_i) * (delta_jk K - 1 - D[k, i] D[j, i] / sig_i^2)
+bracket = K * np.eye(K)[:, :, None] - 1 - D[:, None, :] * D[None, :, :] / sig ** 2     # [k, j, i]
+mit = np.einsum("ki,i,kji->ji", R, Gn / (K * sig), bracket)
+# KTH: through the nodes v_b and mu_b
+g = R * Gn
+dv = -0.5 * np.sum(g * D, axis=0) * (v + eps) ** -1.5
+dmu = -np.sum(g, axis=0) * (v + eps) ** -0.5
+kth = g * (v + eps) ** -0.5 + 2 / K * dv * D + dmu / K
+compare([("dL/dZ: engine vs MIT closed form", Z.grad, mit),
+         ("dL/dZ: engine vs KTH graph derivation", Z.grad, kth),
+         ("dL/dG = sum_j R Zbar", G.grad, np.sum(R * D / sig, axis=0)),
+         ("dL/dB = sum_j R", B.grad, R.sum(0))],
+        title="batch norm backward, K = 8 examples, 5 units")
+""")
+
+nb.md(r"""
+One consequence you can read off the closed form: each column of $\partial L/\partial Z$ sums to zero.
+Adding the same constant to a unit's input for every example of the batch does not change the layer's
+output (the mean absorbs it), so the gradient has no component in that direction. Scaling a unit's
+inputs changes the output only through $\epsilon$, so the gradient is orthogonal to $Z-\mu$ up to a term of
+order $\epsilon$; with $\epsilon = 0$ it would be exactly orthogonal.
+""")
+
+nb.code(r"""
+print("largest column sum of dL/dZ:            ", np.abs(Z.grad.numpy().sum(0)).max())
+print("largest column of dL/dZ . (Z - mu):     ", np.abs((Z.grad.numpy() * D).sum(0)).max(), f"(eps = {eps})")
+""")
+
+nb.md(r"""
+### 5.3 Batch normalization and the deep tanh network of notebook 4
+
+Notebook 4 repeated the KTH experiment: 10 tanh layers of 500 units (zero biases) on $N(0,1)$
+inputs. With weights drawn from $N(0, 0.01^2)$ the activations shrink layer after layer towards zero;
+with $N(0, 1)$ almost every unit saturates at $\pm1$. Put batch normalization between each linear
+map and its tanh (where the MIT notes and the KTH lecture put it) and the scale of $W$ no longer
+matters: whatever it is, the next nonlinearity sees standardized inputs. Below, one forward and
+backward pass of a batch of 200 through the network, with the loss $L = \text{mean}(\text{output}^2)$.
+""")
+
+nb.code(r"""
+def deep_tanh(std, batchnorm, layers=10, width=500, batch=200):
+    # Activations of every layer and the gradient norm of every hidden weight matrix, for one batch.
+    ag.manual_seed(0)
+    net = nn.MLP([width] * (layers + 1) + [1], activation="tanh", batchnorm=batchnorm)
+    for m in net.modules():
+        if isinstance(m, nn.Linear):          # the KTH set-up: N(0, std^2) weights, zero biases
+            nn.init.normal_(m.weight, 0.0, std)
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
+    acts = []
+    h = ag.randn(batch, width)
+    for m in net.layers:
+        h = m(h)
+        if isinstance(m, nn.Tanh):
+            acts.append(h)
+    (h ** 2).mean().backward()
+    grads = [np.linalg.norm(m.weight.grad.numpy()) for m in net.modules() if isinstance(m, nn.Linear)][:-1]
+    return [a.numpy() for a in acts], grads
+
+
+fig, ax = plt.subplots(2, 4, figsize=(13, 5.5), sharey="row")
+for col, (std, bnorm) in enumerate([(0.01, False), (0.01, True), (1.0, False), (1.0, True)]):
+    acts, grads = deep_tanh(std, bnorm)
+    for i in (0, 3, 6, 9):
+        ax[0, col].hist(acts[i].ravel(), bins=np.linspace(-1, 1, 41), histtype="step", density=True,
+                        label=f"layer {i + 1}")
+    ax[0, col].set(title=f"W ~ N(0, {std}²){' + batch norm' if bnorm else ''}", yscale="log", ylim=(1e-3, 1e3))
+    ax[1, col].semilogy(range(1, 11), [a.std() for a in acts], "o-", label="std of activations")
+    ax[1, col].semilogy(range(1, 11), grads, "s-", label="|dL/dW| per layer")
+    ax[1, col].set(xlabel="layer", ylim=(1e-16, 1e9))
+ax[0, 0].legend(fontsize=7)
+ax[1, 0].legend(fontsize=7)
+plt.tight_layout()
+""")
+
+nb.md(r"""
+Top row: histograms of the activations in layers 1, 4, 7 and 10. Bottom row: the standard deviation
+of each layer's activations and the norm of each weight matrix's gradient. Without batch normalization
+the small initialization sends the activations to zero by a factor of about 5 per layer and the gradients
+of *all* layers are of order $10^{-13}$; the large one pins the activations at $\pm1$, and the gradient norms
+then differ by a factor of about $10^5$ between the first and the last layer, so no single step size suits
+them all. With batch normalization the four columns look nearly alike: the same activation histogram
+in every layer and gradients of similar size through the whole depth. (One more property is visible: with
+batch normalization the gradient scales like $1/\text{scale}(W)$, since the output does not depend on that
+scale at all.)
+
+### 5.4 Training a deep tanh network with and without batch normalization
+
+Last, the effect on learning: a network with 8 hidden tanh layers of 64 units, weights initialized
+with the small $N(0, 0.01^2)$, trained on the 8x8 digits with SGD (momentum 0.9, learning rate 0.05,
+mini-batches of 64). After training, the batch-norm network is evaluated in `eval()` mode, i.e. with the
+running averages, on the held-out digits.
+""")
+
+nb.code(r"""
+(Xd, yd), (Xd_test, yd_test) = nn.data.load_digits()
+criterion = nn.CrossEntropyLoss()
+
+
+def train_digits(batchnorm, epochs=12):
+    ag.manual_seed(0)
+    net = nn.MLP([64] + [64] * 8 + [10], activation="tanh", batchnorm=batchnorm)
+    for m in net.modules():
+        if isinstance(m, nn.Linear):
+            nn.init.normal_(m.weight, 0.0, 0.01)
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
+    opt = optim.SGD(net.parameters(), lr=0.05, momentum=0.9)
+    losses = []
+    for epoch in range(epochs):
+        net.train()
+        for xb, yb in nn.data.DataLoader(Xd, yd, batch_size=64, seed=epoch):
+            loss = criterion(net(xb), yb)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            losses.append(loss.item())
+    net.eval()
+    with ag.no_grad():
+        acc = (net(ag.tensor(Xd_test)).numpy().argmax(1) == yd_test).mean()
+    return np.array(losses), acc
+
+
+fig, ax = plt.subplots(figsize=(7, 3.4))
+for bnorm in (False, True):
+    losses, acc = train_digits(bnorm)
+    label = f"{'with' if bnorm else 'without'} batch norm: test accuracy {acc:.1%}"
+    ax.plot(np.convolve(losses, np.ones(10) / 10, mode="valid"), label=label)
+    print(label)
+ax.set(xlabel="mini-batch step", ylabel="training loss (moving average of 10)", title="8 hidden tanh layers, W ~ N(0, 0.01²)")
+ax.legend(fontsize=8)
+plt.tight_layout()
+""")
+
+nb.md(r"""
+Without batch normalization the loss sits at $\ln 10 \approx 2.3$: the signal dies in the first layers, so
+the output is the same for every digit and the gradients of the early layers are vanishingly small.
+With batch normalization the same network, from the same bad start, learns. A longer run or a
+well-chosen initialization (notebook 4) would let the plain network learn too; batch normalization
+makes the result far less sensitive to that choice, which is the benefit the KTH lecture lists first.
+
+**Exercises.** (1) Show from the closed form that $\sum_j \partial L/\partial Z_{ji} = 0$.
+(2) Train the batch-norm network and evaluate it in *training* mode on test batches of size 2, then 64:
+why do the accuracies differ? (3) Replace the input noise of section 3 by dropout on the *input* layer
+(Sayed suggests $p \approx 0.1$ there): which regularizer does it resemble?
+""")
+
+nb.code(r"""
+print(f"notebook ran in {time.perf_counter() - T0:.1f} s")
+""")
+
+if __name__ == "__main__":
+    nb.save("06_regularization.ipynb")
