@@ -2,6 +2,7 @@
 (names, values, gradients, clusters, colours, legend); determinism; big graphs; a
 missing `dot`; the text views.  Modules here are tiny duck-typed stand-ins that open
 ag.scope exactly as nn.Module does (one test also uses the real nn)."""
+import gc
 import io
 import os
 import re
@@ -347,6 +348,7 @@ def test_a_100k_node_graph_draws_with_a_cap_and_a_summary():
     for i in range(100_000):
         y = y + 1.0
     pic = viz.draw(y, max_nodes=60)
+    assert gc.isenabled()                             # the walk pauses the collector, then restores it
     src = pic.source
     assert "99,940 more ops not drawn" in src and "max_nodes=60" in src
     assert len(re.findall(r"^\s*op\d+ \[", src, re.M)) == 60

@@ -23,7 +23,7 @@ from .groups import Grouping
 from .legend import legend_label
 from .record import GradRecord, last_record
 from .render import Picture
-from .walk import Walk, key_of, module_paths, names
+from .walk import Walk, gc_paused, key_of, module_paths, names
 
 VIEWS = ("dataflow", "backward")
 COLOR_BY = (None, "grad", "grad_ratio")
@@ -69,7 +69,8 @@ def draw(root, model=None, depth=None, show_values=True, show_grads=True, formul
                 formulas=formulas, color_by=color_by, view=view,
                 expand_composites=expand_composites, max_nodes=max_nodes, name_map=name_map,
                 grads=grads, max_values=max_values, rankdir=rankdir, title=title)
-    return Builder(root, opts).build()
+    with gc_paused():
+        return Builder(root, opts).build()
 
 
 def options(**overrides):

@@ -58,6 +58,17 @@ def array_text(a, max_full=6):
     return "; ".join(array_lines(a, max_full))
 
 
+_DTYPE_TEXT = {}
+
+
+def dtype_text(dtype):
+    """``float64``; cached, as numpy's dtype-to-text is slow for a 100,000-line listing."""
+    text = _DTYPE_TEXT.get(dtype)
+    if text is None:
+        text = _DTYPE_TEXT[dtype] = str(dtype)
+    return text
+
+
 def shape_text(shape):
     return "(" + ", ".join(str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"
 

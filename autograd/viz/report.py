@@ -10,7 +10,7 @@ from ..graph import no_grad
 from ..tensor import Tensor
 from . import fmt
 from .record import dead_units, last_record
-from .walk import Walk, key_of, labels, module_paths, names
+from .walk import Walk, gc_paused, key_of, labels, module_paths, names
 
 
 def _grad_lookup(grads):
@@ -42,7 +42,12 @@ def print_graph(root, model=None, name_map=None, grads=None, show_values=True, s
         %0 = mul(x, x)       (2,) float64  data [1, 4]
         %1 = sum(%0)         () float64    data 5  grad 1
     """
-    file = sys.stdout if file is None else file
+    with gc_paused():
+        text = _listing(root, model, name_map, grads, show_values, show_grads, max_values, max_nodes)
+    print(text, file=sys.stdout if file is None else file)
+
+
+def _listing(root, model, name_map, grads, show_values, show_grads, max_values, max_nodes):
     walk = Walk(root, max_nodes)
     named = names(walk, model, name_map)
     label = labels(walk, named)
@@ -59,7 +64,7 @@ def print_graph(root, model=None, name_map=None, grads=None, show_values=True, s
 
     def extra(key):
         out = ""
-        if show_values:
+        if show_values and walk.shape_dtype(key)[0] is not None:
             v = walk.value(key)
             out += "  data " + (fmt.array_text(v, max_values) if v is not None else "(freed)")
         if show_grads and not walk.is_const(key):
@@ -73,19 +78,21 @@ def print_graph(root, model=None, name_map=None, grads=None, show_values=True, s
     for key in walk.leaves:
         shape, dtype = walk.shape_dtype(key)
         kind = "constant" if walk.is_const(key) else "leaf (requires grad)"
-        desc = f"{fmt.shape_text(shape)} {dtype}" if shape is not None else "(freed)"
+        desc = f"{fmt.shape_text(shape)} {fmt.dtype_text(dtype)}" if shape is not None else "(freed)"
         lines.append(f"  {label[key]:<16} {kind:<21} {desc}{extra(key)}")
+    scope_texts = {}            # many ops share a scope: describe each scope once
     for node in walk.nodes:
         args = ", ".join(label.get(k, "...") if k is not None else "..." for _, k in walk.inputs[node])
         kw = fmt.kwargs_text(node.kwargs)
-        call = f"{node.op.name}({args}{', ' + kw if kw else ''})"
-        head = f"{label[node]} = {call}" if not label[node].startswith("%") else f"{label[node]} = {call}"
+        head = f"{label[node]} = {node.op.name}({args}{', ' + kw if kw else ''})"
+        where = scope_texts.get(node.scope)
+        if where is None:
+            where = scope_texts[node.scope] = _scope_text(node, paths)
         root_mark = "  <- output" if node in walk.root_of else ""
-        lines.append(f"  {head:<40} {fmt.shape_text(node.shape)} {node.dtype}"
-                     f"{_scope_text(node, paths)}{extra(node)}{root_mark}")
+        lines.append(f"  {head:<40} {fmt.shape_text(node.shape)} {fmt.dtype_text(node.dtype)}{where}{extra(node)}{root_mark}")
     if walk.omitted:
         lines.append(f"  ... {walk.omitted} more ops (max_nodes={max_nodes})")
-    print("\n".join(lines), file=file)
+    return "\n".join(lines)
 
 
 def explain(t, grad=None, file=None):

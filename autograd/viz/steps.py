@@ -25,7 +25,7 @@ from ..engine import unbroadcast
 from ..graph import Node, no_grad
 from ..tensor import Tensor
 from . import fmt
-from .walk import Walk, labels, names
+from .walk import Walk, gc_paused, labels, names
 
 
 class Part:
@@ -116,7 +116,8 @@ def backward_steps(root, grad=None, model=None, name_map=None, **draw_opts):
     The graph must still hold its saved values (call before ``backward``, or
     after ``backward(retain_graph=True)``); it is kept, and ``.grad`` is untouched.
     """
-    walk = Walk(root)
+    with gc_paused():
+        walk = Walk(root)
     if walk.freed():
         raise RuntimeError(
             "backward_steps: backward already freed the saved values of this graph; build it again, "

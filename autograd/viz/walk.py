@@ -11,6 +11,7 @@ made it; a leaf by the Tensor itself; a constant whose value backward already
 freed by a :class:`FreedConst`.  Dicts keyed by Tensors are fine (their hash
 is identity); ``==`` on Tensors is elementwise, so never search lists of them.
 """
+import gc
 from collections import deque
 
 import numpy as np
@@ -41,6 +42,24 @@ def as_roots(root):
     return roots
 
 
+class gc_paused:
+    """Pause the cycle collector while walking a big graph.
+
+    A walk allocates many small containers; each allocation burst triggers
+    collections that scan every node of the (large, cycle-free) graph.  The
+    engine's backward pauses it for the same reason.
+    """
+
+    def __enter__(self):
+        self.was = gc.isenabled()
+        gc.disable()
+
+    def __exit__(self, *exc):
+        if self.was:
+            gc.enable()
+        return False
+
+
 class Walk:
     """The part of the graph behind ``roots`` that a picture shows.
 
@@ -63,10 +82,12 @@ class Walk:
                 seen.add(k)
                 queue.append(k)
         order = []
+        parents = {}                              # node.parents is computed on each access
         while queue:                              # breadth first: nearest the output first
             node = queue.popleft()
             order.append(node)
-            for p in node.parents:
+            ps = parents[node] = node.parents
+            for p in ps:
                 if type(p) is Node and p not in seen:
                     seen.add(p)
                     queue.append(p)
@@ -82,7 +103,7 @@ class Walk:
                 self._use(k, None, None)
         for node in self.nodes:
             ins = []
-            for i, p in enumerate(node.parents):
+            for i, p in enumerate(parents[node]):
                 if type(p) is Node:
                     key = p if p in kept else None
                 elif p is not None:
