@@ -160,16 +160,14 @@ for _m, _xs, _ys in [((3, 4), (3, 4), (3, 4)), ((3, 4), (4,), (3, 1)), ((4,), (2
 case("where_tensor_cond", lambda x, y: ag.where(x > 0, x, y), lambda a, b: np.where(a > 0, a, b),
      lambda s, t: torch.where(s > 0, s, t), [[(3, 4), (4,)]], ("nonzero", "real"))
 
-# comparisons: bool out, no gradient
-for _name, _op in [("lt", "__lt__"), ("le", "__le__"), ("gt", "__gt__"), ("ge", "__ge__"),
-                   ("eq", "__eq__"), ("ne", "__ne__")]:
-    case(_name, getattr(ag, _name), getattr(np, {"lt": "less", "le": "less_equal", "gt": "greater",
-                                                  "ge": "greater_equal", "eq": "equal",
-                                                  "ne": "not_equal"}[_name]),
-         getattr(torch, _name), [[(3, 4), (4,)]], ("grid", "grid"), differentiable=False)
+# comparisons: bool out, no gradient; as functions and as operators
+for _name, _np_name in [("lt", "less"), ("le", "less_equal"), ("gt", "greater"),
+                        ("ge", "greater_equal"), ("eq", "equal"), ("ne", "not_equal")]:
+    case(_name, getattr(ag, _name), getattr(np, _np_name), getattr(torch, _name),
+         [[(3, 4), (4,)]], "grid", differentiable=False)
+    _op = f"__{_name}__"
     case(_name + "_op", lambda x, y, op=_op: getattr(x, op)(y), lambda a, b, op=_op: getattr(a, op)(b),
-         lambda s, t, op=_op: getattr(s, op)(t), [[(2, 3), (2, 3)]], ("grid", "grid"),
-         differentiable=False)
+         lambda s, t, op=_op: getattr(s, op)(t), [[(2, 3), (2, 3)]], "grid", differentiable=False)
 case("astype_int", lambda x: (x * 3).astype(np.int64), lambda a: (a * 3).astype(np.int64),
      lambda t: (t * 3).to(torch.int64), [[(3, 4)]], "real", differentiable=False)
 case("argmax", lambda x: x.argmax(1), lambda a: np.argmax(a, 1), lambda t: torch.argmax(t, 1),
