@@ -80,6 +80,12 @@ def _number(kind, low, low_ok, high=None, high_ok=False):
     return parse
 
 
+def _path(text):
+    if not text.strip():
+        raise argparse.ArgumentTypeError("needs a path, got an empty string")
+    return text
+
+
 # --- the parser ---
 
 _TRAIN_EXAMPLES = """\
@@ -89,9 +95,12 @@ examples:
   chaingrad train --dataset moons --hidden 16,16 --epochs 40 --out runs/moons
   chaingrad train --dataset spirals --hidden 64,64 --activation tanh --optimizer rmsprop
   chaingrad train --dataset digits --batchnorm --dropout 0.1 --dtype float64 --seed 1
-  chaingrad train --dataset xor --hidden 4 --optimizer sgd --lr 0.5
+  chaingrad train --dataset xor --hidden 4 --activation tanh --optimizer sgd --lr 0.2
 
-output directory (--out; default runs/<dataset>-<date>-<time>):
+datasets (split into train / validation / test the same way in every run):
+{datasets}
+
+output directory (--out; default runs/<dataset>-<date>-<time>, and runs/latest links to it):
   model.npz   weights and architecture (read by chaingrad evaluate / draw)
   graph.svg   the computation graph of one training batch, grouped by module
   curves.png  loss and accuracy per epoch
@@ -123,7 +132,8 @@ def build_parser():
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     train = sub.add_parser(
-        "train", formatter_class=fmt, epilog=_TRAIN_EXAMPLES,
+        "train", formatter_class=fmt,
+        epilog=_TRAIN_EXAMPLES.format(datasets="\n".join(f"  {k:8s}{d.about}" for k, d in DATASETS.items())),
         help="train an MLP on a built-in dataset and write model, graph, curves and report",
         description="Train a multilayer perceptron with softmax cross-entropy on a built-in dataset.\n"
                     "A progress bar shows the running loss; each epoch ends with a line of train loss,\n"
@@ -153,7 +163,7 @@ def build_parser():
                             "the dataset split does not depend on it")
     train.add_argument("--dtype", choices=DTYPES, default="float32", metavar="NAME",
                        help="float32 or float64 for weights and data (default: float32)")
-    train.add_argument("--out", default=None, metavar="DIR",
+    train.add_argument("--out", type=_path, default=None, metavar="DIR",
                        help="output directory (default: runs/<dataset>-<date>-<time>)")
 
     evaluate = sub.add_parser(
@@ -169,7 +179,7 @@ def build_parser():
         description="Load a model written by `chaingrad train`, run one training batch through it\n"
                     "(forward, loss, backward) and draw the graph with module clusters as SVG.")
     draw.add_argument("model", metavar="MODEL.npz", help="a model.npz written by chaingrad train")
-    draw.add_argument("--out", default=None, metavar="FILE.svg",
+    draw.add_argument("--out", type=_path, default=None, metavar="FILE.svg",
                       help="where to write the picture (default: graph.svg next to the model)")
     draw.add_argument("--depth", type=_number(int, 0, True), default=None, metavar="K",
                       help="module nesting shown as clusters; deeper modules collapse into one box")
