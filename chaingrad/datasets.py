@@ -76,29 +76,25 @@ class Data:
 
 def _as_arrays(pair):
     X, y = pair
-    X = np.asarray(X.numpy() if hasattr(X, "numpy") else X, dtype=np.float64)
-    y = np.asarray(y.numpy() if hasattr(y, "numpy") else y).astype(np.int64)
-    return X.reshape(len(X), -1), y.reshape(-1)
+    return np.asarray(X, dtype=np.float64), np.asarray(y).astype(np.int64)
 
 
 def _hold_out(X, y, fraction, rng):
-    """Split rows at random: (rest, held-out fraction)."""
+    """Split rows at random: (the rest, the held-out ``fraction``)."""
     order = rng.permutation(len(X))
     k = int(round(fraction * len(X)))
     return (X[order[k:]], y[order[k:]]), (X[order[:k]], y[order[:k]])
 
 
 def split(raw):
-    """Raw loader output -> (train, val, test) pairs.
+    """nn.data's output -> (train, val, test), each a pair (X float64 rows, y int64 labels).
 
-    ``raw`` is ``(X, y)`` (split 60/20/20 here) or a ready train/test split,
-    ``(X_train, y_train, X_test, y_test)`` or ``((X_train, y_train), (X_test, y_test))``
-    (a fifth of the training rows become the validation split).
+    The generators give ``(X, y)``, split 60/20/20 here. The packaged datasets
+    give their own ``((X_train, y_train), (X_test, y_test))``, which is kept;
+    a fifth of its training rows become the validation rows.
     """
     rng = np.random.default_rng(DATA_SEED)
-    if len(raw) == 4:
-        raw = (tuple(raw[:2]), tuple(raw[2:]))
-    if isinstance(raw[0], (tuple, list)):
+    if isinstance(raw[0], tuple):
         train, test = _as_arrays(raw[0]), _as_arrays(raw[1])
         train, val = _hold_out(*train, 0.2, rng)
     else:

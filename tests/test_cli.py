@@ -213,6 +213,7 @@ def test_console_script_is_installed():
     (["train", "--optimizer", "lbfgs"], ["--optimizer"]),
     (["train", "--dtype", "float16"], ["--dtype"]),
     (["train", "--bogus"], ["unrecognized", "--bogus"]),
+    (["train", "--out", ""], ["--out", "empty"]),
     (["fly"], ["invalid choice"]),
 ])
 def test_bad_arguments(args, words, capsys):
