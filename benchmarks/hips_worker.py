@@ -61,7 +61,8 @@ def scalar(quick, reps):
     def step():
         g = dloss(state[0], inputs, ys, data.SCALAR_SIZES)
         state[0] = [p - data.LR * gp for p, gp in zip(state[0], g)]
-    return {"times": timing.measure({"HIPS": step}, reps, pause=0.0, wake=False)["HIPS"]}
+    samples = timing.measure({"HIPS": step}, reps, pause=0.0, wake=False)["HIPS"]
+    return {"times": samples.wall, "cpu_times": samples.cpu}
 
 
 def mlp_loss(params, X, y, loss):
@@ -102,15 +103,16 @@ def mlp_step(workload, dtype, quick, seen_dtypes):
 def mlp(workload, dtype, quick, reps):
     seen = set()
     step = mlp_step(workload, np.dtype(dtype), quick, seen)
-    times = timing.measure({"HIPS": step}, reps, pause=0.0)["HIPS"]
-    return {"times": times, "grad_dtypes": sorted(seen)}
+    samples = timing.measure({"HIPS": step}, reps, pause=0.0)["HIPS"]
+    return {"times": samples.wall, "cpu_times": samples.cpu, "grad_dtypes": sorted(seen)}
 
 
 def depth(n):
     base = rss.current_mib()
-    t0 = time.perf_counter()
+    c0, t0 = time.process_time(), time.perf_counter()
     grad(lambda x: w4_depth.chain(x, n))(1.0)
-    return {"seconds": time.perf_counter() - t0, "import_mib": base, "peak_mib": rss.peak_mib()}
+    return {"seconds": time.perf_counter() - t0, "cpu_seconds": time.process_time() - c0,
+            "import_mib": base, "peak_mib": rss.peak_mib()}
 
 
 def mem(steps, quick):

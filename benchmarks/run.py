@@ -31,6 +31,7 @@ from . import mlp_step, peers, timing, w1_scalar, w4_depth
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 BLAS_VARS = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+TARGET_HEADERS = ["workload", "target", "measured (wall)", "same in CPU time", "limit", "verdict (wall)"]
 
 
 # ---- collecting and printing results ---------------------------------------
@@ -45,13 +46,15 @@ class Report:
         self.sections.append(section)
         print(render_text(*section), flush=True)
 
-    def target(self, workload, what, value, limit):
-        """Record ``value <= limit`` (a ratio; None when it could not be measured)."""
-        self.targets.append((workload, what, value, limit))
+    def target(self, workload, what, value, limit, cpu=None):
+        """Record ``value <= limit`` (a ratio of wall times; None when it could not be measured).
+
+        ``cpu`` is the same ratio of CPU times, shown beside it where meaningful."""
+        self.targets.append((workload, what, value, limit, cpu))
 
     def targets_rows(self):
         rows = []
-        for workload, what, value, limit in self.targets:
+        for workload, what, value, limit, cpu in self.targets:
             if value is None:
                 verdict = "not measured"
             elif value <= limit:
@@ -59,7 +62,7 @@ class Report:
             else:
                 verdict = f"MISSED by {value / limit:.2f}x" if limit else "MISSED"
             rows.append([str(workload), what, "-" if value is None else f"{value:.3g}",
-                         f"<= {limit:g}", verdict])
+                         "-" if cpu is None else f"{cpu:.3g}", f"<= {limit:g}", verdict])
         return rows
 
 
@@ -160,30 +163,51 @@ def log(msg):
 
 
 def medians(samples):
-    return {name: statistics.median(s) for name, s in samples.items()}
+    """(wall, cpu): name -> median seconds per call, from timing.measure's samples."""
+    return ({name: statistics.median(x.wall) for name, x in samples.items()},
+            {name: statistics.median(x.cpu) for name, x in samples.items()})
+
+
+def time_rows(wall, cpu, refs, count=None):
+    """Rows: name, median wall[, per node], median CPU[, per node], then ref / this (wall, CPU) per ref."""
+    rows = []
+    for name, t in wall.items():
+        c = cpu.get(name)
+        row = [name, timing.fmt_time(t)] + ([per(t, count)] if count else [])
+        row += [timing.fmt_time(c)] + ([per(c, count)] if count else [])
+        for ref in refs:
+            row.append(f"{fmt_ratio(ratio(wall[ref], t))} / {fmt_ratio(ratio(cpu.get(ref), c))}")
+        rows.append(row)
+    headers = ["implementation", "median wall"] + (["per node"] if count else [])
+    headers += ["median CPU"] + (["per node (CPU)"] if count else [])
+    return [*headers, *[f"{ref} / this (wall / CPU)" for ref in refs]], rows
+
+
+CPU_NOTE = ("CPU = this process's CPU time per call, beside the wall time: on a machine shared "
+            "with other busy processes it is the steadier number for these single-threaded steps")
 
 
 def workload1(s, report):
     log("workload 1: scalar MLP step")
     steps, info = w1_scalar.build(s.quick, s.micrograd, s.torch)
-    times = medians(s.measure(steps, 5, wake=False))
+    wall, cpu = medians(s.measure(steps, 5, wake=False))
     notes = [f"{info['points']} two-moons points; chaingrad records {info['nodes']:,} nodes per step"
              + (f", micrograd {info['micrograd nodes']:,}" if "micrograd nodes" in info else ""),
              "'micrograd, gc paused' is extra information: micrograd with the garbage collector "
              "paused during the step (its backward closures put every node in a reference cycle)"]
     hips, problem = s.hips("scalar", "--reps", str(s.reps(3)))
     if hips:
-        times["HIPS autograd"] = statistics.median(hips["times"])
+        wall["HIPS autograd"] = statistics.median(hips["times"])
+        cpu["HIPS autograd"] = statistics.median(hips["cpu_times"])
         notes.append("HIPS autograd runs the same scalar code functionally (grad of a function of "
                      "a list of 337 floats: 337 more nodes to unbox the list), in its own process")
-    notes += [n for n in [problem] + s.peer_notes if n]
-    cg = times["chaingrad"]
-    rows = [[name, timing.fmt_time(t), per(t, info["nodes"]), fmt_ratio(ratio(cg, t))]
-            for name, t in times.items()]
+    notes += [n for n in [problem] + s.peer_notes if n] + [CPU_NOTE]
+    headers, rows = time_rows(wall, cpu, ["chaingrad"], info["nodes"])
     report.add("Workload 1: micrograd's demo step on scalars (MLP 2-16-16-1, SVM loss + L2, SGD)",
-               ["implementation", "median step", "per node", "chaingrad / this"], rows, notes)
-    report.target(1, "chaingrad / micrograd (gc as usual)", ratio(cg, times.get("micrograd")), 0.5)
-    report.target(1, "chaingrad / PyTorch 0-d", ratio(cg, times.get("PyTorch 0-d")), 0.5)
+               headers, rows, notes)
+    for peer, what in (("micrograd", "micrograd (gc as usual)"), ("PyTorch 0-d", "PyTorch 0-d")):
+        report.target(1, f"chaingrad / {what}", ratio(wall["chaingrad"], wall.get(peer)), 0.5,
+                      ratio(cpu["chaingrad"], cpu.get(peer)))
 
 
 def _torch_best(times):
@@ -198,7 +222,8 @@ def workload23(s, report, workload, dtypes):
     if s.quick and workload == "mnist":
         title += " [quick: 784-32-32-10, batch 16]"
     for dtype in dtypes:
-        log(f"workload {number}: {workload} {np.dtype(dtype).name}")
+        dt = np.dtype(dtype).name
+        log(f"workload {number}: {workload} {dt}")
         mismatches = []
 
         def check(grad_dtypes, param_dtypes):
@@ -208,40 +233,41 @@ def workload23(s, report, workload, dtypes):
         params, X, y, loss = mlp_step.problem(workload, dtype, s.quick)
         if workload == "mnist":
             steps["numpy matmuls only (floor)"] = mlp_step.matmul_floor_step(params, X)
-        times = medians(s.measure(steps, 15))
+        wall, cpu = medians(s.measure(steps, 15))
         notes = []
-        hips, problem = s.hips("mlp", workload, np.dtype(dtype).name, "--reps", str(s.reps(15)))
+        hips, problem = s.hips("mlp", workload, dt, "--reps", str(s.reps(15)))
         if hips:
-            times["HIPS autograd"] = statistics.median(hips["times"])
+            wall["HIPS autograd"] = statistics.median(hips["times"])
+            cpu["HIPS autograd"] = statistics.median(hips["cpu_times"])
             notes.append(f"HIPS autograd gradients come out as {', '.join(hips['grad_dtypes'])}")
         elif problem:
             notes.append(problem)
         notes.append("chaingrad gradients in the parameters' dtype: "
                      + ("yes" if not mismatches else f"NO {mismatches[0]}"))
-        variants = [v for v in ("chaingrad", "chaingrad nn+optim") if v in times]
-        if workload == "small":
+        variants = [v for v in ("chaingrad", "chaingrad nn+optim") if v in wall]
+        if workload == "mnist":
+            # BLAS runs on 2 threads here, so CPU time would add both threads up: wall only.
+            rows = [[name, timing.fmt_time(t)] + [fmt_ratio(ratio(wall[v], t)) for v in variants]
+                    for name, t in wall.items()]
+            headers = ["implementation", "median wall"] + [f"{v} / this" for v in variants]
+        else:
             import autograd as ag
             Ps = [ag.tensor(p, requires_grad=True) for p in params]
             nodes = w1_scalar.count_nodes(mlp_step.chaingrad_forward_loss(
                 ag.tensor(X), Ps, ag.tensor(y), loss, np.arange(len(X))))
-            notes.append(f"chaingrad (plain) records {nodes} nodes per step; per node = step / {nodes}")
-        rows = []
-        for name, t in times.items():
-            row = [name, timing.fmt_time(t)]
-            if workload == "small":
-                row.append(per(t, nodes) if name.startswith("chaingrad") else "")
-            rows.append(row + [fmt_ratio(ratio(times[v], t)) for v in variants])
-        headers = ["implementation", "median step"] + (["per node"] if workload == "small" else [])
-        report.add(f"{title}, {np.dtype(dtype).name}", headers + [f"{v} / this" for v in variants],
-                   rows, notes)
-        dt = np.dtype(dtype).name
-        torch_best = _torch_best(times)
+            notes.append(f"chaingrad (plain) records {nodes} nodes per step; its wall time per node is "
+                         f"{per(wall['chaingrad'], nodes)}, CPU {per(cpu['chaingrad'], nodes)}")
+            notes.append(CPU_NOTE)
+            headers, rows = time_rows(wall, cpu, variants)
+        report.add(f"{title}, {dt}", headers, rows, notes)
+        torch_best = _torch_best(wall)
         for v in variants:
             if workload == "mnist":
-                report.target(2, f"{v} / hand numpy, {dt}", ratio(times[v], times["hand numpy"]), 1.10)
-                report.target(2, f"{v} / PyTorch (faster of nn, plain), {dt}", ratio(times[v], torch_best), 1.0)
+                report.target(2, f"{v} / hand numpy, {dt}", ratio(wall[v], wall["hand numpy"]), 1.10)
+                report.target(2, f"{v} / PyTorch (faster of nn, plain), {dt}", ratio(wall[v], torch_best), 1.0)
             else:
-                report.target(3, f"{v} / PyTorch (faster of nn, plain)", ratio(times[v], torch_best), 0.5)
+                report.target(3, f"{v} / PyTorch (faster of nn, plain)", ratio(wall[v], torch_best), 0.5,
+                              ratio(cpu[v], _torch_best(cpu)))
         if workload == "mnist":
             report.target(2, f"chaingrad gradients not in parameter dtype ({dt}): count", len(mismatches), 0)
 
@@ -261,9 +287,11 @@ def workload4(s, report):
     steps = {}
     for depth in (small, n):
         for name, step in w4_depth.build(depth, s.torch).items():
-            steps[(name, depth)] = step
-    samples = s.measure({f"{k[0]} @ {k[1]}": v for k, v in steps.items()}, 3, warmup=0, wake=False)
-    times = {k: statistics.median(samples[f"{k[0]} @ {k[1]}"]) for k in steps}
+            steps[f"{name} @ {depth}"] = (name, depth), step
+    samples = s.measure({k: v[1] for k, v in steps.items()}, 3, warmup=0, wake=False)
+    wall_by_label, cpu_by_label = medians(samples)
+    wall = {steps[k][0]: t for k, t in wall_by_label.items()}
+    cpu = {steps[k][0]: t for k, t in cpu_by_label.items()}
     mem, notes = {}, []
     for name in ("chaingrad", "PyTorch 0-d"):
         time.sleep(s.pause)
@@ -271,31 +299,34 @@ def workload4(s, report):
         mem[name] = _subprocess_json(["-m", "benchmarks.memory", "depth", name, str(n)])
     hips, problem = s.hips("depth", str(n))
     if hips:
-        times[("HIPS autograd", n)] = hips["seconds"]
+        wall[("HIPS autograd", n)], cpu[("HIPS autograd", n)] = hips["seconds"], hips["cpu_seconds"]
         mem["HIPS autograd"] = hips
         notes.append("HIPS autograd: one run in its own process (time and memory from the same run)")
     elif problem:
         notes.append(problem)
     rows = []
-    for (name, depth), t in times.items():
+    for (name, depth), t in wall.items():
         m = mem.get(name) if depth == n else None
-        rows.append([name, f"{depth:,}", timing.fmt_time(t), per(t, depth),
+        c = cpu[(name, depth)]
+        rows.append([name, f"{depth:,}", timing.fmt_time(t), per(t, depth), timing.fmt_time(c), per(c, depth),
                      mib(m and m["peak_mib"]), mib(m and m["peak_mib"] - m["import_mib"])])
     if s.micrograd is not None:
         log("  micrograd: looking for the first depth that fails")
         fail = w4_depth.micrograd_first_failure()
         rows.append(["micrograd", f"{fail:,}" if fail else "-", "RecursionError" if fail else "no failure",
-                     "", "", ""])
+                     "", "", "", "", ""])
         notes.append(f"micrograd's recursive topological sort raises RecursionError from {fail} nodes "
                      f"(recursion limit {sys.getrecursionlimit()})")
-    notes.append("peak = the process's resident high-water mark (VmHWM) in a fresh process; "
-                 "growth = peak minus resident memory after the imports")
+    notes += ["peak = the process's resident high-water mark (VmHWM) in a fresh process; "
+              "growth = peak minus resident memory after the imports", CPU_NOTE]
     report.add(f"Workload 4: depth, a chain of {n:,} scalar ops, forward + backward",
-               ["implementation", "depth", "median", "per node", "peak", "growth"], rows, notes)
-    cg, pt = times.get(("chaingrad", n)), times.get(("PyTorch 0-d", n))
-    report.target(4, "chaingrad / PyTorch 0-d, time", ratio(cg, pt), 1.0)
+               ["implementation", "depth", "median wall", "per node", "median CPU", "per node (CPU)",
+                "peak", "growth"], rows, notes)
+    big, little, torch_big = ("chaingrad", n), ("chaingrad", small), ("PyTorch 0-d", n)
+    report.target(4, "chaingrad / PyTorch 0-d, time", ratio(wall[big], wall.get(torch_big)), 1.0,
+                  ratio(cpu[big], cpu.get(torch_big)))
     report.target(4, f"chaingrad per node at {n:,} / at {small:,} (linear in depth)",
-                  ratio(ratio(cg, n), ratio(times.get(("chaingrad", small)), small)), 1.25)
+                  ratio(wall[big] / n, wall[little] / small), 1.25, ratio(cpu[big] / n, cpu[little] / small))
     growth = {k: m["peak_mib"] - m["import_mib"] for k, m in mem.items()}
     report.target(4, "chaingrad / PyTorch 0-d, memory growth", ratio(growth["chaingrad"], growth["PyTorch 0-d"]), 1.2)
     report.target(4, "chaingrad / PyTorch 0-d, peak memory", ratio(mem["chaingrad"]["peak_mib"],
@@ -394,7 +425,7 @@ def main(argv=None):
     if 5 in todo:
         workload5(s, report)
     info["load average at end"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
-    headers = ["workload", "target", "measured", "limit", "verdict"]
+    headers = TARGET_HEADERS
     print(render_text("Targets of issue 7 (ratios of medians from this run)", headers,
                       report.targets_rows(), []))
     output = args.output or (None if args.quick or args.only else str(HERE / "results.md"))
@@ -412,7 +443,7 @@ def markdown(report, info, argv):
     for section in report.sections:
         lines += [render_md(*section), ""]
     lines += [render_md("Targets (ratios of medians from this run)",
-                        ["workload", "target", "measured", "limit", "verdict"],
+                        TARGET_HEADERS,
                         report.targets_rows(), []), ""]
     return "\n".join(lines)
 

@@ -16,14 +16,27 @@ worker threads, which on a busy machine can take longer than the step
 (PyTorch: 30-400 ms seen here with other processes running), a cost a
 training loop calling step after step never pays (``wake=False`` skips it,
 for the scalar workloads, whose steps last seconds and use no threads).
+
+Each call is timed twice: wall time (what a user waits for; the issue's
+measure) and this process's CPU time.  On a machine shared with other busy
+processes the wall time of a long single-threaded step mostly measures the
+scheduler, while its CPU time stays put; for multi-threaded BLAS steps the
+CPU time adds up all threads and means little.
 """
 import gc
 import statistics
 import time
 
 
+class Samples:
+    """Seconds per call, one entry per timed call: ``wall`` (perf_counter) and ``cpu`` (process_time)."""
+
+    def __init__(self):
+        self.wall, self.cpu = [], []
+
+
 def measure(steps, reps=5, warmup=1, pause=0.3, min_time=0.1, wake=True, log=None):
-    """Time each step function in ``steps`` (name -> callable); return name -> list of seconds, one per call."""
+    """Time each step function in ``steps`` (name -> callable); return name -> :class:`Samples`."""
     number = {}
     for name, step in steps.items():
         for _ in range(warmup):
@@ -36,7 +49,7 @@ def measure(steps, reps=5, warmup=1, pause=0.3, min_time=0.1, wake=True, log=Non
             step()
             calls.append(time.perf_counter() - t0)
         number[name] = max(1, round(min_time / min(calls)))
-    samples = {name: [] for name in steps}
+    samples = {name: Samples() for name in steps}
     names = list(steps)
     for rep in range(reps):
         order = names[rep % len(names):] + names[:rep % len(names)]
@@ -46,10 +59,12 @@ def measure(steps, reps=5, warmup=1, pause=0.3, min_time=0.1, wake=True, log=Non
             step, n = steps[name], number[name]
             if wake:
                 step()              # untimed: wakes the library's threads after the pause
+            out = samples[name]
             for _ in range(n):
-                t0 = time.perf_counter()
+                c0, t0 = time.process_time(), time.perf_counter()
                 step()
-                samples[name].append(time.perf_counter() - t0)
+                out.wall.append(time.perf_counter() - t0)
+                out.cpu.append(time.process_time() - c0)
         if log:
             log(f"  rep {rep + 1}/{reps} done")
     return samples

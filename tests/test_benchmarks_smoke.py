@@ -65,8 +65,9 @@ def test_measure_alternates_and_returns_every_call():
     calls = []
     samples = timing.measure({"a": lambda: calls.append("a"), "b": lambda: calls.append("b")},
                              reps=2, pause=0.0, min_time=0.0, warmup=0)
-    assert set(samples) == {"a", "b"} and all(len(s) == 2 for s in samples.values())
-    assert all(t >= 0 for s in samples.values() for t in s)
+    assert set(samples) == {"a", "b"}
+    assert all(len(s.wall) == len(s.cpu) == 2 for s in samples.values())
+    assert all(t >= 0 for s in samples.values() for t in s.wall + s.cpu)
     assert calls.count("a") == calls.count("b")
     assert timing.fmt_time(0.0123) == "12.3 ms" and timing.fmt_time(2.5e-5) == "25 µs"
 
@@ -77,13 +78,13 @@ def test_run_command_prints_tables_targets_and_markdown(tmp_path, capsys):
                        "--only", "1", "--only", "3", "--output", str(out)])
     printed = capsys.readouterr().out
     assert "Workload 1" in printed and "Workload 3" in printed and "Targets of issue 7" in printed
-    names = [what for _, what, _, _ in report.targets]
+    names = [t[1] for t in report.targets]
     assert "chaingrad / PyTorch 0-d" in names
     assert "chaingrad / PyTorch (faster of nn, plain)" in names
-    ratio = dict((what, value) for _, what, value, _ in report.targets)["chaingrad / PyTorch 0-d"]
+    ratio = {t[1]: t[2] for t in report.targets}["chaingrad / PyTorch 0-d"]
     assert ratio is not None and ratio > 0
     text = out.read_text()
-    assert "| implementation | median step |" in text and "load average" in text
+    assert "| implementation | median wall |" in text and "load average" in text
 
 
 @pytest.mark.parametrize("args", [["mnist", "chaingrad", "--steps", "2", "--quick"],
