@@ -208,6 +208,9 @@ def main(argv=None):
     except KeyboardInterrupt:
         print("chaingrad: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:    # e.g. `chaingrad train | head`: the reader left; stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except Exception as e:   # a bug of ours: still one line, but say how to see the traceback
         if os.environ.get("CHAINGRAD_DEBUG"):
             raise
