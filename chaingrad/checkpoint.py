@@ -43,7 +43,7 @@ def save(model, meta, path):
     """Write ``model``'s state dict and ``meta`` to ``path`` with ``nn.save`` (atomic)."""
     import nn
     meta = {"format": FORMAT, "version": VERSION, **meta}
-    state = {name: np.asarray(getattr(v, "data", v)) for name, v in model.state_dict().items()}
+    state = dict(model.state_dict())            # {dotted name: ndarray}
     state[META_KEY] = np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8)
     nn.save(state, path)
     from .report import make_readable

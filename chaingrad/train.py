@@ -237,6 +237,8 @@ def _load_model(path):
 
 def _data_for(meta, path):
     """The dataset the model was trained on, standardised as it was; check that it fits the model."""
+    if meta["dataset"] not in datasets.DATASETS:
+        raise CLIError(f"{path}: trained on an unknown dataset {meta['dataset']!r}")
     data = _load_data(meta["dataset"], np.dtype(meta["dtype"]), True, meta["data_mean"], meta["data_std"])
     if (data.features, data.classes) != (meta["sizes"][0], meta["sizes"][-1]):
         raise CLIError(f"{path}: the model maps {meta['sizes'][0]} features to {meta['sizes'][-1]} classes, "

@@ -271,6 +271,10 @@ def test_model_file_of_another_architecture(run, tmp_path):
     nn.save(other, str(plain))                          # no architecture record at all
     assert_one_line_error(chaingrad("evaluate", plain), "not a model written by chaingrad train")
 
+    broken = tmp_path / "broken-record.npz"             # the architecture record itself is garbage
+    nn.save({**other.state_dict(), checkpoint.META_KEY: np.frombuffer(b"{not json", dtype=np.uint8)}, str(broken))
+    assert_one_line_error(chaingrad("evaluate", broken), "damaged architecture record")
+
     wrong_data = tmp_path / "digits-shaped.npz"         # fits its record, but not the dataset it names
     wide = nn.MLP([5, 8, 2])
     checkpoint.save(wide, {**meta, "sizes": [5, 8, 2]}, str(wrong_data))
