@@ -479,11 +479,10 @@ The adaptive methods (Adam, RMSprop) fit the spirals within a few dozen epochs a
 behind; plain SGD with the same budget is still working through the flat early phase. Adadelta, with
 no step size to tune, is slow here for the same reason as on the valley: its steps start tiny.
 
-**What a bigger run would show.** Train ten times longer and SGD with momentum catches up and
-often generalises as well as or better than Adam; a learning-rate schedule (`optim.lr_scheduler`)
-closes most of the remaining gap. Adam's advantage is speed and robustness to the choice of
-$\eta$, not a better final answer. With a tuned $\eta$ and a schedule, the ranking on large problems
-is less clear than on this small one.
+**What a bigger run would show.** Train ten times longer and every method except plain SGD fits the
+training set; with a tuned step size and a decaying schedule (`optim.lr_scheduler`) SGD with momentum
+usually ends up as good as Adam, and on many large problems generalises as well or better. Adam's
+advantage is speed and robustness to the choice of $\eta$, not a better final answer.
 
 **Exercises.** (1) Show that the notes' two momentum formulations (with $V_t$ and with $M_t$) coincide when
 $\eta = \eta'(1-\gamma)$. (2) In section 3, increase the condition number to 200: which methods suffer?

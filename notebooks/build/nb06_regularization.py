@@ -327,7 +327,9 @@ $1-p$ after training (last line of listing 65.124). (The MIT notes say "multiply
 drop probability; the factor must be the keep probability, and the two agree only for the usual $p = 1/2$.)
 
 `nn.Dropout` uses the equivalent *inverted* form: it divides the surviving activations by $1-p$ during
-training and does nothing at test time, so the trained weights are used as they are. In
+training and does nothing at test time, so the trained weights are used as they are. (It also draws a
+fresh mask for every example of the batch, where Sayed keeps one mask per mini-batch; either way each
+unit is kept with probability $1-p$.) In
 expectation over the mask $\mathbb E[a/(1-p)] = 1$, so training-mode outputs average to the
 test-mode output. Below: the mask and the scaling in training, the identity in evaluation, and the
 gradient (mask$/(1-p)$ times the upstream gradient) against the engine.
@@ -641,7 +643,7 @@ Without batch normalization the loss sits at $\ln 10 \approx 2.3$: the signal di
 the output is the same for every digit and the gradients of the early layers are vanishingly small.
 With batch normalization the same network, from the same bad start, learns. A longer run or a
 well-chosen initialization (notebook 4) would let the plain network learn too; batch normalization
-makes the result far less sensitive to that choice, which is the benefit the KTH lecture lists first.
+makes the result far less sensitive to that choice, one of the benefits the KTH lecture lists.
 
 **Exercises.** (1) Show from the closed form that $\sum_j \partial L/\partial Z_{ji} = 0$.
 (2) Train the batch-norm network and evaluate it in *training* mode on test batches of size 2, then 64:
