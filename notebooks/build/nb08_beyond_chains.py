@@ -228,8 +228,9 @@ compare([("dP/dW, encoder path only (+ penalty)", grads["encoder"]["W"], Hn.T @ 
 """)
 
 nb.md(r"""
-In the recorded graph $W$ is one leaf with two outgoing edges, one into the encoder's `matmul` and one
-into the `transpose` that feeds the decoder; backward adds what comes back along both.
+In the recorded graph $W$ is one leaf with four outgoing edges: into the encoder's `matmul`, into the
+`transpose` that feeds the decoder, and twice into the `mul` of the penalty $W \odot W$. Backward adds
+what comes back along all of them (here for a tiny model: 4 pixels, a code of 2, 3 images).
 """)
 
 nb.code(r"""
@@ -464,11 +465,13 @@ plt.tight_layout()
 nb.md(r"""
 The network was never told which digit an image shows, only whether two images show the same one.
 Still, it arranged the digits in directions of $\mathbb R^{16}$ that are far apart (the mean embeddings
-of different digits mostly have cosines near or below zero; the exceptions are digits that look alike), and with one reference image per class it
-classifies most test digits correctly. Note where the training signal could not be met: in 16
-dimensions at most 17 directions can have pairwise negative cosines, and a cosine of exactly $-1$ for every
-non-matching pair of ten classes is impossible, so the risk stays well above zero; Sayed's variants
-(Problems 65.23-65.24) replace the cosine by a learned comparison for such reasons.
+of different digits mostly have cosines near or below zero; the exceptions are digits that look alike),
+and with one reference image per class it
+classifies most test digits correctly. Note where the training signal cannot be met: for ten unit
+vectors $e_1..e_{10}$ (one direction per digit), $0 \le \|\sum_i e_i\|^2 = 10 + \sum_{i\ne j} e_i^\top e_j$, so the
+average cosine between different digits is at least $-1/9$, in any dimension. The target $-1$ for every
+non-matching pair is out of reach and the risk stays well above zero. Sayed's variants (Problems
+65.23-65.24) replace the cosine by a learned comparison, which is not bound by this geometry.
 
 **What a bigger run would show.** With many more pairs, a wider embedding and longer training, the
 same-digit and different-digit histograms separate further; on real signature or face data this is the
