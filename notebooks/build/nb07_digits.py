@@ -13,7 +13,8 @@ regularized cross-entropy (65.127) with $\rho = 10^{-4}$; plain stochastic gradi
 hidden nonlinearities (sigmoid, tanh, ReLU) and a dropout version of the sigmoid network (drop probability
 0.1 on the inputs, 0.5 on both hidden layers), and reports the error counts in Table 65.3.
 
-That run is about 24 billion multiply-adds per pass; here we have under a minute on two cores.
+That run costs about $1.2\times10^{11}$ multiply-adds per pass (forward and backward) and 200 passes;
+here we have under a minute on two cores.
 What we keep and what we change:
 
 | | Sayed, Example 65.9 | here |
@@ -275,16 +276,16 @@ The pattern of Table 65.3 survives the scaling down:
 * **tanh and the rectifier** fit the training set (almost) perfectly and make the fewest test errors;
 * **sigmoid** is the slowest learner: after the same number of passes it still misclassifies part of
   its own training set, and its test error is the highest of the three plain networks;
-* **dropout** (on the sigmoid network) has a *training* error about as large as its test error: half the
-  hidden units are asleep in every step, so within a fixed budget it learns slowest of all, and it has not
+* **dropout** (on the sigmoid network) has a *training* error of the same order as its test error
+  (in Sayed's table they are equal): half the hidden units are asleep in every step, so within a fixed budget it learns slowest of all, and it has not
   yet reached the point where its protection against over-fitting pays off. Sayed makes the same remark:
   more passes would improve it.
 
 Our test error rates are 1.5 to 4 times Sayed's, which is what the smaller training set (4,000 images instead of
 60,000) and the short training predict. **What a bigger run would show:** with all 60,000 images, 512 units
-and many more passes, the same code approaches the errors of Table 65.3; with the full set the gap between
-training and test error also shrinks, and the dropout network, trained long enough, closes in on the
-others.
+and many more passes, the same code should come close to the errors of Table 65.3, since only the sizes
+change; more data also narrows the gap between training and test error, and the dropout network, trained
+long enough, closes in on the others.
 
 ## 6. Which digits are confused, and how do the mistakes look?
 
