@@ -283,6 +283,6 @@ def test_model_file_of_another_architecture(run, tmp_path):
 
 def test_readme_shows_the_committed_graph_of_the_default_run():
     readme = (REPO / "README.md").read_text()
-    assert "](docs/chaingrad-train-graph.svg)" in readme
-    text = _check_svg(REPO / "docs" / "chaingrad-train-graph.svg")
+    assert "](notebooks/figures/chaingrad-train-graph.svg)" in readme
+    text = _check_svg(REPO / "notebooks" / "figures" / "chaingrad-train-graph.svg")
     assert "MLP 64&#45;64&#45;32&#45;10" in text and "layers.4.weight" in text      # dot escapes "-"
