@@ -75,22 +75,33 @@ class set_grad_enabled:
         return wrapper
 
 
-class no_grad(set_grad_enabled):
+class _FixedMode(set_grad_enabled):
+    """``no_grad``/``enable_grad``: also usable as a bare decorator, ``@ag.no_grad`` (as PyTorch)."""
+    _mode = True
+
+    def __new__(cls, fn=None):
+        self = super().__new__(cls)
+        if fn is None:
+            return self
+        self.__init__()
+        return self(fn)         # @ag.no_grad without parentheses: decorate fn at once
+
+    def __init__(self, fn=None):
+        super().__init__(self._mode)
+
+
+class no_grad(_FixedMode):
     """Do not record: ``with ag.no_grad(): ...`` or ``@ag.no_grad()`` on a function.
 
     Results computed inside do not require grad; use it for evaluation and for
     optimizer updates, which must stay outside the graph.
     """
-
-    def __init__(self):
-        super().__init__(False)
+    _mode = False
 
 
-class enable_grad(set_grad_enabled):
+class enable_grad(_FixedMode):
     """Record again inside a ``no_grad`` region (context manager and decorator)."""
-
-    def __init__(self):
-        super().__init__(True)
+    _mode = True
 
 
 class Scope:
