@@ -22,3 +22,17 @@ def user_frame():
 
 def shape_str(shape):
     return "(" + ", ".join(str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"
+
+
+# Exception classes where numpy's habit and PyTorch's differ: each inherits both,
+# so ``pytest.raises(TypeError)`` and ``pytest.raises(RuntimeError)`` both catch it.
+class GradDtypeError(TypeError, RuntimeError):
+    """``requires_grad`` on integer or bool data (a TypeError; PyTorch raises RuntimeError)."""
+
+
+class ShapeError(ValueError, RuntimeError):
+    """An op got shapes it cannot combine (numpy says ValueError, PyTorch RuntimeError)."""
+
+
+class AnomalyError(FloatingPointError, RuntimeError):
+    """``detect_anomaly`` found a NaN or Inf (PyTorch's anomaly mode raises RuntimeError)."""

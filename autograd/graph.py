@@ -32,7 +32,7 @@ import traceback
 
 from . import backend
 from .backend import xp
-from .errors import shape_str, user_frame
+from .errors import AnomalyError, ShapeError, shape_str, user_frame
 
 
 class _State(threading.local):
@@ -309,7 +309,7 @@ def _op_error(op, err, tensors):
     """Re-raise a numpy error with the op's name, the input shapes and the user's line."""
     shapes = " and ".join(shape_str(xp.shape(t._data)) for t in tensors)
     msg = f"{op.name}: {err} (input shape{'s' if len(tensors) > 1 else ''} {shapes}) at {user_frame()}"
-    kind = type(err) if type(err) in (ValueError, IndexError, TypeError) else ValueError
+    kind = type(err) if type(err) in (IndexError, TypeError) else ShapeError
     return kind(msg)
 
 
@@ -323,7 +323,7 @@ def primitive(fn=None, *, name=None, linear=False, differentiable=True):
 def _check_finite(op, arr, what):
     if arr.dtype.kind in "fc" and not xp.isfinite(arr).all():
         bad = "nan" if xp.isnan(arr).any() else "inf"
-        raise FloatingPointError(
+        raise AnomalyError(
             f"detect_anomaly: op '{op.name}' produced {bad} in its {what} at {user_frame()}")
 
 
