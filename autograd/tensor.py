@@ -11,7 +11,7 @@ recorded the op.  Scalars are 0-d Tensors and mix freely with Python numbers::
 """
 from . import backend, graph
 from .backend import xp
-from .errors import shape_str
+from .errors import GradDtypeError, shape_str
 
 
 class Tensor:
@@ -79,7 +79,7 @@ class Tensor:
     def requires_grad_(self, flag=True):
         """Mark a leaf as a variable to differentiate (returns self)."""
         if flag and self._data.dtype.kind not in "fc":
-            raise TypeError(
+            raise GradDtypeError(
                 f"requires_grad: only floating-point tensors can require gradients, "
                 f"this one has dtype {self._data.dtype}; convert it first, e.g. t.astype('float64')")
         if not flag and self._node is not None:
