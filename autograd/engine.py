@@ -119,14 +119,15 @@ def _count_consumers(roots):
     stack = [r for r in dict.fromkeys(roots) if isinstance(r, Node)]
     while stack:
         node = stack.pop()
-        if node.inputs is None:
+        inputs = node.inputs
+        if inputs is None:
             raise RuntimeError(
                 f"backward through the graph a second time: the saved values of op "
                 f"'{node.op.name}' were freed by the first backward. Pass retain_graph=True to "
                 f"the first backward() (or ag.grad) if you need to go through the graph again.")
-        if node.version >= 0 and _version_sum(node.inputs) != node.version:
+        if node.version >= 0 and _version_sum(inputs) != node.version:
             _stale_input_error(node)
-        for t in node.inputs:
+        for t in inputs:
             p = t._node
             if p is not None:
                 if p in pending:
