@@ -11,7 +11,7 @@ recorded the op.  Scalars are 0-d Tensors and mix freely with Python numbers::
 """
 from . import backend, graph
 from .backend import xp
-from .errors import GradDtypeError, shape_str
+from .errors import GradDtypeError, ShapeError, shape_str
 
 
 class Tensor:
@@ -125,6 +125,10 @@ class Tensor:
         return self.data
 
     def item(self):
+        """The value of a one-element tensor as a Python number."""
+        if self._data.size != 1:
+            raise ShapeError(f"item(): a tensor of shape {shape_str(self.shape)} has {self._data.size} "
+                             f"elements; only a one-element tensor converts to a Python number")
         return self._data.item()
 
     def __array__(self, dtype=None, copy=None):
@@ -133,15 +137,16 @@ class Tensor:
             return data.astype(dtype)
         return data.copy() if copy else data
 
+    # Any one-element tensor converts, whatever its number of axes (as PyTorch's float(t)).
     def __float__(self):
-        return float(self._data)
+        return float(self.item())
 
     def __int__(self):
-        return int(self._data)
+        return int(self.item())
 
     def __bool__(self):
         if self._data.size != 1:
-            raise ValueError(f"the truth value of a tensor of shape {shape_str(self.shape)} is ambiguous")
+            raise ShapeError(f"the truth value of a tensor of shape {shape_str(self.shape)} is ambiguous")
         return bool(self._data)
 
     def __iter__(self):
