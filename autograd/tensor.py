@@ -170,9 +170,12 @@ class Tensor:
         return "tensor(" + body + "".join(", " + e for e in extra) + ")"
 
     # ---- autograd -------------------------------------------------------
-    def backward(self, grad=None, retain_graph=None, create_graph=False):
-        """Accumulate d(self)/d(leaf) into every leaf's ``.grad``.  See engine.backward."""
-        engine.backward(self, grad, retain_graph=retain_graph, create_graph=create_graph)
+    def backward(self, grad=None, retain_graph=False, create_graph=False):
+        """Accumulate d(self)/d(leaf) into every leaf's ``.grad``.  See engine.backward.
+
+        ``create_graph=True`` keeps the graph too: the recorded gradient refers to it.
+        """
+        engine.backward(self, grad, retain_graph=retain_graph or create_graph, create_graph=create_graph)
 
     def detach(self):
         """A new leaf sharing this tensor's data, cut from the graph."""
