@@ -18,9 +18,9 @@ class Tensor:
     """An n-dimensional array that can record the ops applied to it.
 
     ``Tensor(data, requires_grad=False, dtype=None, name=None)``: ``data`` is
-    anything ``np.asarray`` takes; Python floats get the default float dtype
-    (see ``ag.set_default_dtype``); integer and bool data keep their dtype and
-    cannot require grad.
+    anything ``np.asarray`` takes; Python floats and a single Python int get the
+    default float dtype (see ``ag.set_default_dtype``); integer and bool data
+    (arrays, lists of ints) keep their dtype and cannot require grad.
     """
     __slots__ = ("_data", "grad", "_requires_grad", "_node", "_version", "name", "_hooks",
                  "__weakref__")
@@ -31,6 +31,8 @@ class Tensor:
     def __init__(self, data, requires_grad=False, dtype=None, name=None):
         if isinstance(data, Tensor):
             data = data.data
+        elif dtype is None and type(data) is int:
+            dtype = backend.get_default_dtype()     # API.md: a Python int is a number, like a float
         self._data = _store(backend.asarray(data, dtype))
         self.grad = None
         self._requires_grad = False
