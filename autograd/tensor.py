@@ -33,7 +33,12 @@ class Tensor:
             data = data.data
         elif dtype is None and type(data) is int:
             dtype = backend.get_default_dtype()     # API.md: a Python int is a number, like a float
-        self._data = _store(backend.asarray(data, dtype))
+        arr = backend.asarray(data, dtype)
+        if arr is data:
+            # Own the memory, as torch.tensor does: an optimizer step or `t += 1`
+            # must not change the caller's array behind their back.
+            arr = arr.copy()
+        self._data = _store(arr)
         self.grad = None
         self._requires_grad = False
         self._node = None
