@@ -75,9 +75,9 @@ minimum.defvjp(lambda g, ans, x, y: g * _tie_split(y._data, x._data, g.dtype),
 
 
 @primitive
-def where(cond, x, y):
-    """``x`` where ``cond`` is true, else ``y`` (the condition gets no gradient)."""
-    return xp.where(cond, x, y)
+def where(c, a, b):
+    """``a`` where ``c`` is true, else ``b`` (the condition gets no gradient)."""
+    return xp.where(c, a, b)
 where.defvjp(None,
              lambda g, ans, c, x, y: where(c, g, 0.0),
              lambda g, ans, c, x, y: where(c, 0.0, g))

@@ -126,14 +126,14 @@ def _variadic(name, forward, make_vjp):
     """cat and stack take any number of tensors: one primitive (and VJP table) per arity."""
     cache = {}
 
-    def call(tensors, axis=0):
-        tensors = tuple(tensors)
-        if not tensors:
+    def call(ts, axis=0):
+        ts = tuple(ts)
+        if not ts:
             raise ValueError(f"{name}: expected a non-empty sequence of tensors")
-        n = len(tensors)
+        n = len(ts)
         if n not in cache:
             cache[n] = primitive(forward, name=name, linear=True).defvjp(*[make_vjp(i) for i in range(n)])
-        return cache[n](*tensors, axis=axis)
+        return cache[n](*ts, axis=axis)
     return call
 
 
