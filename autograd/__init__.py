@@ -22,7 +22,7 @@ from .creation import (tensor, zeros, ones, zeros_like, ones_like, randn, rand, 
                        manual_seed, get_rng)
 from .ops import *  # noqa: F401,F403  (every primitive as ag.<name>)
 from . import ops, functional
-from .gradcheck import gradcheck, gradgradcheck
+from .gradcheck import gradcheck, gradgradcheck, GradcheckError
 
 float32 = _np.float32
 float64 = _np.float64

@@ -16,8 +16,11 @@ from .graph import enable_grad, no_grad
 from .tensor import Tensor
 
 
-class GradcheckError(AssertionError):
-    """The analytic and numerical derivatives disagree (the message says where)."""
+class GradcheckError(AssertionError, RuntimeError):
+    """The analytic and numerical derivatives disagree (the message says where).
+
+    An AssertionError (a failed check) and a RuntimeError (PyTorch's class for it).
+    """
 
 
 def _prepare(inputs):
@@ -74,13 +77,24 @@ def _direction_agrees(f, xs, where, analytic, vs, rng, eps, atol, rtol):
     return abs(approx - numeric) <= atol + rtol * abs(numeric)
 
 
-def gradcheck(f, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, max_elementwise=512, seed=0):
+def gradcheck(f, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, max_elementwise=512, seed=0,
+              raise_exception=True):
     """Return True if f's gradients match central differences, else raise GradcheckError.
 
     ``inputs``: a Tensor/array or a sequence of them.  Floating inputs that
     require grad are checked (all floating inputs when none is marked);
     others (integer indices, masks) are passed through unchanged.
+    ``raise_exception=False`` returns False instead of raising (as PyTorch).
     """
+    try:
+        return _gradcheck(f, inputs, eps, atol, rtol, max_elementwise, seed)
+    except GradcheckError:
+        if raise_exception:
+            raise
+        return False
+
+
+def _gradcheck(f, inputs, eps, atol, rtol, max_elementwise, seed):
     rng = xp.random.default_rng(seed)
     xs, check = _prepare(inputs)
     with enable_grad():
@@ -120,7 +134,8 @@ def gradcheck(f, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, max_elementwise=512, se
     return True
 
 
-def gradgradcheck(f, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, max_elementwise=512, seed=0):
+def gradgradcheck(f, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, max_elementwise=512, seed=0,
+                  raise_exception=True):
     """Check second derivatives: gradcheck of x -> <w, grad(<v, f(x)>, x)> for fixed random v, w."""
     rng = xp.random.default_rng(seed + 1)
     xs, check = _prepare(inputs)
@@ -147,4 +162,4 @@ def gradgradcheck(f, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, max_elementwise=512
 
     marked = [Tensor(x.data, requires_grad=True) if c else x for x, c in zip(xs, check)]
     return gradcheck(first_derivative, marked, eps=eps, atol=atol, rtol=rtol,
-                     max_elementwise=max_elementwise, seed=seed)
+                     max_elementwise=max_elementwise, seed=seed, raise_exception=raise_exception)
