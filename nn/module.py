@@ -202,10 +202,16 @@ class Module:
         """Evaluation mode: dropout is the identity, batch norm uses running statistics."""
         return self.train(False)
 
-    def zero_grad(self):
-        """Forget the gradients (``p.grad = None``): backward accumulates, so clear between steps."""
+    def zero_grad(self, set_to_none=True):
+        """Forget the gradients (``p.grad = None``): backward accumulates, so clear between steps.
+
+        ``set_to_none=False`` fills existing gradients with zeros instead (as PyTorch).
+        """
         for p in self.parameters():
-            p.grad = None
+            if set_to_none or p.grad is None:
+                p.grad = None
+            else:
+                p.grad = ag.zeros_like(p.grad.detach())
 
     # ---- saving state ------------------------------------------------------------------
     def state_dict(self):
