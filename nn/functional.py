@@ -361,11 +361,14 @@ def cross_entropy(input, target, reduction="mean"):
 
 
 def one_hot(labels, num_classes=None, dtype=None):
-    """Rows e_y: ``one_hot([2, 0], 3)`` is [[0, 0, 1], [1, 0, 0]] (a float Tensor, default dtype)."""
+    """Rows e_y: ``one_hot([2, 0], 3)`` is [[0, 0, 1], [1, 0, 0]] (a float Tensor, default dtype).
+
+    ``num_classes`` None (or -1, PyTorch's spelling) means ``max(labels) + 1``.
+    """
     y = np.asarray(labels.data if isinstance(labels, ag.Tensor) else labels)
     if y.dtype.kind not in "iu":
         raise TypeError(f"one_hot: labels must be integers, got dtype {y.dtype}")
-    k = int(y.max()) + 1 if num_classes is None else int(num_classes)
+    k = int(y.max()) + 1 if num_classes is None or num_classes == -1 else int(num_classes)
     _labels("one_hot", y, k)
     out = np.zeros(y.shape + (k,), dtype=dtype or ag.get_default_dtype())
     np.put_along_axis(out, y[..., None], 1, axis=-1)
