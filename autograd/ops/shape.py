@@ -22,6 +22,11 @@ def reshape(x, *shape):
     return _reshape(x, shape=_shape_arg(shape))
 
 
+def flatten(x):
+    """All elements in one axis: ``reshape(x, -1)``."""
+    return _reshape(x, shape=(-1,))
+
+
 @primitive(name="transpose", linear=True)
 def _transpose(x, axes=None):
     return xp.transpose(x, axes)
