@@ -509,3 +509,15 @@ def test_names_with_markup_characters_are_escaped():
     texts = svg_texts(svg_of(viz.draw(y, formulas=True, view="dataflow")))
     assert 'a<b> & "c"' in texts
     assert 'a<b> & "c"' in "\n".join(svg_texts(svg_of(viz.draw(y, view="backward"))))
+
+
+def test_a_parameter_gradient_from_a_plain_backward_is_drawn():
+    """nn.Parameter is a Tensor subclass: its .grad must show without record_grads."""
+    import nn
+    m = nn.Linear(2, 1)
+    loss = m(ag.randn(3, 2)).sum()
+    loss.backward()
+    dot = ag.viz.draw(loss, model=m).source
+    weight_line = next(line for line in dot.splitlines() if "<B>weight</B>" in line)
+    assert "grad" in weight_line and "not computed" not in weight_line
+    assert f"{m.weight.grad.data[0, 0]:.4g}" in weight_line

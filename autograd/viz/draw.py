@@ -149,7 +149,7 @@ class Builder(Grouping):
         """(gradient array or None, note) for a key."""
         if self.frame is not None:
             return self.frame.grads.get(key, (None, ""))
-        if type(key) is Tensor and key.grad is not None:
+        if isinstance(key, Tensor) and key.grad is not None:
             return key.grad.data, ""
         if self.grads is not None and key in self.grads:
             return self.grads[key], ""

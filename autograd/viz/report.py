@@ -55,7 +55,7 @@ def _listing(root, model, name_map, grads, show_values, show_grads, max_values, 
     table = _grad_lookup(grads)
 
     def grad_of(key):
-        if type(key) is Tensor and key.grad is not None:
+        if isinstance(key, Tensor) and key.grad is not None:
             return key.grad.data
         if key in table:
             return table[key]

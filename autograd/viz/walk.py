@@ -161,7 +161,7 @@ def names(walk, model=None, name_map=None):
                 if t._node is not None and t.name:
                     out.setdefault(t._node, t.name)
     for key in walk.leaves:
-        if type(key) is Tensor and key.name:
+        if isinstance(key, Tensor) and key.name:
             out[key] = key.name
     for key, r in walk.root_of.items():
         if r.name:
