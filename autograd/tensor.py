@@ -24,9 +24,15 @@ class Tensor:
     """
     __slots__ = ("_data", "grad", "_requires_grad", "_node", "_version", "name", "_hooks",
                  "__weakref__")
-    # Make numpy hand `ndarray * Tensor` to Tensor.__rmul__ instead of building
-    # an object array.
-    __array_ufunc__ = None
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        """numpy ufuncs on Tensors.  ``ndarray * t``, ``ndarray < t`` and ``np.exp(t)`` run our
+        op (a Tensor, recorded like ``t * ndarray``); any other ufunc, ``np.isfinite(t)`` say,
+        runs on the data and gives an ndarray, as for any array-like (PyTorch allows both)."""
+        op = _UFUNC_OPS.get(ufunc) if method == "__call__" and not kwargs else None
+        if op is not None:
+            return op(*inputs)
+        inputs = tuple(x.data if isinstance(x, Tensor) else x for x in inputs)
+        return getattr(ufunc, method)(*inputs, **kwargs)
 
     def __init__(self, data, requires_grad=False, dtype=None, name=None):
         if isinstance(data, Tensor):
@@ -369,3 +375,12 @@ class _HookHandle:
 graph._Tensor = Tensor
 
 from . import engine, ops  # noqa: E402  (the ops need Tensor defined first)
+
+_UFUNC_OPS = {
+    xp.add: ops.add, xp.subtract: ops.sub, xp.multiply: ops.mul, xp.true_divide: ops.div,
+    xp.power: ops.pow, xp.matmul: ops.matmul, xp.maximum: ops.maximum, xp.minimum: ops.minimum,
+    xp.less: ops.lt, xp.less_equal: ops.le, xp.greater: ops.gt, xp.greater_equal: ops.ge,
+    xp.equal: ops.eq, xp.not_equal: ops.ne, xp.negative: ops.neg, xp.absolute: ops.abs,
+    xp.exp: ops.exp, xp.log: ops.log, xp.log1p: ops.log1p, xp.sqrt: ops.sqrt, xp.sin: ops.sin,
+    xp.cos: ops.cos, xp.tanh: ops.tanh,
+}
