@@ -313,6 +313,17 @@ def test_operators_with_numbers_and_arrays_on_either_side():
         assert isinstance(out, ag.Tensor) and out.requires_grad
 
 
+def test_numpy_functions_on_tensors():
+    """ndarray on the left and np.exp(t) give recorded Tensors; other ufuncs give arrays (as torch)."""
+    x = leaf([1.0, 4.0])
+    for out in (np.array([2.0, 3.0]) * x, np.float64(2.0) ** x, np.exp(x), np.sqrt(x), np.maximum(x, 2.0)):
+        assert isinstance(out, ag.Tensor) and out.requires_grad
+    np.exp(x).sum().backward()
+    np.testing.assert_allclose(x.grad.data, np.exp([1.0, 4.0]))
+    assert np.isfinite(x).all() and np.all(x > 0) and np.isclose(x, [1.0, 4.0]).all()
+    assert (np.array([2.0, 2.0]) < x).dtype == bool
+
+
 @pytest.mark.parametrize("op", ["<", "<=", ">", ">=", "==", "!="])
 def test_comparisons_give_bool_tensors_without_gradient(op):
     x = leaf([1.0, 2.0, 3.0])
