@@ -1,5 +1,5 @@
 """Builds notebooks/05_optimizers.ipynb (run: .venv/bin/python notebooks/build/nb05_optimizers.py)."""
-from nbtools import COMPARE, Notebook
+from nbtools import COMPARE, Notebook, main
 
 nb = Notebook()
 
@@ -494,4 +494,4 @@ print(f"notebook ran in {time.perf_counter() - T0:.1f} s")
 """)
 
 if __name__ == "__main__":
-    nb.save("05_optimizers.ipynb")
+    main(nb, "05_optimizers.ipynb")

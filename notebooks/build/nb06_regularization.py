@@ -1,5 +1,5 @@
 """Builds notebooks/06_regularization.ipynb (run: .venv/bin/python notebooks/build/nb06_regularization.py)."""
-from nbtools import COMPARE, Notebook
+from nbtools import COMPARE, Notebook, main
 
 nb = Notebook()
 
@@ -656,4 +656,4 @@ print(f"notebook ran in {time.perf_counter() - T0:.1f} s")
 """)
 
 if __name__ == "__main__":
-    nb.save("06_regularization.ipynb")
+    main(nb, "06_regularization.ipynb")

@@ -1,5 +1,5 @@
 """Builds notebooks/07_digits.ipynb (run: .venv/bin/python notebooks/build/nb07_digits.py)."""
-from nbtools import COMPARE, Notebook
+from nbtools import COMPARE, Notebook, main
 
 nb = Notebook()
 
@@ -344,4 +344,4 @@ print(f"notebook ran in {time.perf_counter() - T0:.1f} s")
 """)
 
 if __name__ == "__main__":
-    nb.save("07_digits.ipynb")
+    main(nb, "07_digits.ipynb")

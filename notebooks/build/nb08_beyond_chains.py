@@ -1,5 +1,5 @@
 """Builds notebooks/08_beyond_chains.ipynb (run: .venv/bin/python notebooks/build/nb08_beyond_chains.py)."""
-from nbtools import COMPARE, Notebook
+from nbtools import COMPARE, Notebook, main
 
 nb = Notebook()
 
@@ -496,4 +496,4 @@ print(f"notebook ran in {time.perf_counter() - T0:.1f} s")
 """)
 
 if __name__ == "__main__":
-    nb.save("08_beyond_chains.ipynb")
+    main(nb, "08_beyond_chains.ipynb")
