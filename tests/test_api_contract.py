@@ -1285,9 +1285,11 @@ def test_dataset_signatures_and_seeds():
     np.testing.assert_array_equal(y, (X[:, 0] * X[:, 1] < 0).astype(int))
 
 
-def test_load_digits():
-    (Xtr, ytr), (Xte, yte) = nn.data.load_digits()
-    assert Xtr.shape[1] == 64 and len(Xtr) + len(Xte) == 1797
+@pytest.mark.parametrize("load,pixels,total", [(nn.data.load_digits, 64, 1797), (nn.data.load_mnist, 784, 5000)],
+                         ids=["digits", "mnist subset"])
+def test_packaged_datasets(load, pixels, total):
+    (Xtr, ytr), (Xte, yte) = load()
+    assert Xtr.shape[1] == pixels and len(Xtr) + len(Xte) == total and len(yte) == len(Xte)
     assert Xtr.dtype.kind == "f" and ytr.dtype.kind == "i" and sorted(set(ytr.tolist())) == list(range(10))
     assert 0 <= Xtr.min() and Xtr.max() <= 1
 
