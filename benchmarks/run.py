@@ -76,7 +76,7 @@ def render_text(title, headers, rows, notes):
 
 
 def render_md(title, headers, rows, notes):
-    out = [f"### {title}", "", "| " + " | ".join(headers) + " |",
+    out = [f"#### {title}", "", "| " + " | ".join(headers) + " |",
            "|" + "|".join("---" for _ in headers) + "|"]
     out += ["| " + " | ".join(r) + " |" for r in rows]
     return "\n".join(out + [""] + [f"- {n}" for n in notes])
@@ -437,7 +437,7 @@ def main(argv=None):
 
 def markdown(report, info, argv):
     cmd = " ".join(["bash benchmarks/run.sh", *argv])
-    lines = [f"## Latest results ({info['date']})", "", f"`{cmd}` on:", ""]
+    lines = [f"### Latest results ({info['date']})", "", f"`{cmd}` on:", ""]
     lines += [f"- {k}: {v}" for k, v in info.items() if k != "date"]
     lines.append("")
     for section in report.sections:
