@@ -30,15 +30,13 @@ def _const(arr):
 # ---------------------------------------------------------------------------
 # Layers
 # ---------------------------------------------------------------------------
-@ag.composite("linear")
 def linear(x, weight, bias=None):
     """``x @ weight + bias`` with ``weight`` of shape (in_features, out_features).
 
     A batch of rows X (N, in) gives Z = X W + b of shape (N, out), the seed
     texts' z = W^T x + w_0 written for row vectors.
     """
-    z = _t(x) @ weight
-    return z if bias is None else z + bias
+    return ag.linear(_t(x), weight, bias)        # one engine op: X W + b
 
 
 @ag.composite("dropout")

@@ -8,7 +8,7 @@ from .reductions import (sum, mean, max, min, var, std, logsumexp, softmax, log_
                          argmax, argmin)
 from .shape import (reshape, flatten, transpose, broadcast_to, squeeze, unsqueeze, getitem, cat, stack,
                     split, pad, flip, _index_arrays)
-from .linalg import matmul
+from .linalg import matmul, linear
 
 __all__ = [
     "neg", "exp", "log", "log1p", "sqrt", "abs", "sin", "cos", "tanh", "sigmoid", "relu",
@@ -16,5 +16,5 @@ __all__ = [
     "lt", "le", "gt", "ge", "eq", "ne", "sum", "mean", "max", "min", "var", "std",
     "logsumexp", "softmax", "log_softmax", "argmax", "argmin", "reshape", "flatten", "transpose",
     "broadcast_to", "squeeze", "unsqueeze", "getitem", "cat", "stack", "split", "pad",
-    "flip", "matmul",
+    "flip", "matmul", "linear",
 ]

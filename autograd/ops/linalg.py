@@ -1,5 +1,6 @@
 """Matrix products, with numpy's rules for 1-D and batched (stacked) operands."""
 from ..backend import xp
+from .. import graph
 from ..graph import primitive
 from .shape import _transpose
 
@@ -38,3 +39,27 @@ def matmul(x, y):
     """``x @ y``.  For 2-D, dL/dX = G Y^T and dL/dY = X^T G; batch axes broadcast."""
     return xp.matmul(x, y)
 matmul.defvjp(_matmul_vjp_x, _matmul_vjp_y)
+
+
+@primitive(name="linear")
+def _linear(x, w, b):
+    out = xp.matmul(x, w)
+    out += b          # in place: one array for the layer's output instead of two
+    return out
+# Z = X W + b:  dL/dX = G W^T,  dL/dW = X^T G,  dL/db = G summed over the batch (by the engine)
+_linear.defvjp(lambda g, ans, x, w, b: _matmul_vjp_x(g, ans, x, w),
+               lambda g, ans, x, w, b: _matmul_vjp_y(g, ans, x, w),
+               lambda g, ans, x, w, b: g)
+
+
+def linear(x, w, b=None):
+    """The affine map ``x @ w + b`` as one op (a layer's pre-activation).
+
+    The same as ``x @ w + b``, but one node and one output array instead of
+    two, as PyTorch's addmm.  ``w`` has shape (in_features, out_features).
+    """
+    if b is None:
+        return matmul(x, w)
+    fused = (all(isinstance(t, graph._Tensor) for t in (x, w, b)) and w.ndim == 2 and b.ndim <= 1
+             and x.dtype == w.dtype == b.dtype)     # else out += b could not hold the result
+    return _linear(x, w, b) if fused else matmul(x, w) + b
