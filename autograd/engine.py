@@ -102,7 +102,9 @@ def _seed(root, g):
             raise RuntimeError(
                 f"backward: the output has shape {shape_str(root.shape)}; a gradient can only be "
                 f"implied for a scalar output, so pass grad= (a tensor of the same shape)")
-        return graph._Tensor._wrap(xp.ones_like(root._data))
+        data = root._data
+        one = data.dtype.type(1) if data.ndim == 0 else xp.ones_like(data)   # d root / d root
+        return graph._Tensor._wrap(one)
     if not isinstance(g, graph._Tensor):
         g = graph._Tensor(g, dtype=root.dtype)
     elif g.dtype != root.dtype:
@@ -116,7 +118,7 @@ def _seed(root, g):
 def _count_consumers(roots):
     """Step 1: for every node reachable from ``roots``, how many gradients will arrive."""
     pending = {}
-    stack = [r for r in dict.fromkeys(roots) if isinstance(r, Node)]
+    stack = [r for r in roots if type(r) is Node]
     while stack:
         node = stack.pop()
         inputs = node.inputs
@@ -150,34 +152,34 @@ def _stale_input_error(node):
 def _run(roots, seeds, retain_graph, create_graph, captured):
     if retain_graph is None:
         retain_graph = create_graph
-    keys, grads = [], {}
+    keys, grads = {}, {}     # dicts: ordered, and keyed by identity (Tensor's == is elementwise)
     for root, g in zip(roots, seeds):
-        if not root.requires_grad:
+        if not root._requires_grad:
             raise RuntimeError(
                 "backward: the output does not require grad: no input of the computation "
                 "requires grad, or it was computed under ag.no_grad()")
         key = root._node if root._node is not None else root
         g = _seed(root, g)
         grads[key] = grads[key] + g if key in grads else g
-        keys.append(key)
+        keys[key] = None
     pending = _count_consumers(keys)
-    ready = [k for k in dict.fromkeys(keys) if isinstance(k, Node) and pending.get(k, 0) == 0]
-    leaf_grads = {k: grads[k] for k in dict.fromkeys(keys) if not isinstance(k, Node)}
-    observers = grad_observers
-    anomaly = _state.anomaly
+    ready = [k for k in keys if type(k) is Node and k not in pending]
+    leaf_grads = {k: grads[k] for k in keys if type(k) is not Node}
+    state = _state
+    anomaly, recording = state.anomaly, state.grad_enabled
     # The engine creates no reference cycles, so the cycle collector has nothing
     # to find during backward; pausing it saves its repeated scans of a large graph.
     collecting = gc.isenabled()
     gc.disable()
     # Under detect_anomaly, a non-finite gradient is reported as coming from the VJP
     # of the forward op that owns it, not from the arithmetic inside that VJP.
-    _state.anomaly = False
+    state.anomaly = False
+    state.grad_enabled = create_graph      # VJPs are recorded only for higher derivatives
     try:
-        with graph.set_grad_enabled(create_graph):
-            _propagate(ready, grads, leaf_grads, pending, captured, observers, anomaly,
-                       retain_graph, create_graph)
+        _propagate(ready, grads, leaf_grads, pending, captured, grad_observers, anomaly,
+                   retain_graph, create_graph)
     finally:
-        _state.anomaly = anomaly
+        state.anomaly, state.grad_enabled = anomaly, recording
         if collecting:
             gc.enable()
 
