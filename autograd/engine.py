@@ -211,11 +211,12 @@ def _propagate(ready, grads, leaf_grads, pending, captured, observers, anomaly, 
                     continue
                 parent = x
             gi = op.vjps[i](g, ans, *inputs, **node.kwargs)
-            gd, xd = gi._data, x._data
-            if gd.shape != xd.shape:
-                gi = unbroadcast(gi, xd.shape)
-            if gd.dtype is not xd.dtype and gd.dtype != xd.dtype:
-                gi = gi.astype(xd.dtype)
+            # (no local names for the arrays: a lingering reference would make
+            # _accumulate copy a gradient it could have taken over)
+            if gi._data.shape != x._data.shape:
+                gi = unbroadcast(gi, x._data.shape)
+            if gi._data.dtype != x._data.dtype:
+                gi = gi.astype(x._data.dtype)
             if anomaly:
                 _check_finite(op, gi._data, f"gradient for input {i} (op created at {where_created(node)})")
             # += : a tensor used by several ops gets the sum of their gradients (fan-out).
