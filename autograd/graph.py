@@ -355,18 +355,19 @@ def _as_tensors(args):
     dtype of the first floating Tensor argument, so ``x32 * 2.0`` stays float32."""
     like = None
     for a in args:
-        if isinstance(a, _Tensor) and a._data.dtype.kind == "f":
-            like = a._data.dtype
-            break
-    out = []
-    for a in args:
         if isinstance(a, _Tensor):
-            out.append(a)
-        elif like is not None and isinstance(a, (int, float)) and not isinstance(a, bool):
-            out.append(_Tensor._wrap(like.type(a)))
-        else:
-            out.append(_Tensor._wrap(backend.asarray(a)))
-    return tuple(out)
+            dtype = a._data.dtype
+            if dtype.kind == "f":
+                like = dtype
+                break
+    return tuple([a if isinstance(a, _Tensor) else _constant(a, like) for a in args])
+
+
+def _constant(value, like):
+    # Python (and numpy) numbers adapt to the tensor, as in PyTorch; bools do not (True * x).
+    if like is not None and isinstance(value, (float, int)) and not isinstance(value, bool):
+        return _Tensor._wrap(like.type(value))
+    return _Tensor._wrap(backend.asarray(value))
 
 
 _Tensor = None   # set by tensor.py (the Tensor class imports this module)
