@@ -62,3 +62,13 @@ def small_batch(batch=SMALL_BATCH, dtype=np.float64):
     """A batch of two-moons points for the 2-16-16-1 network, labels as a (batch, 1) column of ±1."""
     X, y = moons(batch)
     return X.astype(dtype), y.reshape(-1, 1).astype(dtype)
+
+
+def problem(workload, dtype=np.float32, quick=False):
+    """(params, X, y, loss) of workload 2 (``"mnist"``) or 3 (``"small"``); quick shrinks workload 2."""
+    if workload == "mnist":
+        sizes, batch = ((784, 32, 32, 10), 16) if quick else (MNIST_SIZES, MNIST_BATCH)
+        X, y = mnist_batch(dtype, batch)
+        return init_mlp(sizes, dtype), X, y, "ce"
+    X, y = small_batch(SMALL_BATCH, dtype)
+    return init_mlp(SCALAR_SIZES, dtype), X, y, "hinge"

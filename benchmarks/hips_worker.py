@@ -79,17 +79,8 @@ def mlp_loss(params, X, y, loss):
     return anp.mean(relu(1 - y * h)) + data.ALPHA * sum(anp.sum(p * p) for p in params)
 
 
-def mlp_problem(workload, dtype, quick):
-    if workload == "mnist":
-        sizes, batch = ((784, 32, 32, 10), 16) if quick else (data.MNIST_SIZES, data.MNIST_BATCH)
-        X, y = data.mnist_batch(dtype, batch)
-        return data.init_mlp(sizes, dtype), X, y, "ce"
-    X, y = data.small_batch(data.SMALL_BATCH, dtype)
-    return data.init_mlp(data.SCALAR_SIZES, dtype), X, y, "hinge"
-
-
 def mlp_step(workload, dtype, quick, seen_dtypes):
-    params, X, y, loss = mlp_problem(workload, dtype, quick)
+    params, X, y, loss = data.problem(workload, dtype, quick)
     dloss = grad(mlp_loss)
 
     def step():

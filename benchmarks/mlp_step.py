@@ -208,14 +208,7 @@ def torch_nn_step(torch, params, X, y, loss, lr=data.LR):
     return step
 
 
-def problem(workload, dtype=np.float32, quick=False):
-    """(params, X, y, loss) of workload 2 (``"mnist"``) or 3 (``"small"``); quick shrinks workload 2."""
-    if workload == "mnist":
-        sizes, batch = ((784, 32, 32, 10), 16) if quick else (data.MNIST_SIZES, data.MNIST_BATCH)
-        X, y = data.mnist_batch(dtype, batch)
-        return data.init_mlp(sizes, dtype), X, y, "ce"
-    X, y = data.small_batch(data.SMALL_BATCH, dtype)
-    return data.init_mlp(data.SCALAR_SIZES, dtype), X, y, "hinge"
+problem = data.problem     # shared with hips_worker.py, which cannot import this module
 
 
 def build(workload, dtype=np.float32, quick=False, torch=None, check=None):
