@@ -258,12 +258,13 @@ def _accumulate(leaf, g, create_graph):
         leaf.grad = g if leaf.grad is None else leaf.grad + g
     elif leaf.grad is None:
         data = g._data
-        if not (type(data) is xp.ndarray and data.flags.owndata and data.dtype == leaf._data.dtype
-                and sys.getrefcount(data) <= 3):
+        if type(data) is xp.ndarray and not (data.base is None and sys.getrefcount(data) <= 3
+                                             and data.dtype == leaf._data.dtype):
             # g's array may be shared (add passes g through to both inputs; views of
             # the upstream gradient), so .grad gets a private copy.  A fresh array
             # that nothing else references (g's slot, `data`, getrefcount's argument)
-            # is simply taken over: no copy of a large weight gradient.
+            # is simply taken over: no copy of a large weight gradient.  (A 0-d
+            # gradient is a numpy scalar: immutable, so it is never copied.)
             data = xp.array(data, dtype=leaf._data.dtype)
         leaf.grad = graph._Tensor._wrap(data)
     elif leaf.grad._node is not None or leaf.grad.shape != leaf.shape or leaf.grad.ndim == 0:
