@@ -227,7 +227,13 @@ class Tensor:
                 f"in-place {name} on a tensor that requires grad while recording: wrap the "
                 f"update in `with ag.no_grad():` (as optimizers do) or use the out-of-place form")
         other = other._data if isinstance(other, Tensor) else other
-        fn(self.data, other)
+        data = self._data
+        if type(data) is xp.ndarray:
+            fn(data, other)
+        else:                   # a 0-d value kept as a numpy scalar: update a copy, keep it a scalar
+            arr = xp.array(data)
+            fn(arr, other)
+            self._data = arr[()]
         self._version += 1      # backward checks this to catch stale saved values
         return self
 
