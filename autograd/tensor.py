@@ -169,7 +169,7 @@ class Tensor:
     __hash__ = object.__hash__   # `==` is elementwise, identity stays the hash
 
     def __repr__(self):
-        body = xp.array2string(self.data, separator=", ", prefix="tensor(")
+        body = xp.array2string(xp.asarray(self._data), separator=", ", prefix="tensor(")
         extra = []
         dtype = self._data.dtype
         if dtype != backend.get_default_dtype():
