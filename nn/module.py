@@ -285,21 +285,16 @@ class Module:
         return f"{type(self).__name__}(\n  " + "\n  ".join(body) + "\n)"
 
 
-class Sequential(Module):
-    """Modules applied one after another: ``Sequential(Linear(2, 8), ReLU(), Linear(8, 1))``.
+class ModuleList(Module):
+    """A list of modules whose parameters are registered (names ``"0"``, ``"1"``, ...).
 
-    Children are named ``"0"``, ``"1"``, ... (or by an OrderedDict's keys), so
-    the state dict has ``0.weight``, ``0.bias``, ``2.weight``... as in PyTorch.
+    Unlike Sequential it has no forward: the owner decides how to use them.
     """
 
-    def __init__(self, *modules):
+    def __init__(self, modules=()):
         super().__init__()
-        if len(modules) == 1 and isinstance(modules[0], OrderedDict):
-            for name, m in modules[0].items():
-                self._add(name, m)
-        else:
-            for i, m in enumerate(modules):
-                self._add(str(i), m)
+        for m in modules:
+            self.append(m)
 
     def _add(self, name, m):
         if not isinstance(m, Module):
@@ -317,39 +312,30 @@ class Sequential(Module):
         return iter(self._modules.values())
 
     def __getitem__(self, i):
-        mods = list(self._modules.values())
+        return list(self._modules.values())[i]
+
+
+class Sequential(ModuleList):
+    """Modules applied one after another: ``Sequential(Linear(2, 8), ReLU(), Linear(8, 1))``.
+
+    Children are named ``"0"``, ``"1"``, ... (or by an OrderedDict's keys), so
+    the state dict has ``0.weight``, ``0.bias``, ``2.weight``... as in PyTorch.
+    """
+
+    def __init__(self, *modules):
+        if len(modules) == 1 and isinstance(modules[0], OrderedDict):
+            Module.__init__(self)
+            for name, m in modules[0].items():
+                self._add(name, m)
+        else:
+            super().__init__(modules)
+
+    def __getitem__(self, i):
         if isinstance(i, slice):
-            return Sequential(*mods[i])
-        return mods[i]
+            return Sequential(*list(self._modules.values())[i])
+        return super().__getitem__(i)
 
     def forward(self, x):
         for m in self._modules.values():
             x = m(x)
         return x
-
-
-class ModuleList(Module):
-    """A list of modules whose parameters are registered (names ``"0"``, ``"1"``, ...).
-
-    Unlike Sequential it has no forward: the owner decides how to use them.
-    """
-
-    def __init__(self, modules=()):
-        super().__init__()
-        for m in modules:
-            self.append(m)
-
-    def append(self, module):
-        if not isinstance(module, Module):
-            raise TypeError(f"ModuleList: expected an nn.Module, got {type(module).__name__}")
-        self._modules[str(len(self._modules))] = module
-        return self
-
-    def __len__(self):
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(self._modules.values())
-
-    def __getitem__(self, i):
-        return list(self._modules.values())[i]
