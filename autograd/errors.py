@@ -9,13 +9,17 @@ _OURS = tuple(os.path.join(_root, pkg) + os.sep for pkg in ("autograd", "nn", "o
 _SKIP = ("<frozen ", os.sep + "numpy" + os.sep, os.sep + "contextlib.py")
 
 
+def is_user_file(fname):
+    """True for a source file that is neither chaingrad's nor numpy's (nor Python's plumbing)."""
+    return not fname.startswith(_OURS) and not any(s in fname for s in _SKIP)
+
+
 def user_frame():
     """Return ``"file:line"`` of the innermost frame that is not chaingrad's or numpy's."""
     frame = sys._getframe(1)
     while frame is not None:
-        fname = frame.f_code.co_filename
-        if not fname.startswith(_OURS) and not any(s in fname for s in _SKIP):
-            return f"{fname}:{frame.f_lineno}"
+        if is_user_file(frame.f_code.co_filename):
+            return f"{frame.f_code.co_filename}:{frame.f_lineno}"
         frame = frame.f_back
     return "<unknown>"
 

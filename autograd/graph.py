@@ -32,7 +32,7 @@ import traceback
 
 from . import backend
 from .backend import xp
-from .errors import AnomalyError, ShapeError, shape_str, user_frame
+from .errors import AnomalyError, ShapeError, is_user_file, shape_str, user_frame
 
 
 class _State(threading.local):
@@ -256,7 +256,7 @@ def where_created(node):
     """The user's line that recorded ``node`` (needs anomaly mode for the full stack)."""
     if node.trace:
         for fs in reversed(node.trace):
-            if "/autograd/" not in fs.filename and "/nn/" not in fs.filename and "/optim/" not in fs.filename:
+            if is_user_file(fs.filename):
                 return f"{fs.filename}:{fs.lineno}"
         fs = node.trace[-1]
         return f"{fs.filename}:{fs.lineno}"
