@@ -1,6 +1,6 @@
 """chaingrad's engine: Tensors that record primitive ops, and reverse mode over them.
 
-    import autograd as ag
+    from chaingrad import autograd as ag
     x = ag.tensor([1.0, 2.0], requires_grad=True)
     y = (x * x).sum()
     y.backward()

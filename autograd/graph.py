@@ -10,7 +10,7 @@ walks these nodes from the output back to the leaves.
 Defining a new primitive is the same for users as for the built-in ops::
 
     import numpy as np
-    import autograd as ag
+    from chaingrad import autograd as ag
 
     @ag.primitive
     def cube(x):

@@ -19,7 +19,7 @@ import time
 
 import autograd.numpy as anp
 import numpy as np
-from autograd import grad
+from chaingrad.autograd import grad
 
 import data
 import rss

@@ -25,10 +25,10 @@ def _imports(impl):
     if impl.startswith("PyTorch"):
         import torch
     elif impl.startswith("chaingrad"):
-        import autograd  # noqa: F401
+        import chaingrad.autograd  # noqa: F401
         if "nn" in impl:
-            import nn  # noqa: F401
-            import optim  # noqa: F401
+            import chaingrad.nn  # noqa: F401
+            import chaingrad.optim  # noqa: F401
     return torch
 
 

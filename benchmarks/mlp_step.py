@@ -86,7 +86,7 @@ def chaingrad_step(params, X, y, loss, lr=data.LR, check=None):
     """chaingrad with plain tensor ops and a hand-written SGD update."""
     # Imported here, not at the top: memory.py measures the other
     # implementations in processes that must not load chaingrad.
-    import autograd as ag
+    from chaingrad import autograd as ag
     Ps = [ag.tensor(p.copy(), requires_grad=True) for p in params]
     Xt = ag.tensor(X)
     yt = y if loss == "ce" else ag.tensor(y)
@@ -108,8 +108,8 @@ def chaingrad_step(params, X, y, loss, lr=data.LR, check=None):
 def chaingrad_nn_available():
     """True once nn and optim (written concurrently) have what the nn variant needs."""
     try:
-        import nn
-        import optim
+        from chaingrad import nn
+        from chaingrad import optim
     except ImportError:
         return False
     return (all(hasattr(nn, a) for a in ("Linear", "Sequential", "ReLU", "CrossEntropyLoss"))
@@ -118,9 +118,9 @@ def chaingrad_nn_available():
 
 def chaingrad_nn_step(params, X, y, loss, lr=data.LR, check=None):
     """chaingrad the way users write it: nn.Sequential of nn.Linear, nn.CrossEntropyLoss, optim.SGD."""
-    import autograd as ag
-    import nn
-    import optim
+    from chaingrad import autograd as ag
+    from chaingrad import nn
+    from chaingrad import optim
     layers = []
     for i in range(len(params) // 2):
         W, b = params[2 * i], params[2 * i + 1]

@@ -11,7 +11,7 @@ import gc
 
 import numpy as np
 
-import autograd as ag
+from chaingrad import autograd as ag
 
 from . import data
 

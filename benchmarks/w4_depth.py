@@ -19,7 +19,7 @@ def chain(y, n):
 
 
 def chaingrad_step(n):
-    import autograd as ag     # here, not at the top: hips_worker.py imports chain() with HIPS's autograd
+    from chaingrad import autograd as ag     # here, not at the top: hips_worker.py imports chain() with HIPS's autograd
 
     def step():
         x = ag.tensor(1.0, requires_grad=True)

@@ -1,5 +1,22 @@
-"""The chaingrad command line: train a network, draw its graph, evaluate a saved model.
+"""chaingrad: a small reverse-mode automatic differentiation engine on numpy.
 
-The library itself is the three packages ``autograd``, ``nn`` and ``optim``;
-this package is only the application on top of them.
+One import namespace holds the library and its command line::
+
+    from chaingrad import autograd as ag, nn, optim
+
+``chaingrad.autograd`` is the engine, ``chaingrad.nn`` networks built only from
+engine ops, ``chaingrad.optim`` the optimizers; the modules directly in this
+package (``cli``, ``train``, ...) are the ``chaingrad`` command on top of them.
+The subpackages are imported on first use, so ``import chaingrad`` stays cheap.
 """
+import importlib
+
+__all__ = ["autograd", "nn", "optim"]
+
+
+def __getattr__(name):
+    # `from chaingrad import nn` finds the subpackage by itself; this makes
+    # `chaingrad.nn` work after a bare `import chaingrad` too.
+    if name in __all__:
+        return importlib.import_module("." + name, __name__)
+    raise AttributeError(f"module 'chaingrad' has no attribute {name!r}")

@@ -28,8 +28,8 @@ class ModelFileError(Exception):
 
 def build_model(meta):
     """A fresh ``nn.MLP`` with the architecture recorded in ``meta``, its parameters in ``meta["dtype"]``."""
-    import autograd as ag
-    import nn
+    from chaingrad import autograd as ag
+    from chaingrad import nn
     outer = ag.get_default_dtype()
     ag.set_default_dtype(np.dtype(meta["dtype"]))     # parameters and buffers are made in this dtype
     try:
@@ -41,7 +41,7 @@ def build_model(meta):
 
 def save(model, meta, path):
     """Write ``model``'s state dict and ``meta`` to ``path`` with ``nn.save`` (atomic)."""
-    import nn
+    from chaingrad import nn
     meta = {"format": FORMAT, "version": VERSION, **meta}
     state = dict(model.state_dict())            # {dotted name: ndarray}
     state[META_KEY] = np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8)
@@ -68,7 +68,7 @@ def load(path):
     Raises ModelFileError (one line) when the file is missing, damaged, not a
     chaingrad model, or holds weights of another architecture than recorded.
     """
-    import nn
+    from chaingrad import nn
     if not os.path.exists(path):
         raise ModelFileError(f"{path}: no such file")
     if os.path.isdir(path):

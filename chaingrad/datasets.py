@@ -26,27 +26,27 @@ class Spec:
 
 
 def _xor():
-    from nn.data import make_xor
+    from chaingrad.nn.data import make_xor
     return make_xor(n=400, noise=0.25, seed=DATA_SEED)
 
 
 def _moons():
-    from nn.data import make_moons
+    from chaingrad.nn.data import make_moons
     return make_moons(n=1000, noise=0.15, seed=DATA_SEED)
 
 
 def _spirals():
-    from nn.data import make_spirals
+    from chaingrad.nn.data import make_spirals
     return make_spirals(n=900, classes=3, noise=0.2, seed=DATA_SEED)
 
 
 def _digits():
-    from nn.data import load_digits
+    from chaingrad.nn.data import load_digits
     return load_digits()
 
 
 def _mnist():
-    from nn.data import load_mnist
+    from chaingrad.nn.data import load_mnist
     return load_mnist()
 
 

@@ -21,9 +21,9 @@ DEFAULT_LR = {"sgd": 0.1, "momentum": 0.05, "rmsprop": 0.001, "adadelta": 1.0, "
 
 def _imports():
     """Import the library lazily so that `chaingrad --help` and argument errors stay instant."""
-    import autograd as ag
-    import nn
-    import optim
+    from chaingrad import autograd as ag
+    from chaingrad import nn
+    from chaingrad import optim
     return ag, nn, optim
 
 

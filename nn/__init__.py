@@ -1,7 +1,7 @@
 """Neural networks built only from engine ops: no layer, activation or loss has a backward.
 
-    import autograd as ag
-    import nn
+    from chaingrad import autograd as ag
+    from chaingrad import nn
 
     model = nn.MLP([2, 16, 2])                  # Linear -> ReLU -> Linear
     loss = nn.CrossEntropyLoss()(model(ag.randn(8, 2)), [0, 1, 1, 0, 0, 1, 0, 1])

@@ -16,7 +16,7 @@ import math
 
 import numpy as np
 
-import autograd as ag
+from chaingrad import autograd as ag
 
 
 def _rng(seed):

@@ -7,14 +7,14 @@ an equal but stable composition is used instead, and the docstring says
 why.  Functions that users think of as one operation are wrapped in
 ``ag.composite(name)``, so the graph pictures show them as one named box.
 
-    import nn.functional as F
+    from chaingrad.nn import functional as F
     logits = ag.randn(4, 3, requires_grad=True)
     loss = F.cross_entropy(logits, [0, 2, 1, 1])
     loss.backward()          # logits.grad == (softmax(logits) - one_hot(y)) / 4
 """
 import numpy as np
 
-import autograd as ag
+from chaingrad import autograd as ag
 
 
 def _t(x):

@@ -17,7 +17,7 @@ Our weights have shape (in_features, out_features), so for a 2-D tensor
 """
 import math
 
-import autograd as ag
+from chaingrad import autograd as ag
 
 
 def _fans(t):

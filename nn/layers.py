@@ -5,7 +5,7 @@ backward of its own.
 """
 import numpy as np
 
-import autograd as ag
+from chaingrad import autograd as ag
 
 from . import functional as F
 from . import init as initializers

@@ -23,7 +23,7 @@ from collections import OrderedDict, namedtuple
 
 import numpy as np
 
-import autograd as ag
+from chaingrad import autograd as ag
 
 
 class Parameter(ag.Tensor):

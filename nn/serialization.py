@@ -19,7 +19,7 @@ import zlib
 
 import numpy as np
 
-import autograd as ag
+from chaingrad import autograd as ag
 
 
 def _as_state(module_or_state):

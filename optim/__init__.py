@@ -1,6 +1,6 @@
 """Optimizers for chaingrad: they take autograd Tensors and update them outside the graph.
 
-    import autograd as ag, optim
+    from chaingrad import autograd as ag, optim
     w = ag.tensor([1.0, -2.0], requires_grad=True)
     opt = optim.Adam([w], lr=0.1)
     for _ in range(100):

@@ -1,7 +1,7 @@
 """Gradient clipping by the global norm."""
 import numpy as np
 
-import autograd as ag
+from chaingrad import autograd as ag
 
 
 def clip_grad_norm_(params, max_norm, norm_type=2.0):

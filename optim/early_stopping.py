@@ -3,7 +3,7 @@ import math
 
 import numpy as np
 
-import autograd as ag
+from chaingrad import autograd as ag
 
 
 class EarlyStopping:

@@ -40,7 +40,7 @@ import copy
 
 import numpy as np
 
-import autograd as ag
+from chaingrad import autograd as ag
 
 
 class Optimizer:

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-import autograd as ag
+from chaingrad import autograd as ag
 
 
 @dataclass(frozen=True)

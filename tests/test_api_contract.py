@@ -14,10 +14,10 @@ import numpy as np
 import pytest
 import torch
 
-import autograd as ag
-import nn
-import optim
-import nn.functional as F
+from chaingrad import autograd as ag
+from chaingrad import nn
+from chaingrad import optim
+from chaingrad.nn import functional as F
 
 EMPTY = inspect.Parameter.empty
 
@@ -54,13 +54,14 @@ def leaf(values, dtype=None):
 
 
 # =====================================================================================
-# Three top-level packages
+# One namespace: chaingrad.autograd, chaingrad.nn, chaingrad.optim
 # =====================================================================================
 def test_three_packages_with_their_modules():
     import importlib
     for name in ("autograd.functional", "nn.functional", "nn.init", "nn.data", "optim.lr_scheduler"):
         package, _, attr = name.partition(".")
-        assert getattr(importlib.import_module(package), attr) is importlib.import_module(name)
+        assert (getattr(importlib.import_module("chaingrad." + package), attr)
+                is importlib.import_module("chaingrad." + name))
 
 
 # =====================================================================================

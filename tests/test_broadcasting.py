@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import mutually_broadcastable_shapes
 
-import autograd as ag
+from chaingrad import autograd as ag
 from op_registry import BINARY, sample
 
 CLOSE = dict(rtol=1e-9, atol=1e-11)

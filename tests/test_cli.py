@@ -258,7 +258,7 @@ def test_damaged_model_file(run, tmp_path, how):
 
 def test_model_file_of_another_architecture(run, tmp_path):
     """Weights of a 2-4-2 network under the record of the 2-8-2 one, and a plain nn.save file."""
-    import nn
+    from chaingrad import nn
     from chaingrad import checkpoint
     _, meta = checkpoint.load(str(run[0] / "model.npz"))
     other = nn.MLP([2, 4, 2])

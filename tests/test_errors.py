@@ -5,7 +5,7 @@ import inspect
 import numpy as np
 import pytest
 
-import autograd as ag
+from chaingrad import autograd as ag
 
 
 def _here(offset=1):

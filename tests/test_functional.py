@@ -4,7 +4,7 @@ import pytest
 import torch
 import torch.autograd.functional as TF
 
-import autograd as ag
+from chaingrad import autograd as ag
 
 rng = np.random.default_rng(0)
 A = rng.standard_normal((3, 4))

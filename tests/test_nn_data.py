@@ -4,9 +4,9 @@ import sys
 import numpy as np
 import pytest
 
-import autograd as ag
-import nn
-from nn import data
+from chaingrad import autograd as ag
+from chaingrad import nn
+from chaingrad.nn import data
 
 
 def _xy(n=10):

@@ -8,9 +8,9 @@ import torch
 from hypothesis import given, strategies as st
 import torch.nn.functional as TF
 
-import autograd as ag
-import nn
-import nn.functional as F
+from chaingrad import autograd as ag
+from chaingrad import nn
+from chaingrad.nn import functional as F
 
 RNG = np.random.default_rng(0)
 
@@ -124,7 +124,7 @@ def test_step_network_gives_zero_gradients_to_earlier_layers():
 
 
 def test_activation_names_for_mlp():
-    from nn.activations import get_activation
+    from chaingrad.nn.activations import get_activation
     assert isinstance(get_activation("tanh"), nn.Tanh)
     assert isinstance(get_activation(nn.ELU), nn.ELU)
     with pytest.raises(ValueError, match="unknown activation"):

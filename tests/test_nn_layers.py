@@ -4,9 +4,9 @@ import pytest
 import torch
 from hypothesis import given, strategies as st
 
-import autograd as ag
-import nn
-import nn.functional as F
+from chaingrad import autograd as ag
+from chaingrad import nn
+from chaingrad.nn import functional as F
 
 
 def _torch_linear(layer):

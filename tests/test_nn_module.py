@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-import autograd as ag
-import nn
+from chaingrad import autograd as ag
+from chaingrad import nn
 
 
 class Block(nn.Module):

@@ -5,8 +5,8 @@ import zipfile
 import numpy as np
 import pytest
 
-import autograd as ag
-import nn
+from chaingrad import autograd as ag
+from chaingrad import nn
 
 
 def _model(seed=0):

@@ -4,9 +4,9 @@ import re
 
 import numpy as np
 
-import autograd as ag
-import nn
-import optim
+from chaingrad import autograd as ag
+from chaingrad import nn
+from chaingrad import optim
 
 README = pathlib.Path(__file__).resolve().parents[1] / "README.md"
 

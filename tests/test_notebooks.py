@@ -6,7 +6,7 @@ working directory is ``notebooks/``; any cell that raises fails the test
 ``CELL_TIMEOUT`` or a notebook slower than ``NOTEBOOK_BUDGET``.  The kernel is
 the ``python3`` kernel spec, which jupyter_client starts with the Python that
 runs the tests; ``test_kernel_runs_this_python`` checks that it really does,
-so the notebooks see this checkout's ``autograd``, ``nn`` and ``optim``.
+so the notebooks see this checkout's ``chaingrad.autograd``, ``nn`` and ``optim``.
 The executed copy is thrown away: the committed file keeps its outputs.
 """
 import sys
@@ -54,7 +54,7 @@ def test_there_are_notebooks():
 def test_kernel_runs_this_python():
     nb = nbformat.v4.new_notebook()
     nb.cells.append(nbformat.v4.new_code_cell(
-        "import sys, os, autograd\nprint(sys.prefix)\nprint(os.getcwd())\nprint(autograd.__file__)"))
+        "import sys, os\nfrom chaingrad import autograd\nprint(sys.prefix)\nprint(os.getcwd())\nprint(autograd.__file__)"))
     execute(nb)
     lines = "".join(o.get("text", "") for o in nb.cells[0].outputs).split()
     # sys.prefix, not the resolved executable: a venv's python is a symlink to the base interpreter

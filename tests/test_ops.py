@@ -3,7 +3,7 @@ dtypes of values and gradients, and central-difference checks of first and secon
 import numpy as np
 import pytest
 
-import autograd as ag
+from chaingrad import autograd as ag
 from op_registry import CASES
 
 DIFF = [c for c in CASES if c.differentiable]

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import torch
 
-import autograd as ag
-import optim
-from autograd.graph import Node
+from chaingrad import autograd as ag
+from chaingrad import optim
+from chaingrad.autograd.graph import Node
 
 STEPS = 25
 TOL = 1e-9

@@ -4,8 +4,8 @@ import math
 import numpy as np
 import pytest
 
-import autograd as ag
-import optim
+from chaingrad import autograd as ag
+from chaingrad import optim
 
 
 class Weights:
@@ -174,7 +174,7 @@ def test_readme_optim_example_runs_as_written(capsys):
 
 def test_with_a_real_nn_module():
     """The duck-typed protocol with nn.Module's state_dict/load_state_dict (tests may import nn)."""
-    import nn
+    from chaingrad import nn
     model = nn.Linear(3, 2)
     stopper = optim.EarlyStopping(patience=1)
     best = {k: v.copy() for k, v in model.state_dict().items()}

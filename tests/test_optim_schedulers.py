@@ -3,9 +3,9 @@ import numpy as np
 import pytest
 import torch
 
-import autograd as ag
-import optim
-from optim import lr_scheduler
+from chaingrad import autograd as ag
+from chaingrad import optim
+from chaingrad.optim import lr_scheduler
 
 EPOCHS = 12
 

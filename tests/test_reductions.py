@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-import autograd as ag
+from chaingrad import autograd as ag
 from op_registry import REDUCTIONS, SOFTMAXES, sample
 
 SHAPE = (2, 3, 4)

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-import autograd as ag
+from chaingrad import autograd as ag
 
 
 # ---------------------------------------------------------------- accumulation and freeing

@@ -1,6 +1,6 @@
 import numpy as np
 
-import autograd as ag
+from chaingrad import autograd as ag
 
 
 def test_scalar_expression_like_micrograd():

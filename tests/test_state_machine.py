@@ -13,7 +13,7 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, invariant, precondition, rule
 
-import autograd as ag
+from chaingrad import autograd as ag
 
 _sig = lambda v: 1 / (1 + np.exp(-v))   # noqa: E731
 

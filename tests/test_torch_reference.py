@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-import autograd as ag
+from chaingrad import autograd as ag
 from op_registry import CASES
 
 DIFF = [c for c in CASES if c.differentiable]

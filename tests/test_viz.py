@@ -13,8 +13,8 @@ import textwrap
 import numpy as np
 import pytest
 
-import autograd as ag
-from autograd import viz
+from chaingrad import autograd as ag
+from chaingrad.autograd import viz
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -260,7 +260,7 @@ def test_without_a_model_clusters_use_class_names_and_a_reused_module_is_numbere
 
 
 def test_with_the_real_nn():
-    import nn
+    from chaingrad import nn
     ag.manual_seed(0)
     model = nn.MLP([2, 4, 3])
     with viz.record_grads():
@@ -313,7 +313,7 @@ DETERMINISM_SCRIPT = textwrap.dedent("""
     import sys
     sys.path.insert(0, {root!r})
     import numpy as np
-    import autograd as ag
+    from chaingrad import autograd as ag
     sys.path.insert(0, {tests!r})
     from test_viz import two_layer, mse_loss
     net, x, target = two_layer()
@@ -382,9 +382,9 @@ def test_notebook_display_is_inline_svg():
 
 
 def test_importing_autograd_loads_no_graphviz_and_viz_no_nn():
-    code = ("import sys; import autograd as ag; assert 'graphviz' not in sys.modules; "
+    code = ("import sys; from chaingrad import autograd as ag; assert 'graphviz' not in sys.modules; "
             "ag.viz; assert 'graphviz' in sys.modules; "
-            "assert 'nn' not in sys.modules and 'optim' not in sys.modules; print('ok')")
+            "assert 'chaingrad.nn' not in sys.modules and 'chaingrad.optim' not in sys.modules; print('ok')")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert out.stdout.strip() == "ok", out.stderr
 
@@ -492,7 +492,7 @@ def test_grad_report_norms_ratios_and_dead_relus():
 
 def test_the_example_command_writes_the_readme_picture(tmp_path):
     out = tmp_path / "graph.svg"
-    subprocess.run([sys.executable, "-m", "autograd.viz", "--example", str(out)], cwd=ROOT, check=True,
+    subprocess.run([sys.executable, "-m", "chaingrad.autograd.viz", "--example", str(out)], cwd=ROOT, check=True,
                    capture_output=True)
     texts = svg_texts(out.read_text())
     for label in ("layers.0: Linear", "layers.0.weight", "layers.2.bias", "mse_loss", "loss", "legend"):
@@ -500,7 +500,7 @@ def test_the_example_command_writes_the_readme_picture(tmp_path):
     assert sum(t == "grad" for t in texts) >= 8 and sum(t == "data" for t in texts) >= 8
     committed = os.path.join(ROOT, "notebooks", "figures", "two_layer_graph.svg")
     assert sorted(svg_texts(open(committed, encoding="utf-8").read())) == sorted(texts), \
-        "the committed picture is stale: run python -m autograd.viz --example notebooks/figures/two_layer_graph.svg"
+        "the committed picture is stale: run python -m chaingrad.autograd.viz --example notebooks/figures/two_layer_graph.svg"
 
 
 def test_names_with_markup_characters_are_escaped():
@@ -513,7 +513,7 @@ def test_names_with_markup_characters_are_escaped():
 
 def test_a_parameter_gradient_from_a_plain_backward_is_drawn():
     """nn.Parameter is a Tensor subclass: its .grad must show without record_grads."""
-    import nn
+    from chaingrad import nn
     m = nn.Linear(2, 1)
     loss = m(ag.randn(3, 2)).sum()
     loss.backward()

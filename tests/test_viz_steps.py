@@ -3,8 +3,8 @@ made visible, .grad untouched, and frames that render as SVG."""
 import numpy as np
 import pytest
 
-import autograd as ag
-from autograd import viz
+from chaingrad import autograd as ag
+from chaingrad.autograd import viz
 
 from test_viz import svg_texts
 

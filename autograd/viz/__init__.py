@@ -1,6 +1,6 @@
 """Pictures of the computation graph that teach: values, gradients, modules, backward step by step.
 
-    import autograd as ag
+    from chaingrad import autograd as ag
     x = ag.tensor([1.0, 2.0], requires_grad=True, name="x")
     with ag.viz.record_grads():          # keep inner gradients for the picture
         y = (x * x).tanh().sum()
@@ -17,7 +17,7 @@
 
 Only the rendering (``picture.svg()``, notebooks) needs Graphviz's ``dot``
 program; the DOT source (``picture.source``) does not.  ``python -m
-autograd.viz --example out.svg`` draws the README's two-layer network.
+chaingrad.autograd.viz --example out.svg`` draws the README's two-layer network.
 """
 from .draw import draw
 from .record import GradRecord, record_grads, last_record

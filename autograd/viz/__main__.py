@@ -1,4 +1,4 @@
-"""``python -m autograd.viz --example out.svg``: draw the README's two-layer network.
+"""``python -m chaingrad.chaingrad.autograd.viz --example out.svg``: draw the README's two-layer network.
 
 ``--dot`` writes the DOT source instead (no Graphviz program needed).
 """
@@ -9,7 +9,7 @@ from .example import two_layer_example
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(prog="python -m autograd.viz", description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(prog="python -m chaingrad.autograd.viz", description=__doc__.splitlines()[0])
     ap.add_argument("--example", metavar="OUT", required=True,
                     help="write the two-layer network's picture here (.svg, or .gv/.dot for DOT source)")
     args = ap.parse_args(argv)

@@ -7,7 +7,7 @@ nb.md(r"""
 
 A neural network is a long composition of small functions, and training it needs the derivative
 of a scalar loss with respect to every weight. This notebook builds that idea up from one neuron,
-with the engine (`import autograd as ag`) doing the work and a derivation by hand next to it.
+with the engine (`from chaingrad import autograd as ag`) doing the work and a derivation by hand next to it.
 
 **Reading.** MIT 6.036 lecture notes, ch. 7 "Neural Networks": §7.1 (the neuron), §7.5 and §7.5.1
 (the chain rule and the one-dimensional network, eqs. 7.1-7.3). A. H. Sayed, *Inference and Learning from Data*, ch. 65 "Feedforward Neural Networks":
@@ -29,7 +29,7 @@ nb.code(r"""
 %matplotlib inline
 import numpy as np
 import matplotlib.pyplot as plt
-import autograd as ag
+from chaingrad import autograd as ag
 
 ag.manual_seed(0)
 np.set_printoptions(precision=4, suppress=True)

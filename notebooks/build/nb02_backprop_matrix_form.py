@@ -28,8 +28,8 @@ nb.code(r"""
 %matplotlib inline
 import numpy as np
 import matplotlib.pyplot as plt
-import autograd as ag
-from autograd.functional import jacobian, hessian
+from chaingrad import autograd as ag
+from chaingrad.autograd.functional import jacobian, hessian
 
 ag.manual_seed(0)
 rng = np.random.default_rng(0)

@@ -21,9 +21,9 @@ nb.code(r"""
 import time
 import numpy as np
 import matplotlib.pyplot as plt
-import autograd as ag
-import nn
-import optim
+from chaingrad import autograd as ag
+from chaingrad import nn
+from chaingrad import optim
 
 np.set_printoptions(precision=4, suppress=True)
 """ + COMPARE + r"""

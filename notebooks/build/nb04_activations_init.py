@@ -22,10 +22,10 @@ nb.code(r"""
 import time
 import numpy as np
 import matplotlib.pyplot as plt
-import autograd as ag
-import nn
-import nn.functional as F
-import optim
+from chaingrad import autograd as ag
+from chaingrad import nn
+from chaingrad.nn import functional as F
+from chaingrad import optim
 
 np.set_printoptions(precision=4, suppress=True)
 """ + COMPARE)

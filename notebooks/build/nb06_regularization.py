@@ -28,10 +28,10 @@ import time
 import numpy as np
 import matplotlib.pyplot as plt
 
-import autograd as ag
-import nn
-import optim
-import nn.functional as F
+from chaingrad import autograd as ag
+from chaingrad import nn
+from chaingrad import optim
+from chaingrad.nn import functional as F
 
 T0 = time.perf_counter()
 plt.rcParams.update({"figure.dpi": 90, "axes.grid": True, "grid.alpha": 0.3})

@@ -28,9 +28,9 @@ import time
 import numpy as np
 import matplotlib.pyplot as plt
 
-import autograd as ag
-import nn
-import optim
+from chaingrad import autograd as ag
+from chaingrad import nn
+from chaingrad import optim
 
 T0 = time.perf_counter()
 plt.rcParams.update({"figure.dpi": 90})
