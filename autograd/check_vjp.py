@@ -66,8 +66,11 @@ Example::
     cube.defvjp(lambda g, ans, x: g * 3 * x)          # wrong: should be 3 x^2
     report = ag.check_vjp(cube, np.array([0.5, 1.5, -2.0]))
     bool(report)     # False
-    print(report)    # check_vjp(cube): wrong: argument x: gradient differs ...
-                     #   at the example inputs (float64): first wrong element x[0] ...
+    print(report)
+    # check_vjp(cube): wrong: argument x: gradient of x differs from central differences
+    #   at the example inputs (float64): first wrong element x[0]: expected 0.0942977, obtained 0.188595
+    #   relative error 1.5 (max |obtained - expected| / max |expected|; allowed 1e-05)
+    #   8 of 8 checks failed (tried: float64, float32)
 """
 import inspect
 import itertools
@@ -96,7 +99,8 @@ class VJPReport:
     argument or None), ``diagnosis``: None when correct, else one of
     "sign", "factor", "transposed", "broadcast", "input for output",
     "output for input", "forgot g" (a named mistake), "differs" (the plain
-    comparison), "shape", "nan", "error", "second order".
+    comparison), "kink" (outside the one-sided slopes where they differ),
+    "shape", "nan", "error", "second order".
     """
 
     def __init__(self, name):
@@ -395,7 +399,8 @@ class _Grader:
                 continue
             o = np.zeros_like(expected) if obtained[k] is None else obtained[k]
             ok = _within(o, lo, hi, expected, RTOL[dtype])
-            self.note_shape(i, exact, g64, ok)
+            if kind != "broadcast":     # there the engine's sum is the point of the check
+                self.note_shape(i, exact, g64, ok)
             failure = None if ok else self.explain(i, exact, g64, o, expected, lo, hi, RTOL[dtype], where)
             self.report._record(kind, ok, failure)
 
@@ -497,6 +502,9 @@ class _Grader:
                             [f"at {where}: {_index(name, j)} = {o[j]} (expected {expected[j]:.6g})"])
         else:
             lines = _mismatch_lines(name, o, expected, where, rtol, lo, hi)
+            if np.any(hi - lo > tol):       # a kink: the central difference is no derivative there
+                return _failure(name, ("kink", f"gradient of {name} outside the one-sided slopes "
+                                               f"at a kink"), lines)
         found = self.name_mistake(i, xs, g, o, expected, tol)
         if found is None and o.shape != expected.shape:
             found = "shape", f"wrong shape: the gradient has shape {o.shape} for an input of shape {expected.shape}"
@@ -642,7 +650,8 @@ def _mismatch_lines(name, o, expected, where, rtol, lo=None, hi=None):
     gap = np.maximum(lo - o, 0) + np.maximum(o - hi, 0)
     j = tuple(int(n) for n in np.argwhere(gap > tol)[0])
     rel = float(np.max(np.abs(o - expected))) / _scale(expected)
-    return [f"at {where}: first wrong element {_index(name, j)}: expected {expected[j]:.6g}, obtained {o[j]:.6g}",
+    want = f"{expected[j]:.6g}" if hi[j] - lo[j] <= tol else f"between {lo[j]:.6g} and {hi[j]:.6g} (a kink)"
+    return [f"at {where}: first wrong element {_index(name, j)}: expected {want}, obtained {o[j]:.6g}",
             f"relative error {rel:.3g} (max |obtained - expected| / max |expected|; allowed {rtol:g})"]
 
 

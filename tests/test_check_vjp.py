@@ -158,7 +158,8 @@ def test_kinks_accept_any_value_between_the_one_sided_slopes():
         assert ag.check_vjp(relu, X, edges=[0.0])
     relu.defvjp(lambda g, ans, x: g * ((x > 0) + 2.0 * (x == 0)))       # outside [0, 1]
     report = ag.check_vjp(relu, X, edges=[0.0])
-    assert not report and "x=0" in str(report)
+    assert not report and "x=0" in str(report), str(report)
+    assert report.diagnosis == "kink" and "between 0 and" in str(report), str(report)   # not "factor 4"
 
 
 def test_float32_is_tried_and_judged_with_a_looser_tolerance():
