@@ -181,6 +181,17 @@ def test_second_order_checks_the_create_graph_path():
     assert not report and report.diagnosis == "second order", str(report)
 
 
+def test_random_points_keep_the_examples_sign_or_the_given_domain():
+    # d|x|/dx written as 1: right for x > 0 only
+    op = unary(np.abs, lambda g, ans, x: g * 1.0, "abs, x > 0 only")
+    positive = np.array([0.5, 1.5, 3.0])
+    assert ag.check_vjp(op, positive)                        # random points stay positive
+    assert ag.check_vjp(op, positive, positive=True)
+    assert not ag.check_vjp(op, np.array([-0.5, 1.5, 3.0]))  # the example itself has a negative entry
+    report = ag.check_vjp(op, positive, domain=(-3.0, -1.0))
+    assert not report and "random point" in str(report), str(report)
+
+
 def test_misuse_raises_one_clear_line():
     with pytest.raises(TypeError, match="check_vjp grades a primitive"):
         ag.check_vjp(lambda x: x, X)
@@ -189,6 +200,12 @@ def test_misuse_raises_one_clear_line():
 
 
 # ------------------------------------------------------------------ a wrong VJP is never correct
+
+def corrupt_mul(amount):
+    """mul(x, y) with y's VJP wrong by a visible relative amount, x's right."""
+    return ag.primitive(lambda x, y: x * y, name="mul").defvjp(
+        lambda g, ans, x, y: g * y, lambda g, ans, x, y: g * x * (1 + amount) + amount * x)
+
 
 def corrupt(kind, amount, index):
     """A sigmoid VJP that is wrong in one of several ways, by a visible amount."""
@@ -210,3 +227,5 @@ def corrupt(kind, amount, index):
 def test_a_wrong_vjp_is_never_reported_correct(kind, amount, index, seed):
     report = ag.check_vjp(corrupt(kind, amount, index), X, seed=seed, trials=1, broadcast=False)
     assert not report, f"{kind} by {amount} reported correct:\n{report}"
+    report = ag.check_vjp(corrupt_mul(amount), X, X[::-1] + 0.1 * index, seed=seed, trials=1)
+    assert not report and report.argument == "y", f"mul's y VJP off by {amount} reported:\n{report}"

@@ -375,6 +375,11 @@ those are computed and judged). It prints one verdict line, `correct` or what is
 the numbers show a common mistake (sign, a constant factor, the input used where the output was
 needed, the upstream `g` forgotten) it names it.
 
+The cells below come with a reference solution between `# SOLUTION` and `# END SOLUTION`, so
+that this notebook runs as it is. `notebooks/build/student.py` writes the student version, where
+each such block is replaced by `raise NotImplementedError`; until it is filled in, the grading cell
+reports the VJP as wrong.
+
 **Exercise 1.** Write the VJP of the sigmoid of section 1. Use its own output, $\sigma'(z) = \sigma(z)(1-\sigma(z))$
 (Sayed (65.6)).
 """)
