@@ -290,7 +290,9 @@ class _Grader:
     def edge_label(self, k, edge):
         if not np.isscalar(edge):
             return f"edge point {k + 1}"
-        return f"x={edge:g}" if len(self.checked) == 1 else f"edge point {k + 1} (all inputs {edge:g})"
+        if len(self.checked) == 1:
+            return f"{self.names[self.checked[0]]}={edge:g}"
+        return f"edge point {k + 1} (all inputs {edge:g})"
 
     def broadcast_points(self, domain, positive):
         """Each checked input in turn gets a shape that broadcasts to its example shape."""
