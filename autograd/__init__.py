@@ -24,6 +24,7 @@ from .creation import (tensor, zeros, ones, zeros_like, ones_like, randn, rand, 
 from .ops import *  # noqa: F401,F403  (every primitive as ag.<name>)
 from . import ops, functional
 from .gradcheck import gradcheck, gradgradcheck, GradcheckError
+from .check_vjp import check_vjp
 
 float32 = _np.float32
 float64 = _np.float64
