@@ -102,13 +102,6 @@ class Primitive:
             return self.inputs
         return ("x",) if n == 1 else tuple(f"x{i}" for i in range(n))
 
-    def input_grads(self, g, ans, inputs, kwargs, wanted):
-        """The VJPs of the inputs whose index is in ``wanted``: ``[(i, gradient)]``."""
-        if self.vjp_all is not None:
-            grads = self.vjp_all(g, ans, *inputs, **kwargs)
-            return [(i, grads[i]) for i in wanted]
-        return [(i, self.vjps[i](g, ans, *inputs, **kwargs)) for i in wanted]
-
     def __repr__(self):
         return f"<primitive {self.name}>"
 
