@@ -266,7 +266,7 @@ def test_explore_needs_the_saved_values():
 
 @pytest.mark.parametrize("n_ops, limit", [(10, 150_000), (100, 700_000), (200, 1_000_000), (1000, 2_000_000)])
 def test_page_size(n_ops, limit):
-    """A 200-node page stays under 1 MB (measured: about 72 kB, 460 kB, 900 kB and 1.5 MB
+    """A 200-node page stays under 1 MB (measured: about 70 kB, 445 kB, 860 kB and 1.4 MB
     for 10, 100, 200 and 1,000 ops)."""
     page = viz.explore(block_graph(n_ops))
     assert page.size < limit, f"{n_ops} ops: {page.size:,} bytes"
@@ -339,3 +339,14 @@ def test_train_and_draw_write_the_html_pages(tmp_path):
     r = chaingrad("draw", out / "model.npz", "--out", tmp_path / "pic.svg", "--html", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     assert (tmp_path / "pic.html").exists() and f"wrote {tmp_path / 'pic.html'}" in r.stdout
+
+
+def test_the_readme_example_runs(tmp_path, monkeypatch, capsys):
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### Exploring a graph in the browser")[1].split("\n## ")[0]
+    code = re.findall(r"```python\n(.*?)```", section, flags=re.S)[0]
+    monkeypatch.chdir(tmp_path)
+    exec(compile(code, "README.md", "exec"), {})
+    assert "<chaingrad page:" in capsys.readouterr().out
+    assert (tmp_path / "graph.html").stat().st_size > 1000
+    assert (REPO / "notebooks" / "figures" / "explore.png").exists()

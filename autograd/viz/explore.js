@@ -133,6 +133,7 @@
 
   Explorer.prototype.indexPicture = function () {
     this.nodes = {};
+    this.boxes = {};
     this.edges = {};
     this.original = new Map();
     for (const g of this.svg.querySelectorAll("g.node")) {
@@ -149,6 +150,11 @@
     this.noteLayer = svgEl("g", { "class": "cg-note-layer" });
     this.graph.appendChild(this.collapseLayer);
     this.graph.appendChild(this.noteLayer);
+  };
+
+  Explorer.prototype.box = function (v) {        // a vertex's bounding box, measured once
+    if (!this.boxes[v]) this.boxes[v] = this.nodes[v].getBBox();
+    return this.boxes[v];
   };
 
   Explorer.prototype.edge = function (e) {        // [from, to, n] -> the n-th such edge element
@@ -269,7 +275,7 @@
     }
     for (const v in state) {
       const g = this.nodes[v];
-      if (!g) continue;
+      if (!g || g.classList.contains("cg-hidden")) continue;      // inside a collapsed module
       const s = state[v];
       const shape = shapeOf(g);
       if (shape) shape.style.fill = s.color;
@@ -278,10 +284,11 @@
         text = s.r < s.n ? "grad so far " + s.sum + " (" + s.r + " of " + s.n + " parts)"
           : "grad " + s.sum + " = " + s.adds.join(" + ");
       }
-      const box = g.getBBox();
-      const badge = svgEl("text", { "class": "cg-badge", x: box.x + 2, y: box.y + box.height + 10 }, text);
-      this.noteLayer.appendChild(badge);
-      this.placed.push(badge.getBBox());          // edge notes keep clear of it
+      const box = this.box(v);
+      const x = box.x + 2, y = box.y + box.height + 10;
+      this.noteLayer.appendChild(svgEl("text", { "class": "cg-badge", x: x, y: y }, text));
+      // Edge notes keep clear of it (its size estimated: measuring each would be slow).
+      this.placed.push({ x: x, y: y - 9, width: 5.6 * text.length, height: 11 });
     }
   };
 
@@ -408,7 +415,7 @@
     const box = c.getBBox();
     const members = [];
     for (const v in this.nodes) {
-      if (inside(this.nodes[v].getBBox(), box)) members.push(this.nodes[v]);
+      if (inside(this.box(v), box)) members.push(this.nodes[v]);
     }
     const inner = this.clusters.filter(function (o) { return o !== c && inside(o.getBBox(), box); });
     const memberNames = {};

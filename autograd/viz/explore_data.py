@@ -254,10 +254,11 @@ class _Page:
                 ins = self.inputs_of(s.key)
                 frame["parts"] = []
                 for p in s.parts:
-                    seen.add(p.key)
+                    key = ins[p.index]                         # the input this part goes to
+                    seen.add(key)
                     frame["parts"].append({
                         "i": p.index, "name": p.name, "e": self.edge(s.key, p.index, ins),
-                        "v": self.d.tensor_vertex(p.key), "add": eng.short(p.grad), "sum": eng.short(p.total),
+                        "v": self.d.tensor_vertex(key), "add": eng.short(p.grad), "sum": eng.short(p.total),
                         "r": p.received, "n": p.expected, "color": eng.grad_color(p.total)})
                 text = f"{s.op} -> {s.name}, upstream gradient {eng.short(s.upstream)}"
             else:
