@@ -26,8 +26,8 @@ from .render import DotNotFoundError, Picture
 from .steps import Step, backward_steps, steps_html
 from .report import explain, grad_report, print_graph
 from .example import two_layer_example
-from .explore import explore, Page  # noqa: E402  (interactive HTML pages)
-from .playground import playground, Recorder
+from .explore import Page, explore
+from .playground import Recorder, playground
 
 __all__ = ["draw", "record_grads", "GradRecord", "last_record", "backward_steps", "Step",
            "steps_html", "explain", "grad_report", "print_graph", "DotNotFoundError", "Picture",
