@@ -79,7 +79,8 @@ import numpy as np
 
 from .creation import tensor
 from .engine import grad
-from .graph import Primitive, no_grad
+from .graph import no_grad
+from .primitive import Primitive
 from .tensor import Tensor
 
 H = 1e-6                                        # step of the central differences (float64)
