@@ -7,18 +7,23 @@ of the engine's internals touches this file only:
 * :func:`drawing` runs ``draw``'s builder and reads which SVG vertex stands for
   which graph key (the picture's ids are counters like ``t0``, ``op3``), which
   op vertex a node sits under when it is collapsed into a group, and the module
-  label of a scope.
+  label of a scope (the builder's ``ids``, ``group_of``, ``members``,
+  ``cluster_of``, ``names``, ``walk.inputs`` and ``scope_label``).
 * :func:`node_facts` reads a node's saved values, its op name, options,
   inputs and naming scope; :func:`leaf_facts` a leaf's.
-* :func:`op_rules` reads the local-derivative table and a VJP's source text.
+* :func:`op_rules` reads the op's own formulas (``defvjp(inputs=, formulas=)``)
+  and, for an op without them, its VJP's source text.
 * :func:`short`, :func:`grad_color` and :func:`color_scale` reuse the
   pictures' number format and gradient colour scale.
 
-Engine data read here: a graph key is a ``Node`` (an op's output) or a leaf
-``Tensor``; from a Node its ``id`` (creation order), ``op.name``, ``op.vjps``,
-``kwargs``, ``parents``, ``inputs`` (the saved input Tensors), ``ans`` (the saved
-output), ``shape``, ``dtype`` and ``scope`` (``.path()``, ``.kind``); from a leaf
-``data``, ``shape``, ``dtype``, ``requires_grad`` and ``name``.
+Engine data read here: a graph key is a ``Node`` (one per tensor that requires
+grad: an op's output, or a leaf with ``op`` None) or, for a constant, the
+Tensor itself.  From an op's Node: ``id`` (creation order), ``op.name``,
+``op.formula(i)``, ``op.input_names(n)``, ``op.vjps`` / ``op.vjp_all`` (for
+the source text), ``kwargs``, ``parents``, ``inputs`` (the saved input
+Tensors), ``ans`` (the saved output), ``shape``, ``dtype`` and ``scope``
+(``.path()``); from a leaf's Node ``ans``, ``shape``, ``dtype``; from a
+constant Tensor ``data``, ``shape``, ``dtype``.
 """
 import inspect
 
@@ -30,8 +35,8 @@ from .draw import Builder, options
 
 
 def is_op(key):
-    """True when ``key`` is an op's output (a Node), False for a leaf or constant."""
-    return type(key) is Node
+    """True when ``key`` is an op's output, False for a leaf or a constant."""
+    return type(key) is Node and key.op is not None
 
 
 def creation_order(key):
@@ -107,21 +112,26 @@ def node_facts(node):
                 dtype=str(node.dtype), value=value, inputs=inputs)
 
 
-def leaf_facts(t):
-    """What the panel shows of a leaf or constant Tensor."""
-    return dict(shape=tuple(t.shape), dtype=str(t.dtype), value=np.asarray(t.data),
-                requires_grad=bool(t.requires_grad), name=t.name)
+def leaf_facts(key):
+    """What the panel shows of a leaf (its Node) or a constant (its Tensor)."""
+    if type(key) is Node:
+        return dict(shape=tuple(key.shape), dtype=str(key.dtype), value=np.asarray(key.ans),
+                    requires_grad=True)
+    return dict(shape=tuple(key.shape), dtype=str(key.dtype), value=np.asarray(key.data),
+                requires_grad=False)
 
 
 def op_rules(node):
-    """Per input: (symbol, local derivative, VJP formula, VJP source or None)."""
-    op, n = node.op.name, len(node.parents)
-    syms = fmt.symbols(op, n)
+    """Per input: (symbol, local derivative, VJP formula, VJP source or None), as the op
+    states them where it is defined (``defvjp(..., inputs=, formulas=)``)."""
+    op, n = node.op, len(node.parents)
+    syms = op.input_names(n)
     out = []
     for i in range(n):
-        rule = fmt.formula(op, i, n)
+        rule = op.formula(i)
         if rule is None:
-            out.append((syms[i], None, None, _source(node.op.vjps[i])))
+            fn = op.vjp_all if op.vjp_all is not None else op.vjps[i] if i < len(op.vjps) else None
+            out.append((syms[i], None, None, _source(fn)))
         else:
             out.append((syms[i], rule[0], rule[1], None))
     return out
@@ -149,4 +159,3 @@ def color_scale():
     return [list(row) for row in fmt.scale_rows()]
 
 
-ROLE_COLORS = fmt.ROLE_COLORS
