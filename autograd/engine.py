@@ -222,7 +222,7 @@ class Backward:
                 continue
             gi = op.vjps[i](g, ans, *inputs, **kwargs) if together is None else together[i]
             x = inputs[i]
-            if self.checks or not isinstance(gi, _ARRAYS) or gi.shape != x.shape or gi.dtype != x.dtype:
+            if self.checks or not _fits(gi, x):
                 gi = self._fit(gi, x, node, i)
             sends.append((i, parent, gi, _is_fresh(gi, g, ans, inputs)))
         return sends
@@ -374,6 +374,14 @@ def _check_saved_values(node):
             f"so its saved value is stale and the gradient would be wrong. Inputs: {shapes}. "
             f"Op created at {where_created(node)}. Use an out-of-place operation, or modify a copy "
             f"(t.clone() or t * 1) of the tensor.")
+
+
+def _fits(gi, x):
+    """Is ``gi`` already a gradient for input ``x``: an array of x's type, shape and dtype?
+    (Two numpy scalars of one type are: comparing their dtypes costs more than the VJP.)"""
+    if type(gi) is not type(x):
+        return False
+    return type(gi) is not xp.ndarray or (gi.shape == x.shape and gi.dtype == x.dtype)
 
 
 def _is_fresh(gi, g, ans, inputs):

@@ -88,9 +88,11 @@ class enable_grad(_FixedMode):
 class Scope:
     """A label for the ops recorded inside a ``with ag.scope(...)`` block.
 
-    Modules open a scope named after their attribute path (``layers.0``) and
-    composite ops open one named after themselves (``cross_entropy``), so the
-    pictures can group anonymous arithmetic under the names users know.
+    Modules open a scope named after their class (``Linear``), holding the
+    module itself in ``obj``, so a picture given the model can name the scope by
+    its attribute path (``layers.0``); composite ops open one named after
+    themselves (``cross_entropy``).  The pictures group anonymous arithmetic
+    under the names users know.
     """
     __slots__ = ("name", "kind", "parent", "id", "obj")
     _ids = itertools.count()

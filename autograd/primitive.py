@@ -126,11 +126,9 @@ class Primitive:
             check_finite(self, out, "output")
         result = Tensor._wrap(out)
         if self.differentiable and _state.grad_enabled:
-            for t in args:
-                if t._node is not None:       # some input requires grad: record
-                    parents = tuple([t._node for t in args])
-                    result._node = Node(self, args, parents, out, kwargs or _NO_KWARGS)
-                    break
+            parents = tuple([t._node for t in args])
+            if any(parents):                  # some input requires grad: record
+                result._node = Node(self, args, parents, out, kwargs or _NO_KWARGS)
         if type(out) is xp.ndarray and out.base is not None:
             result._base = _viewed_owner(out, args)
         return result
@@ -141,11 +139,13 @@ _ARRAYS = (xp.ndarray, xp.generic)
 
 
 def _same_dtype(arrays):
-    dtype = arrays[0].dtype
-    for a in arrays:
-        if a.dtype is not dtype and a.dtype != dtype:
-            return False
-    return True
+    """Do all the arrays have one dtype?  (Numpy scalars of one type do: asking a
+    numpy scalar for its dtype costs more than the scalar arithmetic itself.)"""
+    first = arrays[0]
+    if type(first) is not xp.ndarray and all([type(a) is type(first) for a in arrays]):
+        return True
+    dtype = first.dtype
+    return all([a.dtype == dtype for a in arrays])
 
 
 _CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
