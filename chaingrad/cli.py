@@ -120,6 +120,19 @@ examples:
 """
 
 
+class _VersionAction(argparse.Action):
+    """``--version``: chaingrad's version and the numpy and Python it runs on."""
+
+    def __init__(self, option_strings, dest, help=None):
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, help=help)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        from .report import versions
+        v = versions()
+        print(f"chaingrad {v['chaingrad']} (numpy {v['numpy']}, Python {v['python']})")
+        parser.exit()
+
+
 def build_parser():
     fmt = argparse.RawDescriptionHelpFormatter
     parser = _Parser(
@@ -129,6 +142,8 @@ def build_parser():
         epilog="examples:\n  chaingrad train\n  chaingrad train --dataset moons --epochs 30\n"
                "  chaingrad evaluate runs/latest/model.npz\n  chaingrad draw runs/latest/model.npz\n\n"
                "`chaingrad COMMAND --help` tells more about each command.")
+    parser.add_argument("--version", action=_VersionAction,
+                        help="print the versions of chaingrad, numpy and Python, and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     train = sub.add_parser(

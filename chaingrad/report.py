@@ -2,11 +2,20 @@
 import datetime
 import json
 import os
+import platform
 import tempfile
 
 
 class OutputError(Exception):
     """The output directory or file cannot be written."""
+
+
+def versions():
+    """``{"chaingrad": ..., "numpy": ..., "python": ...}``: what a run's numbers were made with."""
+    import numpy
+
+    from . import __version__
+    return {"chaingrad": __version__, "numpy": numpy.__version__, "python": platform.python_version()}
 
 
 def prepare_dir(path):

@@ -198,6 +198,7 @@ def run_train(args):
     settings.update(dataset=name, lr=lr, epochs=epochs, out=out)
     report.write_json(os.path.join(out, "run.json"), {
         "command": " ".join(["chaingrad", *map(shlex.quote, sys.argv[1:])]),
+        "versions": report.versions(),
         "settings": settings,
         "data": {"train_rows": len(data.train[0]), "val_rows": len(data.val[0]), "test_rows": test_rows,
                  "features": data.features, "classes": data.classes, "split_seed": datasets.DATA_SEED,

@@ -77,6 +77,9 @@ def test_run_json_has_settings_history_and_results(run):
     assert [h["epoch"] for h in record["history"]] == [1, 2]
     r = record["results"]
     assert 0 <= r["test_accuracy"] <= 1 and r["test_correct"] == round(r["test_accuracy"] * r["test_rows"])
+    import chaingrad
+    assert record["versions"] == {"chaingrad": chaingrad.__version__, "numpy": np.__version__,
+                                  "python": sys.version.split()[0]}
     # 2 -> 8 -> 2: (2*8 + 8) + (8*2 + 2) parameters
     assert record["model"]["sizes"] == [2, 8, 2] and record["model"]["parameters"] == 42
     assert f"({r['test_correct']}/{r['test_rows']})" in result.stdout
@@ -190,6 +193,14 @@ def test_every_subcommand_has_help_with_examples(command, capsys):
     status, out, _ = in_process(capsys, *command, "--help")
     assert status == 0 and "usage: chaingrad" in out
     assert "examples:" in out
+
+
+def test_version(capsys):
+    import chaingrad
+    assert re.fullmatch(r"\d+\.\d+\.\d+", chaingrad.__version__)
+    status, out, _ = in_process(capsys, "--version")
+    assert status == 0
+    assert out.strip() == f"chaingrad {chaingrad.__version__} (numpy {np.__version__}, Python {sys.version.split()[0]})"
 
 
 def test_console_script_is_installed():
