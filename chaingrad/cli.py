@@ -2,8 +2,8 @@
 
     chaingrad train                          # digits, MLP 64-32, Adam: about 15 s
     chaingrad train --dataset moons --hidden 16 --epochs 30 --out runs/moons
-    chaingrad evaluate runs/moons/model.npz  # accuracy on the test split
-    chaingrad draw runs/moons/model.npz      # graph.svg of one batch, next to the model
+    chaingrad evaluate runs/moons/model.safetensors  # accuracy on the test split
+    chaingrad draw runs/moons/model.safetensors      # graph.svg of one batch, next to the model
 
 Every mistake a user can make on the command line ends in ONE line on stderr
 and a non-zero exit status (2 for bad arguments, 1 for everything else),
@@ -15,11 +15,10 @@ import math
 import os
 import sys
 
+from .checkpoint import ACTIVATIONS, DTYPES
 from .datasets import DATASETS, DEFAULT_DATASET
 
-ACTIVATIONS = ("relu", "leaky_relu", "elu", "tanh", "sigmoid", "scaled_tanh", "softplus")
 OPTIMIZERS = ("sgd", "momentum", "rmsprop", "adadelta", "adam")
-DTYPES = ("float32", "float64")
 DEFAULT_HIDDEN = "64,32"
 
 
@@ -32,8 +31,17 @@ class CLIError(Exception):
 
 
 def one_line(message):
-    """Squash a possibly multi-line message (e.g. a list of mismatched keys) into one line."""
-    return "; ".join(part.strip() for part in str(message).splitlines() if part.strip())
+    """Squash a possibly multi-line message (e.g. a list of mismatched keys) into one line.
+
+    Lines become "; "-separated items, except after a line that ends in ":"
+    (it introduces what follows): ``"nothing was changed:\n  missing keys: a"``
+    -> ``"nothing was changed: missing keys: a"``.
+    """
+    text = ""
+    for part in (p.strip() for p in str(message).splitlines()):
+        if part:
+            text += ("" if not text else " " if text.endswith(":") else "; ") + part
+    return text
 
 
 class _Parser(argparse.ArgumentParser):
@@ -101,22 +109,22 @@ datasets (split into train / validation / test the same way in every run):
 {datasets}
 
 output directory (--out; default runs/<dataset>-<date>-<time>, and runs/latest links to it):
-  model.npz   weights and architecture (read by chaingrad evaluate / draw)
-  graph.svg   the computation graph of one training batch, grouped by module
-  curves.png  loss and accuracy per epoch
-  run.json    the settings and the results of the run
+  model.safetensors  weights and architecture (read by chaingrad evaluate / draw)
+  graph.svg          the computation graph of one training batch, grouped by module
+  curves.png         loss and accuracy per epoch
+  run.json           the settings and the results of the run
 """
 
 _EVALUATE_EXAMPLES = """\
 examples:
-  chaingrad evaluate runs/latest/model.npz
-  chaingrad evaluate runs/moons/model.npz
+  chaingrad evaluate runs/latest/model.safetensors
+  chaingrad evaluate runs/moons/model.safetensors
 """
 
 _DRAW_EXAMPLES = """\
 examples:
-  chaingrad draw runs/moons/model.npz                 # writes runs/moons/graph.svg
-  chaingrad draw runs/moons/model.npz --out moons.svg --depth 2
+  chaingrad draw runs/moons/model.safetensors         # writes runs/moons/graph.svg
+  chaingrad draw runs/moons/model.safetensors --out moons.svg --depth 2
 """
 
 
@@ -133,6 +141,9 @@ class _VersionAction(argparse.Action):
         parser.exit()
 
 
+_MODEL_HELP = "a model.safetensors written by chaingrad train (or a model.npz of an older one)"
+
+
 def build_parser():
     fmt = argparse.RawDescriptionHelpFormatter
     parser = _Parser(
@@ -140,7 +151,7 @@ def build_parser():
         description="Train a small feed-forward network with chaingrad's autograd, nn and optim,\n"
                     "evaluate a saved model, or draw its computation graph.",
         epilog="examples:\n  chaingrad train\n  chaingrad train --dataset moons --epochs 30\n"
-               "  chaingrad evaluate runs/latest/model.npz\n  chaingrad draw runs/latest/model.npz\n\n"
+               "  chaingrad evaluate runs/latest/model.safetensors\n  chaingrad draw runs/latest/model.safetensors\n\n"
                "`chaingrad COMMAND --help` tells more about each command.")
     parser.add_argument("--version", action=_VersionAction,
                         help="print the versions of chaingrad, numpy and Python, and exit")
@@ -186,14 +197,14 @@ def build_parser():
         help="report a saved model's accuracy on its dataset's test split",
         description="Load a model written by `chaingrad train` and report its accuracy on the test\n"
                     "split of the dataset it was trained on (the split is the same in every run).")
-    evaluate.add_argument("model", metavar="MODEL.npz", help="a model.npz written by chaingrad train")
+    evaluate.add_argument("model", metavar="MODEL", help=_MODEL_HELP)
 
     draw = sub.add_parser(
         "draw", formatter_class=fmt, epilog=_DRAW_EXAMPLES,
         help="redraw the computation graph of a saved model on one batch (SVG)",
         description="Load a model written by `chaingrad train`, run one training batch through it\n"
                     "(forward, loss, backward) and draw the graph with module clusters as SVG.")
-    draw.add_argument("model", metavar="MODEL.npz", help="a model.npz written by chaingrad train")
+    draw.add_argument("model", metavar="MODEL", help=_MODEL_HELP)
     draw.add_argument("--out", type=_path, default=None, metavar="FILE.svg",
                       help="where to write the picture (default: graph.svg next to the model)")
     draw.add_argument("--depth", type=_number(int, 0, True), default=None, metavar="K",

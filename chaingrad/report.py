@@ -54,26 +54,13 @@ def point_latest(path, root="runs"):
         pass
 
 
-def make_readable(path):
-    """Give a file made by ``mkstemp`` (mode 0600) the usual permissions (0666 minus the umask)."""
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(path, 0o666 & ~umask)
+def write_text(path, data):
+    """Write ``data`` (text or bytes) atomically with the usual permissions, as ``nn.save`` does.
 
-
-def write_text(path, text, mode="w"):
-    """Write atomically (temporary file + rename), so a crash never leaves half a file."""
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=os.path.basename(path))
-    try:
-        with os.fdopen(fd, mode) as f:
-            f.write(text)
-        make_readable(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
+    A crash never leaves half a file; the new file is 0644 under umask 022.
+    """
+    from chaingrad.nn.serialization import write_atomically
+    write_atomically(path, lambda f: f.write(data.encode("utf-8") if isinstance(data, str) else data))
 
 
 def write_json(path, record):

@@ -168,10 +168,10 @@ def run_train(args):
               f"val acc {_pct(vc / vn)}  ({history[-1]['seconds']:.1f} s)", flush=True)
     train_seconds = time.perf_counter() - t_train
     correct, test_rows = accuracy(model, *data.test)
-    checkpoint.save(model, meta, os.path.join(out, "model.npz"))
+    checkpoint.save(model, meta, os.path.join(out, checkpoint.MODEL_FILE))
 
     # The pictures come after the model is saved: drawing runs one more (training-mode) batch.
-    files, warnings = ["model.npz"], []
+    files, warnings = [checkpoint.MODEL_FILE], []
     try:
         n = min(args.batch_size, len(data.train[0]))
         picture = _draw_graph(model, loss_fn, data.train[0][:n], data.train[1][:n], None,
@@ -218,7 +218,7 @@ def run_train(args):
     print(f"done:  test accuracy {100 * correct / test_rows:.2f}% ({correct}/{test_rows}), "
           f"{n_params:,} parameters, trained in {train_seconds:.1f} s ({seconds:.1f} s in all)")
     print(f"wrote: {out}/  {'  '.join(files)}")
-    print(f"next:  chaingrad evaluate {os.path.join(out, 'model.npz')}")
+    print(f"next:  chaingrad evaluate {os.path.join(out, checkpoint.MODEL_FILE)}")
     return 0
 
 

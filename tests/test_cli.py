@@ -18,6 +18,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 TINY = ["--dataset", "xor", "--epochs", "2", "--hidden", "8"]
+MODEL = "model.safetensors"
 
 
 def chaingrad(*args, cwd=None, script=False, env=None):
@@ -65,7 +66,7 @@ def test_train_reports_each_epoch_and_a_summary(run):
 
 def test_output_directory_holds_the_four_files(run):
     out, _ = run
-    assert sorted(p.name for p in out.iterdir()) == ["curves.png", "graph.svg", "model.npz", "run.json"]
+    assert sorted(p.name for p in out.iterdir()) == ["curves.png", "graph.svg", MODEL, "run.json"]
 
 
 def test_run_json_has_settings_history_and_results(run):
@@ -88,7 +89,7 @@ def test_run_json_has_settings_history_and_results(run):
 def test_evaluate_reproduces_the_reported_accuracy(run):
     out, _ = run
     r = json.loads((out / "run.json").read_text())["results"]
-    result = chaingrad("evaluate", out / "model.npz")
+    result = chaingrad("evaluate", out / MODEL)
     assert result.returncode == 0, result.stderr
     assert f"test accuracy {100 * r['test_accuracy']:.2f}% ({r['test_correct']}/{r['test_rows']})" \
         in result.stdout
@@ -119,7 +120,7 @@ def test_curves_png_is_a_png_image(run):
 def test_draw_redraws_a_saved_model(run, tmp_path):
     out, _ = run
     target = tmp_path / "again.svg"
-    result = chaingrad("draw", out / "model.npz", "--out", target, "--depth", "1")
+    result = chaingrad("draw", out / MODEL, "--out", target, "--depth", "1")
     assert result.returncode == 0, result.stderr
     assert str(target) in result.stdout
     _check_svg(target)
@@ -127,7 +128,7 @@ def test_draw_redraws_a_saved_model(run, tmp_path):
 
 def test_model_file_loads_in_python_and_matches_the_recorded_architecture(run):
     from chaingrad import checkpoint
-    model, meta = checkpoint.load(str(run[0] / "model.npz"))
+    model, meta = checkpoint.load(str(run[0] / MODEL))
     assert meta["sizes"] == [2, 8, 2] and meta["dataset"] == "xor"
     assert model.sizes == [2, 8, 2]
     assert {p.dtype for p in model.parameters()} == {np.dtype(np.float32)}
@@ -144,7 +145,7 @@ def test_every_option_and_evaluate_in_float64_with_batchnorm(tmp_path):
     record = json.loads((out / "run.json").read_text())
     assert record["settings"]["optimizer"] == "momentum" and record["settings"]["batch_size"] == 50
     r = record["results"]
-    evaluated = chaingrad("evaluate", out / "model.npz")
+    evaluated = chaingrad("evaluate", out / MODEL)
     assert f"({r['test_correct']}/{r['test_rows']})" in evaluated.stdout, evaluated.stderr
 
 
@@ -167,12 +168,12 @@ def test_missing_optional_pieces_degrade_with_a_warning(tmp_path):
     assert "using --dataset spirals" in result.stderr and "scikit-learn" in result.stderr
     assert "warning: matplotlib is not installed" in result.stderr
     assert "warning: graph.svg not written" in result.stderr and "apt-get install graphviz" in result.stderr
-    assert sorted(p.name for p in out.iterdir()) == ["graph.dot", "model.npz", "run.json"]
+    assert sorted(p.name for p in out.iterdir()) == ["graph.dot", MODEL, "run.json"]
     assert (out / "graph.dot").read_text().startswith("digraph")
 
     assert_one_line_error(chaingrad("train", "--dataset", "digits", "--out", out, env=env),
                           "digits", "pip install scikit-learn")
-    assert_one_line_error(chaingrad("draw", out / "model.npz", env=env), "dot")
+    assert_one_line_error(chaingrad("draw", out / MODEL, env=env), "dot")
 
 
 # --- help -------------------------------------------------------------------------------------
@@ -257,39 +258,87 @@ def test_missing_model_file(command, tmp_path):
     assert_one_line_error(chaingrad(command, tmp_path / "nothing.npz"), "no such file")
 
 
-@pytest.mark.parametrize("how", ["garbage", "truncated", "empty"])
-def test_damaged_model_file(run, tmp_path, how):
-    good = (run[0] / "model.npz").read_bytes()
-    bad = tmp_path / "model.npz"
+@pytest.mark.parametrize("how", ["garbage", "truncated", "empty", "zip"])
+@pytest.mark.parametrize("name", [MODEL, "model.npz"])
+def test_damaged_model_file(run, tmp_path, how, name):
+    good = (run[0] / MODEL).read_bytes()
+    bad = tmp_path / name
     bad.write_bytes({"garbage": b"this is not a model" * 10, "truncated": good[: len(good) // 2],
-                     "empty": b""}[how])
+                     "empty": b"", "zip": b"PK\x03\x04" + b"\x00" * 40}[how])
     for command in ("evaluate", "draw"):
-        assert_one_line_error(chaingrad(command, bad), str(bad))
+        line = assert_one_line_error(chaingrad(command, bad), str(bad))
+        assert "pickle" not in line
 
 
 def test_model_file_of_another_architecture(run, tmp_path):
     """Weights of a 2-4-2 network under the record of the 2-8-2 one, and a plain nn.save file."""
     from chaingrad import nn
     from chaingrad import checkpoint
-    _, meta = checkpoint.load(str(run[0] / "model.npz"))
+    _, meta = checkpoint.load(str(run[0] / MODEL))
     other = nn.MLP([2, 4, 2])
-    mixed = tmp_path / "mixed.npz"
+    mixed = tmp_path / "mixed.safetensors"
     checkpoint.save(other, meta, str(mixed))            # record says 2-8-2, weights are 2-4-2
     line = assert_one_line_error(chaingrad("evaluate", mixed), "do not fit", "2-8-2")
-    assert "layers.0.weight" in line
+    assert "layers.0.weight" in line and "changed: " in line and ":;" not in line
 
-    plain = tmp_path / "plain.npz"
+    plain = tmp_path / "plain.safetensors"
     nn.save(other, str(plain))                          # no architecture record at all
     assert_one_line_error(chaingrad("evaluate", plain), "not a model written by chaingrad train")
 
-    broken = tmp_path / "broken-record.npz"             # the architecture record itself is garbage
-    nn.save({**other.state_dict(), checkpoint.META_KEY: np.frombuffer(b"{not json", dtype=np.uint8)}, str(broken))
+    broken = tmp_path / "broken-record.safetensors"     # the architecture record itself is garbage
+    nn.save(other, str(broken), metadata={checkpoint.META_KEY: "{not json"})
     assert_one_line_error(chaingrad("evaluate", broken), "damaged architecture record")
 
-    wrong_data = tmp_path / "digits-shaped.npz"         # fits its record, but not the dataset it names
+    wrong_data = tmp_path / "digits-shaped.safetensors"  # fits its record, but not the dataset it names
     wide = nn.MLP([5, 8, 2])
     checkpoint.save(wide, {**meta, "sizes": [5, 8, 2]}, str(wrong_data))
     assert_one_line_error(chaingrad("evaluate", wrong_data), "5 features", "xor has 2")
+
+
+def test_a_recorded_activation_that_the_command_does_not_know(run, tmp_path):
+    """Said in the command's words (no "Module class or Module instance")."""
+    from chaingrad import checkpoint
+    model, meta = checkpoint.load(str(run[0] / MODEL))
+    path = tmp_path / "gelu.safetensors"
+    checkpoint.save(model, {**meta, "activation": "gelu"}, str(path))
+    line = assert_one_line_error(chaingrad("evaluate", path), "unknown activation 'gelu'", "relu, leaky_relu")
+    assert "Module" not in line
+
+
+def _old_npz(run, path):
+    """A model file as chaingrad wrote it before safetensors: the record as a uint8 array in the .npz."""
+    from chaingrad import checkpoint
+    model, meta = checkpoint.load(str(run[0] / MODEL))
+    record = json.dumps({"format": "chaingrad-mlp", "version": 1, **meta}).encode()
+    np.savez(path, **model.state_dict(), __chaingrad__=np.frombuffer(record, dtype=np.uint8))
+
+
+def test_old_npz_model_files_still_load(run, tmp_path):
+    old = tmp_path / "model.npz"
+    _old_npz(run, old)
+    new = chaingrad("evaluate", run[0] / MODEL)
+    result = chaingrad("evaluate", old)
+    assert result.returncode == 0 and result.stdout == new.stdout, result.stderr
+    result = chaingrad("draw", old, "--out", tmp_path / "old.svg")
+    assert result.returncode == 0, result.stderr
+    _check_svg(tmp_path / "old.svg")
+
+
+def test_train_writes_the_model_as_safetensors_with_the_record_in_its_header(run):
+    from safetensors import safe_open
+
+    from chaingrad import checkpoint
+    with safe_open(str(run[0] / MODEL), framework="np") as f:
+        record = json.loads(f.metadata()[checkpoint.META_KEY])
+        assert sorted(f.keys()) == ["layers.0.bias", "layers.0.weight", "layers.2.bias", "layers.2.weight"]
+    assert record["format"] == "chaingrad-mlp" and record["sizes"] == [2, 8, 2]
+    assert oct((run[0] / MODEL).stat().st_mode & 0o777) == oct(0o666 & ~_umask())
+
+
+def _umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def test_readme_shows_the_committed_graph_of_the_default_run():
