@@ -42,6 +42,19 @@ class Parameter(ag.Tensor):
         return "Parameter containing:\n" + super().__repr__()
 
 
+def float_dtype(dtype, who):
+    """``dtype`` as a numpy floating dtype (``None``: the default one); ``who`` names the caller in errors."""
+    if dtype is None:
+        return np.dtype(ag.get_default_dtype())
+    try:
+        dtype = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"{who}: expected a floating dtype (np.float32, 'float64', ...), got {dtype!r}") from None
+    if dtype.kind != "f":
+        raise TypeError(f"{who}: only floating dtypes are allowed (as in PyTorch), got {dtype}")
+    return dtype
+
+
 class StateDictError(RuntimeError, ValueError):
     """A state dict does not fit the module (missing, unexpected or mis-shaped keys).
 
@@ -201,6 +214,34 @@ class Module:
     def eval(self):
         """Evaluation mode: dropout is the identity, batch norm uses running statistics."""
         return self.train(False)
+
+    # ---- dtype -----------------------------------------------------------------------
+    def to(self, dtype):
+        """Convert every floating parameter and buffer (and its gradient) to ``dtype``; returns self.
+
+        As PyTorch's ``Module.to(dtype)``: in place, so the Parameter objects
+        stay the same ones (an optimizer made before keeps working on them).
+        Integer buffers are left alone. ``to("cpu")`` is accepted and does
+        nothing: chaingrad computes on the CPU only.
+        """
+        if isinstance(dtype, str) and dtype == "cpu":
+            return self
+        dtype = float_dtype(dtype, f"{type(self).__name__}.to")
+        with ag.no_grad():
+            for t in self._state_tensors().values():
+                if t.dtype.kind == "f" and t.dtype != dtype:
+                    t.data = t.data.astype(dtype)
+                    if t.grad is not None:
+                        t.grad.data = t.grad.data.astype(dtype)
+        return self
+
+    def float(self):
+        """``to(np.float32)``."""
+        return self.to(np.float32)
+
+    def double(self):
+        """``to(np.float64)``."""
+        return self.to(np.float64)
 
     def zero_grad(self, set_to_none=True):
         """Forget the gradients (``p.grad = None``): backward accumulates, so clear between steps.
