@@ -62,6 +62,20 @@ class StateDictError(RuntimeError, ValueError):
     """
 
 
+def _refuse_pytorch_layout(module, state_dict):
+    """Raise if ``state_dict`` comes from PyTorch (its Linear weights are transposed relative to ours)."""
+    tensors = [k for k, v in state_dict.items() if type(v).__module__.split(".")[0] == "torch"]
+    counters = [k for k in state_dict if isinstance(k, str) and k.split(".")[-1] == "num_batches_tracked"]
+    if tensors or counters:
+        sign = (f"torch tensors as values ({tensors[0]!r}...)" if tensors
+                else f"BatchNorm's {counters[0]!r}")
+        raise StateDictError(
+            f"load_state_dict into {type(module).__name__}: this is a PyTorch state dict ({sign}), whose Linear "
+            f"weights are the transpose of ours; nothing was changed. Convert it with "
+            f"chaingrad.interop.state_dict_from_torch(state_dict) (prefix='layers.' for an nn.MLP), "
+            f"or rebuild the model with chaingrad.interop.from_torch(module)")
+
+
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
 
 
@@ -281,7 +295,13 @@ class Module:
         :class:`StateDictError` names the missing, unexpected and mis-shaped
         keys and the module is left untouched.  Returns
         ``IncompatibleKeys(missing_keys, unexpected_keys)``.
+
+        A PyTorch state dict (torch tensors as values, or BatchNorm's
+        ``num_batches_tracked``) is refused: its Linear weights are the
+        transpose of ours, which a square layer would take silently.
+        ``chaingrad.interop.state_dict_from_torch`` converts it.
         """
+        _refuse_pytorch_layout(self, state_dict)
         own = self._state_tensors()
         given = OrderedDict()
         problems = []

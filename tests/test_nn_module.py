@@ -298,3 +298,15 @@ def test_to_refuses_what_is_not_a_float_dtype_and_accepts_cpu():
     for bad in ("int32", "cuda", np.int64):
         with pytest.raises(TypeError, match="WithCounter.to"):
             m.to(bad)
+
+
+def test_load_state_dict_refuses_a_pytorch_layout_and_points_to_interop():
+    """BatchNorm's num_batches_tracked only exists in PyTorch's state dicts, whose Linear weights are transposed."""
+    m = nn.Sequential(nn.Linear(3, 3), nn.BatchNorm1d(3))
+    state = {k: v.T if v.ndim == 2 else v for k, v in m.state_dict().items()}
+    state["1.num_batches_tracked"] = np.array(4)
+    before = m.state_dict()
+    with pytest.raises(nn.StateDictError, match="PyTorch state dict.*chaingrad.interop.state_dict_from_torch"):
+        m.load_state_dict(state, strict=False)
+    for k, v in m.state_dict().items():
+        np.testing.assert_array_equal(v, before[k])
