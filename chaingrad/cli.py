@@ -94,6 +94,23 @@ def _path(text):
     return text
 
 
+PICTURE_FORMATS = ("svg", "png", "pdf", "dot")
+
+
+def picture_format(path):
+    """The picture format named by ``path``'s extension: ``"svg"``, ``"png"``, ``"pdf"`` or ``"dot"``."""
+    return os.path.splitext(path)[1].lower().lstrip(".")
+
+
+def _picture_path(text):
+    """A file name whose extension says the picture format; anything else is refused."""
+    if picture_format(_path(text)) not in PICTURE_FORMATS:
+        raise argparse.ArgumentTypeError(
+            f"cannot tell the picture format of {text!r}: end the name in "
+            f"{', '.join('.' + f for f in PICTURE_FORMATS[:-1])} or .{PICTURE_FORMATS[-1]}")
+    return text
+
+
 # --- the parser ---
 
 _TRAIN_EXAMPLES = """\
@@ -125,6 +142,7 @@ _DRAW_EXAMPLES = """\
 examples:
   chaingrad draw runs/moons/model.safetensors         # writes runs/moons/graph.svg
   chaingrad draw runs/moons/model.safetensors --out moons.svg --depth 2
+  chaingrad draw runs/moons/model.safetensors --out moons.png     # or .pdf, or .dot (Graphviz source)
 """
 
 
@@ -190,7 +208,10 @@ def build_parser():
     train.add_argument("--dtype", choices=DTYPES, default="float32", metavar="NAME",
                        help="float32 or float64 for weights and data (default: float32)")
     train.add_argument("--out", type=_path, default=None, metavar="DIR",
-                       help="output directory (default: runs/<dataset>-<date>-<time>)")
+                       help="output directory (default: runs/<dataset>-<date>-<time>); "
+                            "one that holds an earlier run is refused unless --force")
+    train.add_argument("--force", action="store_true",
+                       help="let --out replace the files of an earlier run")
 
     evaluate = sub.add_parser(
         "evaluate", formatter_class=fmt, epilog=_EVALUATE_EXAMPLES,
@@ -201,12 +222,14 @@ def build_parser():
 
     draw = sub.add_parser(
         "draw", formatter_class=fmt, epilog=_DRAW_EXAMPLES,
-        help="redraw the computation graph of a saved model on one batch (SVG)",
+        help="redraw the computation graph of a saved model on one batch (SVG, PNG, PDF or DOT)",
         description="Load a model written by `chaingrad train`, run one training batch through it\n"
-                    "(forward, loss, backward) and draw the graph with module clusters as SVG.")
+                    "(forward, loss, backward) and draw the graph with module clusters\n"
+                    "(SVG, PNG or PDF, chosen by the extension of --out; .dot writes the Graphviz source).")
     draw.add_argument("model", metavar="MODEL", help=_MODEL_HELP)
-    draw.add_argument("--out", type=_path, default=None, metavar="FILE.svg",
-                      help="where to write the picture (default: graph.svg next to the model)")
+    draw.add_argument("--out", type=_picture_path, default=None, metavar="FILE",
+                      help="where to write the picture; the extension chooses the format: .svg, .png, .pdf, "
+                           "or .dot for the Graphviz source (default: graph.svg next to the model)")
     draw.add_argument("--depth", type=_number(int, 0, True), default=None, metavar="K",
                       help="module nesting shown as clusters; deeper modules collapse into one box")
     return parser

@@ -31,6 +31,24 @@ def prepare_dir(path):
     return path
 
 
+# Every file a run may write (model.npz: by older versions).
+RUN_FILES = ("model.safetensors", "model.npz", "graph.svg", "graph.dot", "curves.png", "run.json")
+
+
+def run_files_in(path):
+    """The files of a run that ``path`` holds (empty if none, or if ``path`` is not a folder)."""
+    if not os.path.isdir(path):
+        return []
+    return [name for name in RUN_FILES if os.path.isfile(os.path.join(path, name))]
+
+
+def remove_other_run_files(path, written):
+    """Remove the run files in ``path`` that this run did not write (left by a run replaced with --force)."""
+    for name in run_files_in(path):
+        if name not in written:
+            os.remove(os.path.join(path, name))
+
+
 def default_dir(dataset, root="runs"):
     """``runs/<dataset>-<date>-<time>``, with a suffix if that exists already."""
     stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")

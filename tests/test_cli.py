@@ -171,7 +171,7 @@ def test_missing_optional_pieces_degrade_with_a_warning(tmp_path):
     assert sorted(p.name for p in out.iterdir()) == ["graph.dot", MODEL, "run.json"]
     assert (out / "graph.dot").read_text().startswith("digraph")
 
-    assert_one_line_error(chaingrad("train", "--dataset", "digits", "--out", out, env=env),
+    assert_one_line_error(chaingrad("train", "--dataset", "digits", "--out", tmp_path / "digits", env=env),
                           "digits", "pip install scikit-learn")
     assert_one_line_error(chaingrad("draw", out / MODEL, env=env), "dot")
 
@@ -346,3 +346,145 @@ def test_readme_shows_the_committed_graph_of_the_default_run():
     assert "](notebooks/figures/chaingrad-train-graph.svg)" in readme
     text = _check_svg(REPO / "notebooks" / "figures" / "chaingrad-train-graph.svg")
     assert "MLP 64&#45;64&#45;32&#45;10" in text and "layers.4.weight" in text      # dot escapes "-"
+
+
+# --- the command line's edges: picture formats, Ctrl-C, --force, logs, divergence, huge sizes ----
+
+MAGIC = {"svg": b"<?xml", "png": b"\x89PNG\r\n\x1a\n", "pdf": b"%PDF", "dot": b"digraph"}
+
+
+@pytest.mark.parametrize("fmt", sorted(MAGIC))
+def test_draw_chooses_the_format_from_the_extension(run, tmp_path, fmt):
+    target = tmp_path / f"graph.{fmt.upper() if fmt == 'png' else fmt}"        # the case does not matter
+    result = chaingrad("draw", run[0] / MODEL, "--out", target)
+    assert result.returncode == 0, result.stderr
+    assert target.read_bytes().startswith(MAGIC[fmt])
+
+
+@pytest.mark.parametrize("name", ["graph.jpg", "graph", "graph.svg.txt"])
+def test_draw_refuses_an_unknown_picture_format(capsys, tmp_path, name):
+    status, out, err = in_process(capsys, "draw", tmp_path / "model.safetensors", "--out", tmp_path / name)
+    assert status == 2
+    assert_one_line_error(subprocess.CompletedProcess([], status, out, err), "--out", "picture format",
+                          ".svg, .png, .pdf or .dot")
+    assert not (tmp_path / name).exists()
+
+
+def test_ctrl_c_keeps_the_last_finished_epoch(tmp_path):
+    """SIGINT after the first epoch line: exit 130, the model of the last finished epoch, run.json marked
+    interrupted with the history so far, runs/latest pointing to the run."""
+    import signal
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    env.pop("CHAINGRAD_DEBUG", None)
+    proc = subprocess.Popen([sys.executable, "-m", "chaingrad", "train", "--dataset", "moons", "--hidden", "8",
+                             "--epochs", "100000"], cwd=tmp_path, env=env, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        for line in proc.stdout:                  # wait for an event, not for a time
+            if line.startswith("epoch"):
+                break
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=120)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+    assert "interrupted" in err and "kept the model of epoch" in err
+    out = (tmp_path / "runs" / "latest").resolve()
+    assert sorted(p.name for p in out.iterdir()) == [MODEL, "run.json"]
+    record = json.loads((out / "run.json").read_text())
+    assert record["interrupted"] is True and record["files"] == [MODEL, "run.json"]
+    history = record["history"]
+    assert len(history) >= 1 and [h["epoch"] for h in history] == list(range(1, len(history) + 1))
+    assert f"kept the model of epoch {len(history)}/100000" in err
+    # the saved weights are those of the last finished epoch: they give its validation accuracy
+    from chaingrad import checkpoint, datasets
+    from chaingrad.train import accuracy
+    model, meta = checkpoint.load(str(out / MODEL))
+    data = datasets.load("moons", np.float32, meta["data_mean"], meta["data_std"])
+    correct, rows = accuracy(model, *data.val)
+    assert correct / rows == history[-1]["val_accuracy"]
+
+
+def test_out_that_holds_a_run_is_refused_unless_forced(tmp_path):
+    out = tmp_path / "run"
+    assert chaingrad("train", *TINY, "--out", out).returncode == 0
+    model = (out / MODEL).read_bytes()
+    (out / "graph.dot").write_text("digraph { }")            # as a run without `dot` leaves
+    line = assert_one_line_error(chaingrad("train", *TINY, "--seed", "1", "--out", out), "--out", "--force",
+                                 "earlier run", MODEL, "run.json")
+    assert line.startswith("chaingrad train: error:")
+    assert (out / MODEL).read_bytes() == model                # nothing was touched
+    result = chaingrad("train", *TINY, "--seed", "1", "--out", out, "--force")
+    assert result.returncode == 0, result.stderr
+    assert (out / MODEL).read_bytes() != model
+    assert sorted(p.name for p in out.iterdir()) == ["curves.png", "graph.svg", MODEL, "run.json"]  # no stale dot
+    other = tmp_path / "notes"
+    other.mkdir()
+    (other / "notes.txt").write_text("a folder of my own")   # not a run: accepted
+    assert chaingrad("train", *TINY, "--out", other).returncode == 0
+    assert (other / "notes.txt").exists()
+
+
+def test_no_progress_bar_frames_in_a_log(run):
+    """stderr is a pipe here, as in CI: the per-epoch lines on stdout only, nothing on stderr."""
+    _, result = run
+    assert result.stderr == ""
+
+
+def test_the_progress_bar_shows_on_a_terminal(tmp_path):
+    import fcntl
+    import pty
+    import struct
+    import termios
+    leader, follower = pty.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))    # 24 rows, 100 columns
+    env = {**os.environ, "PYTHONPATH": str(REPO), "COLUMNS": "100"}
+    try:
+        result = subprocess.run([sys.executable, "-m", "chaingrad", "train", *TINY, "--out", tmp_path / "run"],
+                                cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=follower, timeout=300)
+        os.close(follower)
+        frames = b""
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:            # the terminal is closed and drained
+                break
+            if not chunk:
+                break
+            frames += chunk
+    finally:
+        os.close(leader)
+    assert result.returncode == 0
+    assert b"epoch 1/2:" in frames and b"0/8" in frames and b"batch/s" in frames
+
+
+def test_a_diverging_run_says_so_in_one_line(tmp_path):
+    """No numpy RuntimeWarnings with library source lines before the one line."""
+    result = chaingrad("train", "--dataset", "moons", "--optimizer", "sgd", "--lr", "1e5", "--epochs", "3",
+                       "--out", tmp_path / "run")
+    assert result.returncode == 1
+    line = assert_one_line_error(result, "training diverged", "smaller --lr")
+    assert "Warning" not in line
+
+
+@pytest.mark.parametrize("hidden", ["1000000000", "100000,100000"])
+def test_sizes_whose_parameters_do_not_fit_in_memory_are_refused_up_front(tmp_path, hidden):
+    result = chaingrad("train", "--dataset", "xor", "--hidden", hidden, "--out", tmp_path / "run")
+    assert result.returncode == 2
+    assert_one_line_error(result, "--hidden", "parameters", "memory", "GiB")
+    assert not result.stdout and not (tmp_path / "run" / MODEL).exists()
+
+
+def test_memory_check_lets_real_networks_through():
+    from chaingrad.preflight import check_memory
+    check_memory([784, 512, 512, 10], 128, np.float32, "adam", available=2 ** 30)
+    with pytest.raises(Exception, match="more than this machine's 0.0 GiB"):
+        check_memory([784, 512, 512, 10], 128, np.float32, "adam", available=2 ** 20)
+
+
+def test_one_line_joins_a_heading_and_its_list_with_a_space():
+    from chaingrad.cli import one_line
+    assert one_line("load failed, nothing was changed:\n  missing keys: 'a'\n  unexpected keys: 'b'") == \
+        "load failed, nothing was changed: missing keys: 'a'; unexpected keys: 'b'"
+    assert one_line("one\n\n two ") == "one; two"
