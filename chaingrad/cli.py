@@ -128,6 +128,7 @@ datasets (split into train / validation / test the same way in every run):
 output directory (--out; default runs/<dataset>-<date>-<time>, and runs/latest links to it):
   model.safetensors  weights and architecture (read by chaingrad evaluate / draw)
   graph.svg          the computation graph of one training batch, grouped by module
+  graph.html         with --html: that graph as an interactive page (playground.html too for 2-D data)
   curves.png         loss and accuracy per epoch
   run.json           the settings and the results of the run
 """
@@ -143,6 +144,7 @@ examples:
   chaingrad draw runs/moons/model.safetensors         # writes runs/moons/graph.svg
   chaingrad draw runs/moons/model.safetensors --out moons.svg --depth 2
   chaingrad draw runs/moons/model.safetensors --out moons.png     # or .pdf, or .dot (Graphviz source)
+  chaingrad draw runs/moons/model.safetensors --html  # also graph.html, the interactive page
 """
 
 
@@ -212,6 +214,10 @@ def build_parser():
                             "one that holds an earlier run is refused unless --force")
     train.add_argument("--force", action="store_true",
                        help="let --out replace the files of an earlier run")
+    # --html: interactive pages (chaingrad/pages.py)
+    train.add_argument("--html", action="store_true",
+                       help="also write graph.html (step through one batch's graph in a browser) and, "
+                            "for 2-D datasets, playground.html (decision regions per epoch)")
 
     evaluate = sub.add_parser(
         "evaluate", formatter_class=fmt, epilog=_EVALUATE_EXAMPLES,
@@ -232,6 +238,10 @@ def build_parser():
                            "or .dot for the Graphviz source (default: graph.svg next to the model)")
     draw.add_argument("--depth", type=_number(int, 0, True), default=None, metavar="K",
                       help="module nesting shown as clusters; deeper modules collapse into one box")
+    # --html: interactive page (chaingrad/pages.py)
+    draw.add_argument("--html", action="store_true",
+                      help="also write graph.html beside the picture: step through forward and backward, "
+                           "click any node")
     return parser
 
 

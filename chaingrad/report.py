@@ -32,7 +32,8 @@ def prepare_dir(path):
 
 
 # Every file a run may write (model.npz: by older versions).
-RUN_FILES = ("model.safetensors", "model.npz", "graph.svg", "graph.dot", "curves.png", "run.json")
+RUN_FILES = ("model.safetensors", "model.npz", "graph.svg", "graph.dot", "graph.html", "playground.html",
+             "curves.png", "run.json")
 
 
 def run_files_in(path):
