@@ -158,6 +158,12 @@ def test_extras_of_the_main_job_bring_no_torch_and_no_jupyter():
     assert "bash .ci/setup && .venv/bin/python -m pytest" in (REPO / ".ci" / "run").read_text()
 
 
+def test_setup_refuses_an_unknown_mode_before_doing_anything():
+    result = subprocess.run(["bash", str(REPO / ".ci" / "setup"), "--bogus"], capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 2 and result.stderr.strip() == "usage: bash .ci/setup [--main]"
+
+
 def test_installed_version_is_the_package_version():
     """The editable install of this checkout reports the version that chaingrad.__version__ holds."""
     from importlib.metadata import version
