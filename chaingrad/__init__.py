@@ -5,8 +5,10 @@ One import namespace holds the library and its command line::
     from chaingrad import autograd as ag, nn, optim
 
 ``chaingrad.autograd`` is the engine, ``chaingrad.nn`` networks built only from
-engine ops, ``chaingrad.optim`` the optimizers; the modules directly in this
-package (``cli``, ``train``, ...) are the ``chaingrad`` command on top of them.
+engine ops, ``chaingrad.optim`` the optimizers; ``chaingrad.interop`` trades
+models with PyTorch (the only module that imports it). The other modules
+directly in this package (``cli``, ``train``, ...) are the ``chaingrad``
+command on top of them.
 The subpackages are imported on first use, so ``import chaingrad`` stays cheap.
 """
 import importlib
