@@ -468,7 +468,7 @@ def test_a_diverging_run_says_so_in_one_line(tmp_path):
     assert "Warning" not in line
 
 
-@pytest.mark.parametrize("hidden", ["1000000000", "100000,100000"])
+@pytest.mark.parametrize("hidden", ["1000000000", "1000000,1000000"])       # terabytes
 def test_sizes_whose_parameters_do_not_fit_in_memory_are_refused_up_front(tmp_path, hidden):
     result = chaingrad("train", "--dataset", "xor", "--hidden", hidden, "--out", tmp_path / "run")
     assert result.returncode == 2
