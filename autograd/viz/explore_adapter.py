@@ -115,8 +115,9 @@ def node_facts(node):
 def leaf_facts(key):
     """What the panel shows of a leaf (its Node) or a constant (its Tensor)."""
     if type(key) is Node:
-        return dict(shape=tuple(key.shape), dtype=str(key.dtype), value=np.asarray(key.ans),
-                    requires_grad=True)
+        leaf = key.receiver()                  # the leaf tensor (None once it was deleted)
+        return dict(shape=tuple(key.shape), dtype=str(key.dtype),
+                    value=None if leaf is None else np.array(leaf.data), requires_grad=True)
     return dict(shape=tuple(key.shape), dtype=str(key.dtype), value=np.asarray(key.data),
                 requires_grad=False)
 
