@@ -1,8 +1,8 @@
-"""model.npz: the weights (``nn.save``) plus a record of the architecture, in ONE file.
+"""model.safetensors: the weights (``nn.save``) plus a record of the architecture, in ONE file.
 
-``nn.save`` writes a state dict as a numpy ``.npz`` without pickle. We add one
-more array to that state dict, ``META_KEY``: the UTF-8 bytes of a JSON object
-(as uint8) that says how to rebuild the network and its data::
+``nn.save`` writes the state dict as safetensors: a JSON header, then the raw
+arrays, nothing pickled. The header's metadata holds, under ``META_KEY``, a
+JSON record that says how to rebuild the network and its data::
 
     {"format": "chaingrad-mlp", "version": 1, "dataset": "moons",
      "sizes": [2, 16, 2], "activation": "relu", "batchnorm": false, "dropout": 0.0,
@@ -10,14 +10,21 @@ more array to that state dict, ``META_KEY``: the UTF-8 bytes of a JSON object
 
 So a model file is self-contained: copy it anywhere and ``chaingrad evaluate``
 or ``chaingrad draw`` still know what it is. Loading never executes code.
+
+Older runs wrote ``model.npz``, with the record as one more array (the UTF-8
+bytes of the JSON, as uint8) named ``__chaingrad__``; those still load.
 """
 import json
 import os
 
 import numpy as np
 
-META_KEY = "__chaingrad__"
+META_KEY = "__chaingrad__"           # the metadata key (safetensors), or the array's name (old .npz)
+MODEL_FILE = "model.safetensors"     # what `chaingrad train` writes
 FORMAT, VERSION = "chaingrad-mlp", 1
+# What a model file may record (and what `chaingrad train` offers).
+ACTIVATIONS = ("relu", "leaky_relu", "elu", "tanh", "sigmoid", "scaled_tanh", "softplus")
+DTYPES = ("float32", "float64")
 _REQUIRED = {"dataset": str, "sizes": list, "activation": str, "batchnorm": bool,
              "dropout": (int, float), "dtype": str, "data_mean": (int, float), "data_std": (int, float)}
 
@@ -40,18 +47,17 @@ def build_model(meta):
 
 
 def save(model, meta, path):
-    """Write ``model``'s state dict and ``meta`` to ``path`` with ``nn.save`` (atomic)."""
+    """Write ``model``'s state dict with ``meta`` as the file's metadata (``nn.save``: atomic, 0644).
+
+    The format follows the name (``.npz`` or safetensors), as for ``nn.save``.
+    """
     from chaingrad import nn
-    meta = {"format": FORMAT, "version": VERSION, **meta}
-    state = dict(model.state_dict())            # {dotted name: ndarray}
-    state[META_KEY] = np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8)
-    nn.save(state, path)
-    from .report import make_readable
-    make_readable(path)          # nn.save writes through mkstemp, which makes the file private
+    record = json.dumps({"format": FORMAT, "version": VERSION, **meta})
+    nn.save(model, path, metadata={META_KEY: record})
 
 
-def _read_meta(array):
-    meta = json.loads(bytes(np.asarray(array).astype(np.uint8)).decode("utf-8"))
+def _read_meta(text):
+    meta = json.loads(text)
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise ValueError("unknown format")
     if meta.get("version") != VERSION:
@@ -59,11 +65,25 @@ def _read_meta(array):
     for key, kind in _REQUIRED.items():
         if not isinstance(meta.get(key), kind):
             raise ValueError(f"field {key!r} is missing or has the wrong type")
+    if meta["activation"] not in ACTIVATIONS:
+        raise ValueError(f"unknown activation {meta['activation']!r} (this chaingrad knows "
+                         f"{', '.join(ACTIVATIONS)})")
+    if meta["dtype"] not in DTYPES:
+        raise ValueError(f"unsupported dtype {meta['dtype']!r}")
     return meta
 
 
+def _record(path, state):
+    """The architecture record's JSON text: from the header metadata, or an old file's array."""
+    from chaingrad.nn.serialization import load_metadata
+    text = load_metadata(path).get(META_KEY)
+    if text is None and META_KEY in state:                 # an old model.npz
+        text = bytes(np.asarray(state.pop(META_KEY)).astype(np.uint8)).decode("utf-8")
+    return text
+
+
 def load(path):
-    """Return ``(model, meta)`` from a file written by :func:`save`.
+    """Return ``(model, meta)`` from a file written by :func:`save` (or an older ``model.npz``).
 
     Raises ModelFileError (one line) when the file is missing, damaged, not a
     chaingrad model, or holds weights of another architecture than recorded.
@@ -72,21 +92,22 @@ def load(path):
     if not os.path.exists(path):
         raise ModelFileError(f"{path}: no such file")
     if os.path.isdir(path):
-        raise ModelFileError(f"{path}: is a directory, expected a model .npz file")
+        raise ModelFileError(f"{path}: is a directory, expected a model file ({MODEL_FILE} or model.npz)")
     try:
         state = dict(nn.load(path))
-    except Exception as e:       # nn.load's own clear error: truncated, not an npz, ...
+        text = _record(path, state)
+    except (ValueError, OSError) as e:      # nn.load's own clear error: truncated, not a model file, ...
         raise ModelFileError(f"cannot read model file: {e}") from None
-    if META_KEY not in state:
+    except UnicodeDecodeError as e:
+        raise ModelFileError(f"{path}: damaged architecture record ({e})") from None
+    if text is None:
         raise ModelFileError(f"{path}: not a model written by chaingrad train "
                              f"(no architecture record; it holds {', '.join(sorted(state)) or 'nothing'})")
     try:
-        meta = _read_meta(state.pop(META_KEY))
-    except (ValueError, UnicodeDecodeError) as e:
+        meta = _read_meta(text)
+    except ValueError as e:
         raise ModelFileError(f"{path}: damaged architecture record ({e})") from None
     try:
-        if np.dtype(meta["dtype"]) not in (np.float32, np.float64):
-            raise ValueError(f"unsupported dtype {meta['dtype']!r}")
         model = build_model(meta)
     except Exception as e:
         raise ModelFileError(f"{path}: cannot build the recorded architecture {meta['sizes']}: {e}") from None

@@ -2,8 +2,8 @@
 
     chaingrad train                          # digits, MLP 64-32, Adam: about 15 s
     chaingrad train --dataset moons --hidden 16 --epochs 30 --out runs/moons
-    chaingrad evaluate runs/moons/model.npz  # accuracy on the test split
-    chaingrad draw runs/moons/model.npz      # graph.svg of one batch, next to the model
+    chaingrad evaluate runs/moons/model.safetensors  # accuracy on the test split
+    chaingrad draw runs/moons/model.safetensors      # graph.svg of one batch, next to the model
 
 Every mistake a user can make on the command line ends in ONE line on stderr
 and a non-zero exit status (2 for bad arguments, 1 for everything else),
@@ -15,11 +15,10 @@ import math
 import os
 import sys
 
+from .checkpoint import ACTIVATIONS, DTYPES
 from .datasets import DATASETS, DEFAULT_DATASET
 
-ACTIVATIONS = ("relu", "leaky_relu", "elu", "tanh", "sigmoid", "scaled_tanh", "softplus")
 OPTIMIZERS = ("sgd", "momentum", "rmsprop", "adadelta", "adam")
-DTYPES = ("float32", "float64")
 DEFAULT_HIDDEN = "64,32"
 
 
@@ -32,8 +31,17 @@ class CLIError(Exception):
 
 
 def one_line(message):
-    """Squash a possibly multi-line message (e.g. a list of mismatched keys) into one line."""
-    return "; ".join(part.strip() for part in str(message).splitlines() if part.strip())
+    """Squash a possibly multi-line message (e.g. a list of mismatched keys) into one line.
+
+    Lines become "; "-separated items, except after a line that ends in ":"
+    (it introduces what follows): ``"nothing was changed:\n  missing keys: a"``
+    -> ``"nothing was changed: missing keys: a"``.
+    """
+    text = ""
+    for part in (p.strip() for p in str(message).splitlines()):
+        if part:
+            text += ("" if not text else " " if text.endswith(":") else "; ") + part
+    return text
 
 
 class _Parser(argparse.ArgumentParser):
@@ -86,6 +94,23 @@ def _path(text):
     return text
 
 
+PICTURE_FORMATS = ("svg", "png", "pdf", "dot")
+
+
+def picture_format(path):
+    """The picture format named by ``path``'s extension: ``"svg"``, ``"png"``, ``"pdf"`` or ``"dot"``."""
+    return os.path.splitext(path)[1].lower().lstrip(".")
+
+
+def _picture_path(text):
+    """A file name whose extension says the picture format; anything else is refused."""
+    if picture_format(_path(text)) not in PICTURE_FORMATS:
+        raise argparse.ArgumentTypeError(
+            f"cannot tell the picture format of {text!r}: end the name in "
+            f"{', '.join('.' + f for f in PICTURE_FORMATS[:-1])} or .{PICTURE_FORMATS[-1]}")
+    return text
+
+
 # --- the parser ---
 
 _TRAIN_EXAMPLES = """\
@@ -101,25 +126,42 @@ datasets (split into train / validation / test the same way in every run):
 {datasets}
 
 output directory (--out; default runs/<dataset>-<date>-<time>, and runs/latest links to it):
-  model.npz   weights and architecture (read by chaingrad evaluate / draw)
-  graph.svg   the computation graph of one training batch, grouped by module
-  graph.html  with --html: that graph as an interactive page (playground.html too for 2-D data)
-  curves.png  loss and accuracy per epoch
-  run.json    the settings and the results of the run
+  model.safetensors  weights and architecture (read by chaingrad evaluate / draw)
+  graph.svg          the computation graph of one training batch, grouped by module
+  graph.html         with --html: that graph as an interactive page (playground.html too for 2-D data)
+  curves.png         loss and accuracy per epoch
+  run.json           the settings and the results of the run
 """
 
 _EVALUATE_EXAMPLES = """\
 examples:
-  chaingrad evaluate runs/latest/model.npz
-  chaingrad evaluate runs/moons/model.npz
+  chaingrad evaluate runs/latest/model.safetensors
+  chaingrad evaluate runs/moons/model.safetensors
 """
 
 _DRAW_EXAMPLES = """\
 examples:
-  chaingrad draw runs/moons/model.npz                 # writes runs/moons/graph.svg
-  chaingrad draw runs/moons/model.npz --out moons.svg --depth 2
-  chaingrad draw runs/moons/model.npz --html          # also graph.html, the interactive page
+  chaingrad draw runs/moons/model.safetensors         # writes runs/moons/graph.svg
+  chaingrad draw runs/moons/model.safetensors --out moons.svg --depth 2
+  chaingrad draw runs/moons/model.safetensors --out moons.png     # or .pdf, or .dot (Graphviz source)
+  chaingrad draw runs/moons/model.safetensors --html  # also graph.html, the interactive page
 """
+
+
+class _VersionAction(argparse.Action):
+    """``--version``: chaingrad's version and the numpy and Python it runs on."""
+
+    def __init__(self, option_strings, dest, help=None):
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, help=help)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        from .report import versions
+        v = versions()
+        print(f"chaingrad {v['chaingrad']} (numpy {v['numpy']}, Python {v['python']})")
+        parser.exit()
+
+
+_MODEL_HELP = "a model.safetensors written by chaingrad train (or a model.npz of an older one)"
 
 
 def build_parser():
@@ -129,8 +171,10 @@ def build_parser():
         description="Train a small feed-forward network with chaingrad's autograd, nn and optim,\n"
                     "evaluate a saved model, or draw its computation graph.",
         epilog="examples:\n  chaingrad train\n  chaingrad train --dataset moons --epochs 30\n"
-               "  chaingrad evaluate runs/latest/model.npz\n  chaingrad draw runs/latest/model.npz\n\n"
+               "  chaingrad evaluate runs/latest/model.safetensors\n  chaingrad draw runs/latest/model.safetensors\n\n"
                "`chaingrad COMMAND --help` tells more about each command.")
+    parser.add_argument("--version", action=_VersionAction,
+                        help="print the versions of chaingrad, numpy and Python, and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     train = sub.add_parser(
@@ -166,7 +210,10 @@ def build_parser():
     train.add_argument("--dtype", choices=DTYPES, default="float32", metavar="NAME",
                        help="float32 or float64 for weights and data (default: float32)")
     train.add_argument("--out", type=_path, default=None, metavar="DIR",
-                       help="output directory (default: runs/<dataset>-<date>-<time>)")
+                       help="output directory (default: runs/<dataset>-<date>-<time>); "
+                            "one that holds an earlier run is refused unless --force")
+    train.add_argument("--force", action="store_true",
+                       help="let --out replace the files of an earlier run")
     # --html: interactive pages (chaingrad/pages.py)
     train.add_argument("--html", action="store_true",
                        help="also write graph.html (step through one batch's graph in a browser) and, "
@@ -177,16 +224,18 @@ def build_parser():
         help="report a saved model's accuracy on its dataset's test split",
         description="Load a model written by `chaingrad train` and report its accuracy on the test\n"
                     "split of the dataset it was trained on (the split is the same in every run).")
-    evaluate.add_argument("model", metavar="MODEL.npz", help="a model.npz written by chaingrad train")
+    evaluate.add_argument("model", metavar="MODEL", help=_MODEL_HELP)
 
     draw = sub.add_parser(
         "draw", formatter_class=fmt, epilog=_DRAW_EXAMPLES,
-        help="redraw the computation graph of a saved model on one batch (SVG)",
+        help="redraw the computation graph of a saved model on one batch (SVG, PNG, PDF or DOT)",
         description="Load a model written by `chaingrad train`, run one training batch through it\n"
-                    "(forward, loss, backward) and draw the graph with module clusters as SVG.")
-    draw.add_argument("model", metavar="MODEL.npz", help="a model.npz written by chaingrad train")
-    draw.add_argument("--out", type=_path, default=None, metavar="FILE.svg",
-                      help="where to write the picture (default: graph.svg next to the model)")
+                    "(forward, loss, backward) and draw the graph with module clusters\n"
+                    "(SVG, PNG or PDF, chosen by the extension of --out; .dot writes the Graphviz source).")
+    draw.add_argument("model", metavar="MODEL", help=_MODEL_HELP)
+    draw.add_argument("--out", type=_picture_path, default=None, metavar="FILE",
+                      help="where to write the picture; the extension chooses the format: .svg, .png, .pdf, "
+                           "or .dot for the Graphviz source (default: graph.svg next to the model)")
     draw.add_argument("--depth", type=_number(int, 0, True), default=None, metavar="K",
                       help="module nesting shown as clusters; deeper modules collapse into one box")
     # --html: interactive page (chaingrad/pages.py)

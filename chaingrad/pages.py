@@ -64,11 +64,11 @@ def write_pages(args, svg_path, model, loss_fn, X, y, title, rec=None):
     try:
         loss = _batch_loss(model, loss_fn, X, y)
         path = os.path.splitext(svg_path)[0] + ".html"
-        report.write_text(path, ag.viz.explore(loss, model=model, title=title).html.encode("utf-8"), mode="wb")
+        report.write_text(path, ag.viz.explore(loss, model=model, title=title).html.encode("utf-8"))
         files.append(os.path.basename(path))
         if rec is not None and rec.epochs:
             page = ag.viz.playground(rec, graph=loss, model=model, title=f"playground: {title}")
-            report.write_text(os.path.join(out_dir, "playground.html"), page.html.encode("utf-8"), mode="wb")
+            report.write_text(os.path.join(out_dir, "playground.html"), page.html.encode("utf-8"))
             files.append("playground.html")
     except ag.viz.DotNotFoundError:
         warnings.append("warning: graph.html not written: Graphviz's `dot` program is missing "

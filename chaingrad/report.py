@@ -2,11 +2,20 @@
 import datetime
 import json
 import os
+import platform
 import tempfile
 
 
 class OutputError(Exception):
     """The output directory or file cannot be written."""
+
+
+def versions():
+    """``{"chaingrad": ..., "numpy": ..., "python": ...}``: what a run's numbers were made with."""
+    import numpy
+
+    from . import __version__
+    return {"chaingrad": __version__, "numpy": numpy.__version__, "python": platform.python_version()}
 
 
 def prepare_dir(path):
@@ -20,6 +29,25 @@ def prepare_dir(path):
     except OSError as e:
         raise OutputError(f"cannot write to output directory {path}: {e.strerror or e}") from None
     return path
+
+
+# Every file a run may write (model.npz: by older versions).
+RUN_FILES = ("model.safetensors", "model.npz", "graph.svg", "graph.dot", "graph.html", "playground.html",
+             "curves.png", "run.json")
+
+
+def run_files_in(path):
+    """The files of a run that ``path`` holds (empty if none, or if ``path`` is not a folder)."""
+    if not os.path.isdir(path):
+        return []
+    return [name for name in RUN_FILES if os.path.isfile(os.path.join(path, name))]
+
+
+def remove_other_run_files(path, written):
+    """Remove the run files in ``path`` that this run did not write (left by a run replaced with --force)."""
+    for name in run_files_in(path):
+        if name not in written:
+            os.remove(os.path.join(path, name))
 
 
 def default_dir(dataset, root="runs"):
@@ -45,26 +73,13 @@ def point_latest(path, root="runs"):
         pass
 
 
-def make_readable(path):
-    """Give a file made by ``mkstemp`` (mode 0600) the usual permissions (0666 minus the umask)."""
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(path, 0o666 & ~umask)
+def write_text(path, data):
+    """Write ``data`` (text or bytes) atomically with the usual permissions, as ``nn.save`` does.
 
-
-def write_text(path, text, mode="w"):
-    """Write atomically (temporary file + rename), so a crash never leaves half a file."""
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=os.path.basename(path))
-    try:
-        with os.fdopen(fd, mode) as f:
-            f.write(text)
-        make_readable(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
+    A crash never leaves half a file; the new file is 0644 under umask 022.
+    """
+    from chaingrad.nn.serialization import write_atomically
+    write_atomically(path, lambda f: f.write(data.encode("utf-8") if isinstance(data, str) else data))
 
 
 def write_json(path, record):

@@ -5,6 +5,7 @@ forward to the logits, softmax cross-entropy loss, ``backward()``, one
 optimizer step; after each epoch, accuracy on the training and validation
 rows in evaluation mode (no dropout, batch norm's running statistics).
 """
+import functools
 import os
 import shlex
 import sys
@@ -12,8 +13,8 @@ import time
 
 import numpy as np
 
-from . import checkpoint, datasets, pages, report
-from .cli import CLIError
+from . import checkpoint, datasets, pages, preflight, report
+from .cli import CLIError, picture_format
 
 # Learning rates that work for every built-in dataset with the default batch size.
 DEFAULT_LR = {"sgd": 0.1, "momentum": 0.05, "rmsprop": 0.001, "adadelta": 1.0, "adam": 0.003}
@@ -73,10 +74,26 @@ def _load_data(name, dtype, explicit, mean=None, std=None):
 
 
 def _progress(iterable, total, desc):
-    """A tqdm bar on stderr that disappears at the end of the epoch (the epoch line replaces it)."""
+    """A tqdm bar on stderr that disappears at the end of the epoch (the epoch line replaces it).
+
+    Only on a terminal: in a log file (CI, ``2> log``) its frames would be noise.
+    """
     from tqdm import tqdm
     return tqdm(iterable, total=total, desc=desc, unit="batch", leave=False, file=sys.stderr,
-                dynamic_ncols=True, mininterval=0.1)
+                dynamic_ncols=True, mininterval=0.1, disable=not sys.stderr.isatty())
+
+
+def quiet_numpy(command):
+    """Run ``command`` without numpy's floating-point warnings (overflow in matmul, ...).
+
+    They name library source lines a command-line user cannot act on; a
+    training that blows up is reported once, as "training diverged".
+    """
+    @functools.wraps(command)
+    def run(args):
+        with np.errstate(all="ignore"):
+            return command(args)
+    return run
 
 
 def _draw_graph(model, loss_fn, X, y, depth, title):
@@ -124,21 +141,58 @@ def train_epoch(model, loss_fn, optimizer, loader, desc):
     return total / rows
 
 
+class Progress:
+    """What training has finished so far: ``(history, state)``, the per-epoch records and the
+    model's state dict after the last finished epoch.
+
+    Both are replaced by ONE assignment per epoch, so a Ctrl-C at any moment
+    leaves a consistent pair: the history and the weights of the same epoch.
+    """
+
+    def __init__(self):
+        self.done = ([], None)
+
+    def finish_epoch(self, record, state):
+        self.done = (self.done[0] + [record], state)
+
+
+def fit(model, loss_fn, optimizer, loader, data, epochs, progress, on_epoch=None):
+    """The epochs: train on every batch, then accuracy on the training and validation rows.
+
+    ``on_epoch(record)`` runs after each epoch (the --html playground keeps its picture).
+    """
+    width = len(str(epochs))
+    for epoch in range(1, epochs + 1):
+        t_epoch = time.perf_counter()
+        loss = train_epoch(model, loss_fn, optimizer, loader, f"epoch {epoch:{width}d}/{epochs}")
+        (tc, tn), (vc, vn) = accuracy(model, *data.train), accuracy(model, *data.val)
+        record = {"epoch": epoch, "loss": loss, "train_accuracy": tc / tn, "val_accuracy": vc / vn,
+                  "seconds": time.perf_counter() - t_epoch}
+        progress.finish_epoch(record, model.state_dict())
+        print(f"epoch {epoch:{width}d}/{epochs}  loss {loss:.4f}  train acc {_pct(tc / tn)}  "
+              f"val acc {_pct(vc / vn)}  ({record['seconds']:.1f} s)", flush=True)
+        if on_epoch is not None:
+            on_epoch(record)
+
+
+@quiet_numpy
 def run_train(args):
     ag, nn, _ = _imports()
     t_start = time.perf_counter()
     dtype = np.dtype(args.dtype)
+    preflight.check_out(args.out, args.force)
     if args.out is not None:
         _prepare_dir(args.out)          # fail before the work, not after it
     data = _load_data(args.dataset or datasets.DEFAULT_DATASET, dtype, explicit=args.dataset is not None)
     name = data.name
     epochs = args.epochs or datasets.DATASETS[name].epochs
     lr = args.lr if args.lr is not None else DEFAULT_LR[args.optimizer]
+    sizes = [data.features, *args.hidden, data.classes]
+    preflight.check_memory(sizes, args.batch_size, dtype, args.optimizer)
     out = args.out or _prepare_dir(report.default_dir(name))
 
     ag.set_default_dtype(dtype)            # the DataLoader hands out batches in this dtype
     ag.manual_seed(args.seed)              # initialisation and dropout masks
-    sizes = [data.features, *args.hidden, data.classes]
     meta = {"dataset": name, "sizes": sizes, "activation": args.activation, "batchnorm": args.batchnorm,
             "dropout": args.dropout, "dtype": args.dtype, "data_mean": data.mean, "data_std": data.std,
             "batch_size": args.batch_size}
@@ -157,23 +211,32 @@ def run_train(args):
     print(f"train: {args.optimizer} lr {lr:g}, batch {args.batch_size}, "
           f"{epochs} epoch{'s' * (epochs != 1)}, seed {args.seed}")
 
-    history, width = [], len(str(epochs))
+    settings = {k: getattr(args, k) for k in ("hidden", "activation", "batchnorm", "dropout", "optimizer",
+                                              "batch_size", "seed", "dtype")}
+    settings.update(dataset=name, lr=lr, epochs=epochs, out=out)
+    record = {
+        "command": " ".join(["chaingrad", *map(shlex.quote, sys.argv[1:])]),
+        "versions": report.versions(),
+        "settings": settings,
+        "data": {"train_rows": len(data.train[0]), "val_rows": len(data.val[0]), "test_rows": len(data.test[0]),
+                 "features": data.features, "classes": data.classes, "split_seed": datasets.DATA_SEED,
+                 "mean": data.mean, "std": data.std},
+        "model": {"sizes": sizes, "parameters": n_params, "summary": repr(model)},
+    }
+    progress = Progress()
     t_train = time.perf_counter()
-    for epoch in range(1, epochs + 1):
-        t_epoch = time.perf_counter()
-        loss = train_epoch(model, loss_fn, optimizer, loader, f"epoch {epoch:{width}d}/{epochs}")
-        (tc, tn), (vc, vn) = accuracy(model, *data.train), accuracy(model, *data.val)
-        history.append({"epoch": epoch, "loss": loss, "train_accuracy": tc / tn, "val_accuracy": vc / vn,
-                        "seconds": time.perf_counter() - t_epoch})
-        print(f"epoch {epoch:{width}d}/{epochs}  loss {loss:.4f}  train acc {_pct(tc / tn)}  "
-              f"val acc {_pct(vc / vn)}  ({history[-1]['seconds']:.1f} s)", flush=True)
-        pages.record_epoch(recorder, model, history[-1])
+    try:
+        fit(model, loss_fn, optimizer, loader, data, epochs, progress,
+            on_epoch=lambda entry: pages.record_epoch(recorder, model, entry))
+    except KeyboardInterrupt:
+        return _keep_interrupted(model, meta, out, record, progress, epochs, latest=args.out is None)
+    history = progress.done[0]
     train_seconds = time.perf_counter() - t_train
     correct, test_rows = accuracy(model, *data.test)
-    checkpoint.save(model, meta, os.path.join(out, "model.npz"))
+    checkpoint.save(model, meta, os.path.join(out, checkpoint.MODEL_FILE))
 
     # The pictures come after the model is saved: drawing runs one more (training-mode) batch.
-    files, warnings = ["model.npz"], []
+    files, warnings = [checkpoint.MODEL_FILE], []
     try:
         n = min(args.batch_size, len(data.train[0]))
         picture = _draw_graph(model, loss_fn, data.train[0][:n], data.train[1][:n], None,
@@ -200,22 +263,15 @@ def run_train(args):
     files.append("run.json")
 
     seconds = time.perf_counter() - t_start
-    settings = {k: getattr(args, k) for k in ("hidden", "activation", "batchnorm", "dropout", "optimizer",
-                                              "batch_size", "seed", "dtype")}
-    settings.update(dataset=name, lr=lr, epochs=epochs, out=out)
     report.write_json(os.path.join(out, "run.json"), {
-        "command": " ".join(["chaingrad", *map(shlex.quote, sys.argv[1:])]),
-        "settings": settings,
-        "data": {"train_rows": len(data.train[0]), "val_rows": len(data.val[0]), "test_rows": test_rows,
-                 "features": data.features, "classes": data.classes, "split_seed": datasets.DATA_SEED,
-                 "mean": data.mean, "std": data.std},
-        "model": {"sizes": sizes, "parameters": n_params, "summary": repr(model)},
+        **record,
         "history": history,
         "results": {"train_accuracy": history[-1]["train_accuracy"], "val_accuracy": history[-1]["val_accuracy"],
                     "test_accuracy": correct / test_rows, "test_correct": correct, "test_rows": test_rows,
                     "train_seconds": train_seconds, "seconds": seconds},
         "files": files,
     })
+    report.remove_other_run_files(out, files)      # what an earlier run replaced by --force left
     if args.out is None:
         report.point_latest(out)
 
@@ -224,8 +280,33 @@ def run_train(args):
     print(f"done:  test accuracy {100 * correct / test_rows:.2f}% ({correct}/{test_rows}), "
           f"{n_params:,} parameters, trained in {train_seconds:.1f} s ({seconds:.1f} s in all)")
     print(f"wrote: {out}/  {'  '.join(files)}")
-    print(f"next:  chaingrad evaluate {os.path.join(out, 'model.npz')}")
+    print(f"next:  chaingrad evaluate {os.path.join(out, checkpoint.MODEL_FILE)}")
     return 0
+
+
+def _keep_interrupted(model, meta, out, record, progress, epochs, latest):
+    """Ctrl-C during training: save the model of the last finished epoch and run.json marked interrupted."""
+    history, state = progress.done
+    files = []
+    if state is not None:
+        model.load_state_dict(state)           # undo the unfinished epoch's steps
+        checkpoint.save(model, meta, os.path.join(out, checkpoint.MODEL_FILE))
+        files.append(checkpoint.MODEL_FILE)
+    files.append("run.json")
+    last = history[-1] if history else {}
+    report.write_json(os.path.join(out, "run.json"), {
+        **record, "interrupted": True, "history": history,
+        "results": {"epochs_finished": len(history), "train_accuracy": last.get("train_accuracy"),
+                    "val_accuracy": last.get("val_accuracy")},
+        "files": files,
+    })
+    report.remove_other_run_files(out, files)
+    if latest and state is not None:
+        report.point_latest(out)
+    kept = (f"kept the model of epoch {len(history)}/{epochs}" if state is not None
+            else "no epoch had finished, so there is no model")
+    print(f"chaingrad: interrupted; {kept}: {out}/  {'  '.join(files)}", file=sys.stderr)
+    return 130
 
 
 def _prepare_dir(path):
@@ -253,6 +334,7 @@ def _data_for(meta, path):
     return data
 
 
+@quiet_numpy
 def run_evaluate(args):
     ag, _, _ = _imports()
     model, meta = _load_model(args.model)
@@ -264,6 +346,7 @@ def run_evaluate(args):
     return 0
 
 
+@quiet_numpy
 def run_draw(args):
     ag, nn, _ = _imports()
     model, meta = _load_model(args.model)
@@ -276,12 +359,13 @@ def run_draw(args):
     X, y = data.train
     picture = _draw_graph(model, nn.CrossEntropyLoss(), X[:n], y[:n], args.depth,
                           _graph_title(meta["dataset"], meta["sizes"], min(n, len(X))))
+    fmt = picture_format(out)
     try:
-        svg = picture.svg()
+        content = picture.source if fmt == "dot" else picture.pipe(format=fmt)   # dot renders the others
     except ag.viz.DotNotFoundError as e:
         raise CLIError(f"cannot draw the graph: {e}") from None
     try:
-        report.write_text(out, svg)
+        report.write_text(out, content)
     except OSError as e:
         raise CLIError(f"cannot write {out}: {e.strerror or e}") from None
     print(f"wrote {out} (one batch of {min(n, len(X))} {meta['dataset']} rows, "

@@ -10,7 +10,11 @@ from chaingrad import autograd as ag
 from . import functional as F
 from . import init as initializers
 from .activations import get_activation
-from .module import Module, Parameter, Sequential
+from .module import Module, Parameter, Sequential, float_dtype
+
+
+class DtypeMismatchError(TypeError, RuntimeError):
+    """A layer got a batch of another float dtype than its weights (PyTorch raises RuntimeError)."""
 
 
 class Linear(Module):
@@ -24,14 +28,18 @@ class Linear(Module):
     - ``"xavier"``: Glorot normal W, zero b (good for tanh/sigmoid);
     - ``"he"``: Kaiming normal W (std sqrt(2/in_features)), zero b (good for ReLU).
 
+    ``dtype``: of the weights (default: ``ag.get_default_dtype()``). As in
+    PyTorch, a batch must come in that dtype: a float32 batch into a float64
+    layer raises instead of silently computing in float64.
+
     >>> layer = Linear(3, 2); layer(ag.randn(5, 3)).shape
     (5, 2)
     """
 
-    def __init__(self, in_features, out_features, bias=True, init="normal"):
+    def __init__(self, in_features, out_features, bias=True, init="normal", dtype=None):
         super().__init__()
         self.in_features, self.out_features = int(in_features), int(out_features)
-        dtype = ag.get_default_dtype()
+        dtype = float_dtype(dtype, "Linear")
         self.weight = Parameter(np.zeros((self.in_features, self.out_features), dtype=dtype))
         if bias:
             self.bias = Parameter(np.zeros(self.out_features, dtype=dtype))
@@ -57,6 +65,12 @@ class Linear(Module):
             raise ValueError(f"Linear: init must be 'normal', 'xavier' or 'he', got {init!r}")
 
     def forward(self, x):
+        given = getattr(x, "dtype", None)       # Tensors and arrays; lists take the default dtype
+        if given is not None and np.dtype(given).kind == "f" and given != self.weight.dtype:
+            raise DtypeMismatchError(
+                f"Linear({self.in_features}, {self.out_features}): the input is {np.dtype(given)} but the "
+                f"weights are {self.weight.dtype}; convert one of them (x.astype('{self.weight.dtype}'), "
+                f"or the model with .to(), .float() or .double())")
         return F.linear(x, self.weight, self.bias)
 
     def extra_repr(self):
@@ -71,12 +85,13 @@ class BatchNorm1d(Module):
     the unbiased variance) move by ``momentum``.  Evaluation (``eval()``):
     the running statistics are used.  ``weight`` (the MIT notes' G) starts at
     1 and ``bias`` (B) at 0.  See ``nn.functional.batch_norm`` for the math.
+    ``dtype``: of the parameters and buffers (default: ``ag.get_default_dtype()``).
     """
 
-    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True):
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, dtype=None):
         super().__init__()
         self.num_features, self.eps, self.momentum, self.affine = int(num_features), eps, momentum, affine
-        dtype = ag.get_default_dtype()
+        dtype = float_dtype(dtype, "BatchNorm1d")
         if affine:
             self.weight = Parameter(np.ones(self.num_features, dtype=dtype))
             self.bias = Parameter(np.zeros(self.num_features, dtype=dtype))

@@ -42,11 +42,38 @@ class Parameter(ag.Tensor):
         return "Parameter containing:\n" + super().__repr__()
 
 
+def float_dtype(dtype, who):
+    """``dtype`` as a numpy floating dtype (``None``: the default one); ``who`` names the caller in errors."""
+    if dtype is None:
+        return np.dtype(ag.get_default_dtype())
+    try:
+        dtype = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"{who}: expected a floating dtype (np.float32, 'float64', ...), got {dtype!r}") from None
+    if dtype.kind != "f":
+        raise TypeError(f"{who}: only floating dtypes are allowed (as in PyTorch), got {dtype}")
+    return dtype
+
+
 class StateDictError(RuntimeError, ValueError):
     """A state dict does not fit the module (missing, unexpected or mis-shaped keys).
 
     A ``RuntimeError`` as in PyTorch, and a ``ValueError`` because the value is wrong.
     """
+
+
+def _refuse_pytorch_layout(module, state_dict):
+    """Raise if ``state_dict`` comes from PyTorch (its Linear weights are transposed relative to ours)."""
+    tensors = [k for k, v in state_dict.items() if type(v).__module__.split(".")[0] == "torch"]
+    counters = [k for k in state_dict if isinstance(k, str) and k.split(".")[-1] == "num_batches_tracked"]
+    if tensors or counters:
+        sign = (f"torch tensors as values ({tensors[0]!r}...)" if tensors
+                else f"BatchNorm's {counters[0]!r}")
+        raise StateDictError(
+            f"load_state_dict into {type(module).__name__}: this is a PyTorch state dict ({sign}), whose Linear "
+            f"weights are the transpose of ours; nothing was changed. Convert it with "
+            f"chaingrad.interop.state_dict_from_torch(state_dict) (prefix='layers.' for an nn.MLP), "
+            f"or rebuild the model with chaingrad.interop.from_torch(module)")
 
 
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
@@ -202,6 +229,34 @@ class Module:
         """Evaluation mode: dropout is the identity, batch norm uses running statistics."""
         return self.train(False)
 
+    # ---- dtype -----------------------------------------------------------------------
+    def to(self, dtype):
+        """Convert every floating parameter and buffer (and its gradient) to ``dtype``; returns self.
+
+        As PyTorch's ``Module.to(dtype)``: in place, so the Parameter objects
+        stay the same ones (an optimizer made before keeps working on them).
+        Integer buffers are left alone. ``to("cpu")`` is accepted and does
+        nothing: chaingrad computes on the CPU only.
+        """
+        if isinstance(dtype, str) and dtype == "cpu":
+            return self
+        dtype = float_dtype(dtype, f"{type(self).__name__}.to")
+        with ag.no_grad():
+            for t in self._state_tensors().values():
+                if t.dtype.kind == "f" and t.dtype != dtype:
+                    t.data = t.data.astype(dtype)
+                    if t.grad is not None:
+                        t.grad.data = t.grad.data.astype(dtype)
+        return self
+
+    def float(self):
+        """``to(np.float32)``."""
+        return self.to(np.float32)
+
+    def double(self):
+        """``to(np.float64)``."""
+        return self.to(np.float64)
+
     def zero_grad(self, set_to_none=True):
         """Forget the gradients (``p.grad = None``): backward accumulates, so clear between steps.
 
@@ -240,7 +295,13 @@ class Module:
         :class:`StateDictError` names the missing, unexpected and mis-shaped
         keys and the module is left untouched.  Returns
         ``IncompatibleKeys(missing_keys, unexpected_keys)``.
+
+        A PyTorch state dict (torch tensors as values, or BatchNorm's
+        ``num_batches_tracked``) is refused: its Linear weights are the
+        transpose of ours, which a square layer would take silently.
+        ``chaingrad.interop.state_dict_from_torch`` converts it.
         """
+        _refuse_pytorch_layout(self, state_dict)
         own = self._state_tensors()
         given = OrderedDict()
         problems = []

@@ -318,3 +318,60 @@ def test_sayed_problem_65_1_xor_network():
     out = net(ag.tensor(h)).data.ravel()
     np.testing.assert_array_equal(np.sign(out), gamma)
     np.testing.assert_allclose(out, gamma)    # the outputs are exactly +-1
+
+
+# ---- dtype= and the dtype of a batch -------------------------------------------------------------
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, "float32", "float64"])
+def test_linear_and_batchnorm_take_a_dtype(dtype):
+    ag.manual_seed(0)
+    layer, bn = nn.Linear(3, 2, dtype=dtype), nn.BatchNorm1d(2, dtype=dtype)
+    assert {t.dtype for t in (layer.weight, layer.bias)} == {np.dtype(dtype)}
+    assert {t.dtype for t in (bn.weight, bn.bias, bn.running_mean, bn.running_var)} == {np.dtype(dtype)}
+    out = bn(layer(ag.randn(5, 3).astype(dtype)))
+    assert out.dtype == np.dtype(dtype)
+    out.sum().backward()
+    assert layer.weight.grad.dtype == np.dtype(dtype)
+
+
+def test_linear_dtype_defaults_to_the_default_dtype_and_draws_the_same_weights():
+    ag.manual_seed(0)
+    w64 = nn.Linear(4, 3, dtype=np.float64).weight.data
+    ag.manual_seed(0)
+    w32 = nn.Linear(4, 3, dtype=np.float32).weight.data
+    np.testing.assert_array_equal(w32, w64.astype(np.float32))       # one draw, two roundings
+    old = ag.get_default_dtype()
+    ag.set_default_dtype(np.float32)
+    try:
+        assert nn.Linear(2, 2).weight.dtype == np.float32 and nn.BatchNorm1d(2).running_var.dtype == np.float32
+    finally:
+        ag.set_default_dtype(old)
+
+
+@pytest.mark.parametrize("bad", ["int32", np.bool_, "no such dtype"])
+def test_a_non_float_dtype_is_refused(bad):
+    with pytest.raises(TypeError, match="Linear.*dtype"):
+        nn.Linear(2, 2, dtype=bad)
+    with pytest.raises(TypeError, match="BatchNorm1d.*dtype"):
+        nn.BatchNorm1d(2, dtype=bad)
+
+
+@pytest.mark.parametrize("layer_dtype, batch_dtype", [(np.float64, np.float32), (np.float32, np.float64)])
+def test_a_batch_of_another_float_dtype_raises_naming_both(layer_dtype, batch_dtype):
+    """Never silently in between: PyTorch refuses too (mat1 and mat2 must have the same dtype)."""
+    layer = nn.Linear(3, 2, dtype=layer_dtype)
+    for batch in (ag.randn(4, 3).astype(batch_dtype), np.ones((4, 3), dtype=batch_dtype)):
+        with pytest.raises(TypeError) as info:
+            layer(batch)
+        assert isinstance(info.value, RuntimeError)                      # what a PyTorch user catches
+        message = str(info.value)
+        assert str(np.dtype(layer_dtype)) in message and str(np.dtype(batch_dtype)) in message
+        assert "Linear(3, 2)" in message
+    t = torch.nn.Linear(3, 2, dtype=torch.from_numpy(np.zeros(0, layer_dtype)).dtype)
+    with pytest.raises(RuntimeError, match="dtype"):
+        t(torch.ones(4, 3, dtype=torch.from_numpy(np.zeros(0, batch_dtype)).dtype))
+
+
+def test_integer_batches_and_lists_still_work():
+    layer = nn.Linear(2, 1, dtype=np.float64)
+    assert layer(np.array([[1, 2]])).dtype == np.float64
+    assert layer([[1.0, 2.0]]).dtype == np.float64

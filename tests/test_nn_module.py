@@ -237,3 +237,76 @@ def test_nn_never_imports_optim():
         assert not re.search(r"^\s*(import|from)\s+optim\b", text, re.M), path
         assert not re.search(r"def (backward|vjp)\b", text), path      # the engine derives every gradient
         assert ".defvjp(" not in text, path
+
+
+# ---- to(dtype), float(), double() ------------------------------------------------------------------
+class WithCounter(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(2, 3)
+        self.bn = nn.BatchNorm1d(3)
+        self.register_buffer("steps", ag.tensor(np.array([0, 1], dtype=np.int64)))
+
+    def forward(self, x):
+        return self.bn(self.fc(x))
+
+
+@pytest.mark.parametrize("convert, dtype", [(lambda m: m.float(), np.float32), (lambda m: m.double(), np.float64),
+                                            (lambda m: m.to(np.float32), np.float32),
+                                            (lambda m: m.to("float64"), np.float64)])
+def test_to_converts_parameters_buffers_and_gradients_in_place(convert, dtype):
+    ag.manual_seed(0)
+    m = WithCounter().to(np.float64 if dtype == np.float32 else np.float32)
+    m(ag.randn(4, 2).astype(m.fc.weight.dtype)).sum().backward()
+    params = list(m.parameters())
+    before = {k: v.copy() for k, v in m.state_dict().items()}
+    assert convert(m) is m
+    assert list(m.parameters()) == params and all(a is b for a, b in zip(m.parameters(), params))
+    for name, t in m._state_tensors().items():
+        expected = np.int64 if name == "steps" else dtype                 # integer buffers stay integers
+        assert t.dtype == expected, name
+        np.testing.assert_allclose(t.data, before[name], rtol=1e-6, err_msg=name)
+    assert {p.grad.dtype for p in m.parameters()} == {np.dtype(dtype)}
+    assert all(isinstance(p, nn.Parameter) and p.requires_grad and p.is_leaf for p in m.parameters())
+
+
+def test_to_keeps_an_optimizer_working_and_matches_torch():
+    import torch
+
+    from chaingrad import optim
+    ag.manual_seed(1)
+    m = nn.Sequential(nn.Linear(3, 4, dtype=np.float32), nn.ReLU(), nn.Linear(4, 1, dtype=np.float32))
+    opt = optim.SGD(m.parameters(), lr=0.1)
+    t = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.ReLU(), torch.nn.Linear(4, 1))
+    with torch.no_grad():
+        for (name, p), tp in zip(m.named_parameters(), t.parameters()):
+            tp.copy_(torch.from_numpy(p.data.T.copy() if p.ndim == 2 else p.data.copy()))
+    m.double(), t.double()
+    x = np.random.default_rng(0).normal(size=(5, 3))
+    out = m(ag.tensor(x))
+    assert out.dtype == np.float64
+    np.testing.assert_allclose(out.data, t(torch.from_numpy(x)).detach().numpy(), rtol=1e-6)
+    opt.zero_grad()
+    out.sum().backward()
+    opt.step()                                        # the optimizer holds the same, converted Parameters
+    assert {p.dtype for p in m.parameters()} == {np.dtype(np.float64)}
+
+
+def test_to_refuses_what_is_not_a_float_dtype_and_accepts_cpu():
+    m = WithCounter()
+    assert m.to("cpu") is m
+    for bad in ("int32", "cuda", np.int64):
+        with pytest.raises(TypeError, match="WithCounter.to"):
+            m.to(bad)
+
+
+def test_load_state_dict_refuses_a_pytorch_layout_and_points_to_interop():
+    """BatchNorm's num_batches_tracked only exists in PyTorch's state dicts, whose Linear weights are transposed."""
+    m = nn.Sequential(nn.Linear(3, 3), nn.BatchNorm1d(3))
+    state = {k: v.T if v.ndim == 2 else v for k, v in m.state_dict().items()}
+    state["1.num_batches_tracked"] = np.array(4)
+    before = m.state_dict()
+    with pytest.raises(nn.StateDictError, match="PyTorch state dict.*chaingrad.interop.state_dict_from_torch"):
+        m.load_state_dict(state, strict=False)
+    for k, v in m.state_dict().items():
+        np.testing.assert_array_equal(v, before[k])
