@@ -335,8 +335,8 @@ def test_train_and_draw_write_the_html_pages(tmp_path):
     data = json.loads(play.split('id="cg-data">')[1].split("</script>")[0])
     assert [e["epoch"] for e in data["playground"]["epochs"]] == [1, 2]
     assert json.loads((out / "run.json").read_text())["files"][:4] == [
-        "model.npz", "graph.svg", "graph.html", "playground.html"]
-    r = chaingrad("draw", out / "model.npz", "--out", tmp_path / "pic.svg", "--html", cwd=tmp_path)
+        "model.safetensors", "graph.svg", "graph.html", "playground.html"]
+    r = chaingrad("draw", out / "model.safetensors", "--out", tmp_path / "pic.svg", "--html", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     assert (tmp_path / "pic.html").exists() and f"wrote {tmp_path / 'pic.html'}" in r.stdout
 
