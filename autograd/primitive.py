@@ -42,7 +42,10 @@ class Primitive:
     ``linear=True`` says the VJPs do not read the input *values* or the output,
     only shapes (sum, reshape, indexing...): no in-place check is needed then.
     ``differentiable=False`` marks ops whose output never requires grad
-    (comparisons, argmax).
+    (comparisons, argmax).  ``promotes=True`` marks ops that combine their
+    inputs element by element (arithmetic, comparisons, matmul, cat): inputs
+    of different dtypes are first cast to one (``result_type``).  Other ops,
+    a user's included, get their inputs as they are (labels stay integers).
 
     Each derivative is stated once, where the op is defined: ``defvjp`` takes,
     besides the VJPs, the inputs' names in formulas (``inputs=("a", "b")``;
@@ -51,12 +54,13 @@ class Primitive:
     (``formulas=True``) and ``ag.viz.explain`` show.
     """
 
-    def __init__(self, forward, name=None, linear=False, differentiable=True):
+    def __init__(self, forward, name=None, linear=False, differentiable=True, promotes=False):
         functools.update_wrapper(self, forward)
         self.forward = forward
         self.name = name or forward.__name__
         self.linear = linear
         self.differentiable = differentiable
+        self.promotes = promotes
         self.vjps = ()
         self.vjp_all = None
         self.inputs = ("x",)
@@ -114,7 +118,7 @@ class Primitive:
                 args = _as_tensors(args)
                 break
         arrays = [t._data for t in args]
-        if len(arrays) > 1 and not _same_dtype(arrays):
+        if self.promotes and not _same_dtype(arrays):
             arrays = promote(arrays)
         try:
             out = self.forward(*arrays, **kwargs)
@@ -197,11 +201,12 @@ def _op_error(op, err, tensors):
     return kind(msg)
 
 
-def primitive(fn=None, *, name=None, linear=False, differentiable=True):
+def primitive(fn=None, *, name=None, linear=False, differentiable=True, promotes=False):
     """Decorator making a numpy function into a :class:`Primitive` (see module docstring)."""
     if fn is None:
-        return lambda f: Primitive(f, name=name, linear=linear, differentiable=differentiable)
-    return Primitive(fn, name=name, linear=linear, differentiable=differentiable)
+        return lambda f: Primitive(f, name=name, linear=linear, differentiable=differentiable,
+                                   promotes=promotes)
+    return Primitive(fn, name=name, linear=linear, differentiable=differentiable, promotes=promotes)
 
 
 def check_finite(op, arr, what):

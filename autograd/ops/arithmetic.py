@@ -9,7 +9,7 @@ from ..primitive import primitive
 from .elementwise import log
 
 
-@primitive(linear=True)
+@primitive(promotes=True, linear=True)
 def add(x, y):
     return x + y
 add.defvjp(lambda g, ans, x, y: g,
@@ -18,7 +18,7 @@ add.defvjp(lambda g, ans, x, y: g,
            formulas=[('1', 'g'), ('1', 'g')])
 
 
-@primitive(linear=True)
+@primitive(promotes=True, linear=True)
 def sub(x, y):
     return x - y
 sub.defvjp(lambda g, ans, x, y: g,
@@ -27,7 +27,7 @@ sub.defvjp(lambda g, ans, x, y: g,
            formulas=[('1', 'g'), ('-1', '-g')])
 
 
-@primitive
+@primitive(promotes=True)
 def mul(x, y):
     return x * y
 mul.defvjp(lambda g, ans, x, y: g * y,
@@ -36,7 +36,7 @@ mul.defvjp(lambda g, ans, x, y: g * y,
            formulas=[('b', 'g·b'), ('a', 'g·a')])
 
 
-@primitive
+@primitive(promotes=True)
 def div(x, y):
     return x / y
 div.defvjp(lambda g, ans, x, y: g / y,
@@ -57,10 +57,10 @@ def _pow_vjp_x(g, ans, x, y):
     return g * y * where(_both_zero(x, y), 1, x) ** (y - 1)
 
 
-_both_zero = primitive(lambda x, y: (x == 0) & (y == 0), name="both_zero", differentiable=False)
+_both_zero = primitive(lambda x, y: (x == 0) & (y == 0), name="both_zero", differentiable=False, promotes=True)
 
 
-@primitive
+@primitive(promotes=True)
 def pow(x, y):
     return x ** y
 pow.defvjp(_pow_vjp_x,
@@ -69,14 +69,14 @@ pow.defvjp(_pow_vjp_x,
            formulas=[('b·a^(b-1)', 'g·b·a^(b-1)'), ('y·log a', 'g·y·log a')])
 
 
-@primitive(name="wins", differentiable=False)
+@primitive(name="wins", differentiable=False, promotes=True)
 def _wins(a, b):
     """a's share of maximum(a, b)'s gradient: 1/2 at ties (ties share evenly), 0 where
     b is larger, else 1: where either is NaN both get all of it, as in PyTorch."""
     return xp.where(a == b, 0.5, xp.where(a < b, 0.0, 1.0)).astype(xp.result_type(a, b))
 
 
-@primitive
+@primitive(promotes=True)
 def maximum(x, y):
     return xp.maximum(x, y)
 maximum.defvjp(lambda g, ans, x, y: g * _wins(x, y),
@@ -85,7 +85,7 @@ maximum.defvjp(lambda g, ans, x, y: g * _wins(x, y),
                formulas=[('[a > b] (½ at ties)', 'g·[a > b]'), ('[b > a] (½ at ties)', 'g·[b > a]')])
 
 
-@primitive
+@primitive(promotes=True)
 def minimum(x, y):
     return xp.minimum(x, y)
 minimum.defvjp(lambda g, ans, x, y: g * _wins(y, x),
@@ -94,7 +94,7 @@ minimum.defvjp(lambda g, ans, x, y: g * _wins(y, x),
                formulas=[('[a < b] (½ at ties)', 'g·[a < b]'), ('[b < a] (½ at ties)', 'g·[b < a]')])
 
 
-@primitive
+@primitive(promotes=True)
 def where(c, a, b):
     """``a`` where ``c`` is true, else ``b`` (the condition gets no gradient)."""
     return xp.where(c, a, b)
@@ -103,9 +103,9 @@ where.defvjp(None,
              lambda g, ans, c, x, y: where(c, 0.0, g),
              inputs=('c', 'a', 'b'),
              formulas=[None, ('[c]', 'g where c, else 0'), ('[not c]', 'g where not c, else 0')])
-lt = primitive(lambda x, y: x < y, name="lt", differentiable=False)
-le = primitive(lambda x, y: x <= y, name="le", differentiable=False)
-gt = primitive(lambda x, y: x > y, name="gt", differentiable=False)
-ge = primitive(lambda x, y: x >= y, name="ge", differentiable=False)
-eq = primitive(lambda x, y: x == y, name="eq", differentiable=False)
-ne = primitive(lambda x, y: x != y, name="ne", differentiable=False)
+lt = primitive(lambda x, y: x < y, name="lt", differentiable=False, promotes=True)
+le = primitive(lambda x, y: x <= y, name="le", differentiable=False, promotes=True)
+gt = primitive(lambda x, y: x > y, name="gt", differentiable=False, promotes=True)
+ge = primitive(lambda x, y: x >= y, name="ge", differentiable=False, promotes=True)
+eq = primitive(lambda x, y: x == y, name="eq", differentiable=False, promotes=True)
+ne = primitive(lambda x, y: x != y, name="ne", differentiable=False, promotes=True)

@@ -34,7 +34,7 @@ def _matmul_vjp_y(g, ans, x, y):
     return _mT(x) @ g                         # dL/dY = X^T G
 
 
-@primitive
+@primitive(promotes=True)
 def matmul(x, y):
     """``x @ y``.  For 2-D, dL/dX = G Y^T and dL/dY = X^T G; batch axes broadcast."""
     return xp.matmul(x, y)
@@ -43,7 +43,7 @@ matmul.defvjp(_matmul_vjp_x, _matmul_vjp_y,
               formulas=[('g·Bᵀ', 'g @ Bᵀ'), ('Aᵀ·g', 'Aᵀ @ g')])
 
 
-@primitive(name="linear")
+@primitive(name="linear", promotes=True)
 def _linear(x, w, b):
     out = xp.matmul(x, w)
     out += b          # in place: one array for the layer's output instead of two

@@ -119,7 +119,7 @@ def _offsets(sizes):
 
 # cat and stack take any number of inputs, so their VJPs are given for all inputs at
 # once (defvjp_all): one pass over the gradient, not one call per input with all of them.
-@primitive(name="cat", linear=True)
+@primitive(name="cat", linear=True, promotes=True)
 def _cat(*xs, axis=0):
     return xp.concatenate(xs, axis=axis)
 _cat.defvjp_all(lambda g, ans, *xs, axis=0:
@@ -128,7 +128,7 @@ _cat.defvjp_all(lambda g, ans, *xs, axis=0:
                 formula=('1 on its slice', 'g sliced back'))
 
 
-@primitive(name="stack", linear=True)
+@primitive(name="stack", linear=True, promotes=True)
 def _stack(*xs, axis=0):
     return xp.stack(xs, axis=axis)
 _stack.defvjp_all(lambda g, ans, *xs, axis=0:

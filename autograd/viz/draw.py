@@ -15,6 +15,8 @@ composite op (``@ag.composite("cross_entropy")``) becomes one ellipse unless
 ``expand_composites=True``.  ``depth=k`` draws modules nested deeper than k as
 single boxes with their input/output shapes and parameter count.
 """
+import math
+
 from ..tensor import Tensor
 from . import fmt
 from .fmt import esc
@@ -262,7 +264,7 @@ class Builder(Grouping):
         if obj is not None and callable(getattr(obj, "parameters", None)):
             n_params = sum(int(p.size) for p in obj.parameters())
         else:
-            n_params = sum(int(k.size) for k in self.group_params.get(group, ()))
+            n_params = sum(math.prod(k.shape) for k in self.group_params.get(group, ()))
         return (f'<<B>{esc(self.scope_label(group))}</B><BR/><FONT POINT-SIZE="9">'
                 f'in {esc(in_shapes)} → out {esc(out_shapes)}<BR/>'
                 f'{n_params:,} parameters, {len(nodes)} ops</FONT>>')

@@ -296,6 +296,15 @@ for frame in ag.viz.backward_steps(c):
     display(frame)
 """)
 nb.md(r"""
+The same graph in the explorer: step through forward and then backward with the buttons, the slider or
+the arrow keys, and click any box for its value, gradient, local derivative and VJP with numbers. The
+edges into $a$ show the two parts of its gradient and the running sum. (`.save("graph.html")` writes the
+page to a file that any browser opens offline.)
+""")
+nb.code(r"""
+ag.viz.explore(c)
+""")
+nb.md(r"""
 The same thing inside a familiar rule: the product rule is fan-out. In $f(x) = x\sin x$ the input $x$
 feeds both the multiplication and the sine. Cutting one path at a time with `detach()` (which turns
 a tensor into a constant) measures each path's contribution separately:
