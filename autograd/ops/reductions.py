@@ -8,6 +8,7 @@ import builtins
 
 from ..backend import xp
 from ..graph import primitive
+from ..torch_names import translate
 from .arithmetic import eq, where
 from .elementwise import _const, exp
 
@@ -154,9 +155,9 @@ def _softmax(x, axis=-1):
 _softmax.defvjp(lambda g, ans, x, axis=-1: ans * (g - sum(g * ans, axis, keepdims=True)))
 
 
-def softmax(x, axis=-1):
-    """exp(x) / sum(exp(x)) along ``axis``; stable for any finite logits."""
-    return _softmax(x, axis=axis)
+def softmax(x, axis=-1, *, dim=None):
+    """exp(x) / sum(exp(x)) along ``axis`` (or PyTorch's ``dim``); stable for any finite logits."""
+    return _softmax(x, axis=translate("softmax", axis, False, dim, None, axis_default=-1)[0])
 
 
 @primitive(name="log_softmax")
@@ -167,9 +168,9 @@ def _log_softmax(x, axis=-1):
 _log_softmax.defvjp(lambda g, ans, x, axis=-1: g - exp(ans) * sum(g, axis, keepdims=True))
 
 
-def log_softmax(x, axis=-1):
-    """x - logsumexp(x) along ``axis``; stable for any finite logits."""
-    return _log_softmax(x, axis=axis)
+def log_softmax(x, axis=-1, *, dim=None):
+    """x - logsumexp(x) along ``axis`` (or PyTorch's ``dim``); stable for any finite logits."""
+    return _log_softmax(x, axis=translate("log_softmax", axis, False, dim, None, axis_default=-1)[0])
 
 
 @primitive(name="argmax", differentiable=False)

@@ -2,6 +2,7 @@
 gradient back (reshape it back, transpose it back, scatter it back)."""
 from ..backend import xp
 from ..graph import primitive
+from ..torch_names import translate
 
 
 def _shape_arg(shape):
@@ -131,7 +132,8 @@ def _variadic(name, forward, make_vjp):
     """cat and stack take any number of tensors: one primitive (and VJP table) per arity."""
     cache = {}
 
-    def call(ts, axis=0):
+    def call(ts, axis=0, *, dim=None):
+        axis = translate(name, axis, False, dim, None, axis_default=0)[0]    # PyTorch's dim= too
         ts = tuple(ts)
         if not ts:
             raise ValueError(f"{name}: expected a non-empty sequence of tensors")
@@ -143,9 +145,9 @@ def _variadic(name, forward, make_vjp):
 
 
 cat = _variadic("cat", lambda *xs, axis=0: xp.concatenate(xs, axis=axis), _cat_vjp)
-cat.__doc__ = "Join tensors along an existing ``axis``; the VJP slices the gradient apart."
+cat.__doc__ = "Join tensors along an existing ``axis`` (or ``dim``); the VJP slices the gradient apart."
 stack = _variadic("stack", lambda *xs, axis=0: xp.stack(xs, axis=axis), _stack_vjp)
-stack.__doc__ = "Join tensors along a new ``axis``; the VJP takes each slice back."
+stack.__doc__ = "Join tensors along a new ``axis`` (or ``dim``); the VJP takes each slice back."
 
 
 def split(x, indices_or_sections, axis=0):
