@@ -50,20 +50,22 @@ def translate(op, axis, keepdims, dim, keepdim, *, axis_default=None, strict=Fal
     ``pytorch_only`` list the other options that were passed (``ddof``,
     ``correction``...).  A positional axis counts as numpy's ``axis``.
     """
+    if (dim is NOT_GIVEN or (dim is None and not strict)) and keepdim is None and not pytorch_only:
+        return axis, keepdims, False        # the numpy spelling alone: nothing to translate or check
     dim_names_axes = dim is not NOT_GIVEN and dim is not None
     if dim_names_axes and axis is not None and axis != axis_default:
         raise TypeError(f"{op}: got both axis= (numpy spelling) and dim= (PyTorch spelling); pass one of them")
     if keepdim is not None and keepdims:
         raise TypeError(f"{op}: got both keepdims= (numpy spelling) and keepdim= (PyTorch spelling); pass one of them")
-    numpy_names = [n for n, given in (("axis", axis is not None and axis != axis_default),
-                                      ("keepdims", bool(keepdims))) if given] + list(numpy_only)
-    pytorch_names = [n for n, given in (("dim", dim is not NOT_GIVEN), ("keepdim", keepdim is not None))
-                     if given] + list(pytorch_only)
+    numpy_names = [n for n, given in (("axis= (or a positional axis)", axis is not None and axis != axis_default),
+                                      ("keepdims=", bool(keepdims))) if given] + [n + "=" for n in numpy_only]
+    pytorch_names = [n for n, given in (("dim=", dim is not NOT_GIVEN), ("keepdim=", keepdim is not None))
+                     if given] + [n + "=" for n in pytorch_only]
     if strict and numpy_names and pytorch_names:
         raise TypeError(
-            f"{op}: {', '.join(n + '=' for n in numpy_names)} is numpy's spelling and "
-            f"{', '.join(n + '=' for n in pytorch_names)} PyTorch's, and {op} means different things in "
-            f"the two; write it all numpy (axis=, keepdims=) or all PyTorch (dim=, keepdim=)")
+            f"{op}: {', '.join(numpy_names)} is numpy's spelling and {', '.join(pytorch_names)} PyTorch's, "
+            f"and {op} means different things in the two; write it all numpy (axis=, keepdims=) "
+            f"or all PyTorch (dim=, keepdim=)")
     if dim_names_axes:
         axis = dim
     return axis, bool(keepdims or keepdim), bool(pytorch_names)

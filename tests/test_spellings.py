@@ -428,3 +428,16 @@ def test_empty_and_random_like():
 def test_nn_softmax_modules_accept_dim():
     assert nn.Softmax(dim=0).axis == 0 and nn.LogSoftmax(dim=1).axis == 1
     assert nn.Softmax(1).axis == 1 and nn.Softmax().axis == -1
+
+
+def test_the_readme_spellings_section_runs(capsys):
+    import re
+    from pathlib import Path
+    text = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    start = text.index("\n## PyTorch and numpy spellings\n")
+    section = text[start:text.find("\n## ", start + 1)]
+    blocks = re.findall(r"```python\n(.*?)```", section, flags=re.S)
+    assert blocks
+    for code in blocks:
+        exec(compile(code, "README.md", "exec"), {})
+    assert "np.cumsum on a Tensor that requires grad" in capsys.readouterr().out
