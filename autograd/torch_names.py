@@ -77,10 +77,10 @@ min_result = namedtuple("min", ["values", "indices"])
 
 
 def _index_along(indices, axis):
-    """The index tuple that picks ``indices`` (one position per slice) along ``axis``.
+    """The index tuple that picks position ``indices[...]`` along ``axis`` in every slice.
 
-    For a (2, 3) tensor and axis 1, ``indices = [2, 0]`` gives ``([[0], [1]]...)``
-    style open grids: element ``[i, indices[i]]`` for every row ``i``.
+    For a 2-D ``x`` and axis 1, ``x[_index_along(indices, 1)]`` is ``x[i, indices[i]]``
+    for every row ``i`` (numpy's ``take_along_axis``, with the axis dropped).
     """
     grids = xp.indices(indices.shape, sparse=True)
     return tuple(grids[:axis]) + (indices,) + tuple(grids[axis:])
@@ -90,12 +90,12 @@ def _dtype(dtype):
     """A numpy dtype from anything naming one: np.float32, "float32", or torch.float32."""
     text = str(dtype)
     if text.startswith("torch."):       # torch.float32 -> "float32", without importing torch
-        text = text[len("torch."):]
-        return xp.dtype(text)
+        return xp.dtype(text[len("torch."):])
     return xp.dtype(dtype)
 
 
 def _looks_like_dtype(x):
+    """True for a dtype-like argument (as in ``view(np.float32)``), False for shapes and arrays."""
     if isinstance(x, (int, tuple, list)) or (hasattr(x, "shape") and not isinstance(x, type)):
         return False
     try:
@@ -127,7 +127,7 @@ class TorchNames:
         axis, keepdims, pytorch = translate(op, axis, keepdims, dim, keepdim, strict=True)
         if not pytorch:
             return (ops.max if op == "max" else ops.min)(self, axis, keepdims)
-        if not isinstance(axis, int):
+        if not isinstance(axis, (int, xp.integer)):
             raise TypeError(f"{op}(dim=...): dim must be one int (got {axis!r}); for the largest value over "
                             f"several axes use {op}(axis=...) (numpy) or a{op}")
         axis = axis % max(self.ndim, 1)

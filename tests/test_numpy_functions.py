@@ -251,3 +251,11 @@ def test_an_ndarray_in_place_update_from_a_grad_tensor_raises():
         arr += ag.tensor([1.0, 2.0], requires_grad=True)
     arr += ag.tensor([1.0, 2.0])
     np.testing.assert_array_equal(arr, [1.0, 2.0])
+
+
+@pytest.mark.parametrize("call", [lambda a: np.sinh(a), lambda a: np.linalg.norm(a, axis=1),
+                                  lambda a: np.sort(a, axis=1) ** 2, lambda a: np.logaddexp(a, 0.3),
+                                  lambda a: np.std(a, axis=0) * np.square(a).sum()],
+                         ids=["sinh", "norm", "sort", "logaddexp", "std*square"])
+def test_numpy_functions_are_twice_differentiable(call):
+    assert ag.gradgradcheck(call, [ag.tensor(X, requires_grad=True)])

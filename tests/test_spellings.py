@@ -441,3 +441,11 @@ def test_the_readme_spellings_section_runs(capsys):
     for code in blocks:
         exec(compile(code, "README.md", "exec"), {})
     assert "np.cumsum on a Tensor that requires grad" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("f", [
+    lambda t: t.max(dim=1).values ** 2, lambda t: t.std(dim=1), lambda t: t.clone() ** 3,
+    lambda t: t.clamp(min=ag.tensor(np.full(4, 0.1))) ** 2, lambda t: t.permute(1, 0) @ t,
+], ids=["max(dim)", "std(dim)", "clone", "clamp(tensor)", "permute"])
+def test_pytorch_spellings_are_twice_differentiable(f):
+    assert ag.gradgradcheck(f, [ag.tensor(X2, requires_grad=True)])
