@@ -326,19 +326,33 @@ def norm(x, ord=None, axis=None, keepdims=False):
     """Vector norms (ord None/2, 1, inf, -inf, p) and the Frobenius norm of matrices."""
     x = _t(x)
     matrix = (axis is None and x.ndim == 2) or (isinstance(axis, tuple) and len(axis) == 2)
-    if ord is None or (ord == "fro" and matrix) or (ord == 2 and not matrix):
+    if ord is None or (ord == "fro" and matrix):
         return _two_norm(x, axis, keepdims)
     if matrix:
         raise _Unsupported(f"ord={ord!r} for a matrix", "only the Frobenius norm (ord=None) of a matrix is an engine op")
-    if ord == xp.inf:
+    out = vector_norm(x, ord, axis, keepdims)
+    if out is None:
+        raise _Unsupported(f"ord={ord!r}", "use ord None, 1, 2, a positive p, inf or -inf")
+    return out
+
+
+def vector_norm(x, p, axis, keepdims):
+    """(sum |x|^p)^(1/p) over ``axis`` (int, tuple or None for all); None for an unsupported ``p``.
+
+    p = 2 is the Euclidean norm, p = inf the largest |x|, -inf the smallest.
+    Also behind PyTorch's ``t.norm(p, dim)``.
+    """
+    if isinstance(p, str) or not p > 0 and p != -xp.inf:
+        return None
+    if p == 2:
+        return _two_norm(x, axis, keepdims)
+    if p == xp.inf:
         return ops.abs(x).max(axis=axis, keepdims=keepdims)
-    if ord == -xp.inf:
+    if p == -xp.inf:
         return ops.abs(x).min(axis=axis, keepdims=keepdims)
-    if ord == 1:
+    if p == 1:
         return ops.abs(x).sum(axis=axis, keepdims=keepdims)
-    if isinstance(ord, (int, float)) and ord > 0:
-        return (ops.abs(x) ** ord).sum(axis=axis, keepdims=keepdims) ** (1.0 / ord)
-    raise _Unsupported(f"ord={ord!r}", "use ord None, 1, 2, a positive p, inf or -inf")
+    return (ops.abs(x) ** p).sum(axis=axis, keepdims=keepdims) ** (1.0 / p)
 
 
 def _two_norm(x, axis, keepdims):

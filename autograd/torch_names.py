@@ -349,6 +349,22 @@ class TorchNames:
             return out if max is None else ops.where(out > max, max, out)
         return self.clip(min, max)
 
+    def norm(self, p="fro", dim=None, keepdim=False):
+        """PyTorch's ``norm``: the p-norm of all elements (``dim=None``) or over ``dim``.
+
+        ``p`` is "fro" or 2 (Euclidean; its gradient at 0 is 0, as PyTorch's), 1,
+        inf, -inf or any positive number.
+        """
+        from .numpy_functions import vector_norm
+        out = vector_norm(self, 2 if p == "fro" else p, dim, keepdim)
+        if out is None:
+            raise ValueError(f"norm: p={p!r} is not supported; use 'fro', 2, 1, inf, -inf or a positive number")
+        return out
+
+    def square(self):
+        """``self * self``."""
+        return self * self
+
     def pow(self, exponent):
         """``self ** exponent``."""
         return self ** exponent
@@ -365,6 +381,12 @@ class TorchNames:
     def dim(self):
         """Number of axes (numpy's ``ndim``)."""
         return self.ndim
+
+    def __format__(self, spec):
+        """``f"{loss:.4f}"`` formats a 0-d tensor as its number (as PyTorch does)."""
+        if self.ndim == 0:
+            return format(self.item(), spec)
+        return super().__format__(spec)
 
 
 def _scaled(other, alpha):

@@ -113,6 +113,12 @@ TABLE = [
     ("clamp(min=t, max=t)", lambda t: t.clamp(ag.tensor(X3[0, 0]) - 0.3, ag.tensor(X3[1, 1])),
      lambda t: t.clamp(torch.tensor(X3[0, 0]) - 0.3, torch.tensor(X3[1, 1])), X3),
     ("pow(3)", lambda t: t.pow(3), lambda t: t.pow(3), X3),
+    ("square()", lambda t: t.square(), lambda t: t.square(), X3),
+    ("norm()", lambda t: t.norm(), lambda t: t.norm(), X3),
+    ("norm(dim=1, keepdim=True)", lambda t: t.norm(dim=1, keepdim=True), lambda t: t.norm(dim=1, keepdim=True), X3),
+    ("norm(p=1, dim=(0, 2))", lambda t: t.norm(p=1, dim=(0, 2)), lambda t: t.norm(p=1, dim=(0, 2)), X3),
+    ("norm(p=3, dim=0)", lambda t: t.norm(p=3, dim=0), lambda t: t.norm(p=3, dim=0), X3),
+    ("norm(p=inf, dim=-1)", lambda t: t.norm(p=np.inf, dim=-1), lambda t: t.norm(p=float("inf"), dim=-1), X3),
     ("max(other)", lambda t: t.max(ag.tensor(X3[1])), lambda t: t.max(torch.tensor(X3[1])), X3),
     ("min(other)", lambda t: t.min(ag.tensor(X3[1])), lambda t: t.min(torch.tensor(X3[1])), X3),
     ("ag.cat(dim=1)", lambda t: ag.cat([t, t * 2], dim=1), lambda t: torch.cat([t, t * 2], dim=1), X3),
@@ -373,6 +379,10 @@ def test_plain_python_answers():
     assert t.tolist() == X2.tolist() and isinstance(t.tolist()[0][0], float)
     assert ag.tensor(3.5).tolist() == 3.5
     assert t.numel() == 12 and t.dim() == 2 and t.contiguous() is t and t.cpu() is t
+    loss = ag.tensor([0.25, 0.5]).sum()
+    assert f"{loss:.3f}" == f"{torch.tensor([0.25, 0.5]).sum():.3f}" == "0.750"
+    with pytest.raises(TypeError):
+        f"{t:.3f}"                      # only a 0-d tensor is a number (PyTorch raises too)
 
 
 # ---- creation functions against torch ------------------------------------------------------
