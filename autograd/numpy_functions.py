@@ -34,7 +34,7 @@ from .graph import composite
 from .tensor import Tensor
 
 UFUNCS = {}
-FUNCTIONS = {}      # numpy function -> (implementation, numpy's signature)
+FUNCTIONS = {}      # numpy function -> (implementation, numpy's signature, the implementation's parameters)
 
 
 class _Unsupported(Exception):
@@ -77,8 +77,7 @@ def _call(func, args, kwargs):
     Options the implementation does not take must keep numpy's default; any
     other value raises ``_Unsupported`` naming them.
     """
-    impl, signature = FUNCTIONS[func]
-    known = inspect.signature(impl).parameters
+    impl, signature, known = FUNCTIONS[func]
     given, unsupported = {}, []
     for name, value in signature.bind(*args, **kwargs).arguments.items():
         param = signature.parameters[name]
@@ -155,7 +154,7 @@ def implements(*numpy_functions):
     """Register ``impl`` as the engine version of the given numpy function(s)."""
     def register(impl):
         for func in numpy_functions:
-            FUNCTIONS[func] = (impl, inspect.signature(func))
+            FUNCTIONS[func] = (impl, inspect.signature(func), inspect.signature(impl).parameters)
         return impl
     return register
 
