@@ -20,7 +20,8 @@ from .primitive import Primitive, primitive
 from .engine import backward, grad, unbroadcast
 from .anomaly import detect_anomaly
 from .creation import (tensor, zeros, ones, zeros_like, ones_like, randn, rand, arange,
-                       manual_seed, get_rng)
+                       manual_seed, get_rng, from_numpy, full, empty, eye, linspace, full_like,
+                       randn_like, rand_like)
 from .ops import *  # noqa: F401,F403  (every primitive as ag.<name>)
 from . import ops, functional
 from .gradcheck import gradcheck, gradgradcheck, GradcheckError

@@ -65,3 +65,64 @@ def arange(start, stop=None, step=1, dtype=None, requires_grad=False):
     elif data.dtype.kind == "f":
         data = data.astype(backend.get_default_dtype())
     return Tensor(data, requires_grad=requires_grad)
+
+
+# ---- PyTorch's creation functions --------------------------------------------------
+def from_numpy(array):
+    """A Tensor sharing ``array``'s memory, like ``torch.from_numpy``: the dtype is kept, and a
+    change to either shows in the other (``ag.tensor`` copies instead)."""
+    if not isinstance(array, xp.ndarray):
+        raise TypeError(f"from_numpy: expected a numpy ndarray, got {type(array).__name__}; "
+                        f"use ag.tensor(data) for other data")
+    if array.ndim == 0:
+        return Tensor(array)        # 0-d values are stored as numpy scalars: there is no memory to share
+    return Tensor._wrap(array)
+
+
+def full(size, fill_value, dtype=None, requires_grad=False):
+    """A tensor of shape ``size`` filled with ``fill_value``.  A Python number gives the default
+    float dtype (ints too, as ``ag.tensor(3)`` does), a bool gives bool, unless ``dtype`` says."""
+    size = (size,) if isinstance(size, int) else tuple(size)
+    if dtype is None and not isinstance(fill_value, bool):
+        dtype = backend.get_default_dtype()
+    return Tensor(xp.full(size, fill_value, dtype=dtype), requires_grad=requires_grad)
+
+
+def empty(*size, dtype=None, requires_grad=False):
+    """A tensor of shape ``size`` with unspecified values (``np.empty``): fill it before reading."""
+    return Tensor(xp.empty(_shape(size), dtype=_float(dtype)), requires_grad=requires_grad)
+
+
+def eye(n, m=None, dtype=None, requires_grad=False):
+    """The ``n`` x ``m`` identity matrix (square when ``m`` is None)."""
+    return Tensor(xp.eye(n, m, dtype=_float(dtype)), requires_grad=requires_grad)
+
+
+def linspace(start, end, steps, dtype=None, requires_grad=False):
+    """``steps`` evenly spaced values from ``start`` to ``end``, both included (``steps`` is
+    required, as in PyTorch; numpy's default of 50 is not assumed)."""
+    return Tensor(xp.linspace(start, end, steps, dtype=_float(dtype)), requires_grad=requires_grad)
+
+
+def _like_dtype(t, dtype, name):
+    dtype = xp.dtype(dtype) if dtype is not None else xp.asarray(t).dtype
+    if dtype.kind != "f":
+        raise TypeError(f"{name}: random values need a floating dtype, the input has {dtype}; pass dtype=")
+    return dtype
+
+
+def full_like(t, fill_value, dtype=None, requires_grad=False):
+    """``full`` with ``t``'s shape and (unless ``dtype`` is given) dtype."""
+    return Tensor(xp.full_like(xp.asarray(t), fill_value, dtype=dtype), requires_grad=requires_grad)
+
+
+def randn_like(t, dtype=None, requires_grad=False):
+    """Standard normal samples with ``t``'s shape and floating dtype (seeded by ``manual_seed``)."""
+    dtype = _like_dtype(t, dtype, "randn_like")
+    return Tensor(_rng[0].standard_normal(xp.asarray(t).shape).astype(dtype), requires_grad=requires_grad)
+
+
+def rand_like(t, dtype=None, requires_grad=False):
+    """Uniform samples in [0, 1) with ``t``'s shape and floating dtype (seeded by ``manual_seed``)."""
+    dtype = _like_dtype(t, dtype, "rand_like")
+    return Tensor(_rng[0].random(xp.asarray(t).shape).astype(dtype), requires_grad=requires_grad)

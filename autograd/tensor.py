@@ -15,9 +15,10 @@ import weakref
 from . import backend, graph
 from .backend import xp
 from .errors import GradDtypeError, ShapeError, shape_str
+from .torch_names import NOT_GIVEN, TorchNames, translate
 
 
-class Tensor:
+class Tensor(TorchNames):
     """An n-dimensional array that can record the ops applied to it.
 
     ``Tensor(data, requires_grad=False, dtype=None, name=None)``: ``data`` is
@@ -26,15 +27,13 @@ class Tensor:
     (arrays, lists of ints) keep their dtype and cannot require grad.
     """
     __slots__ = ("_data", "_grad", "_owns_grad", "_node", "_base", "_version", "name", "__weakref__")
+    # numpy functions on Tensors: the engine op (recorded), or a clear refusal when a
+    # tensor requires grad; never a silent ndarray.  The tables are in numpy_functions.py.
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
-        """numpy ufuncs on Tensors.  ``ndarray * t``, ``ndarray < t`` and ``np.exp(t)`` run our
-        op (a Tensor, recorded like ``t * ndarray``); any other ufunc, ``np.isfinite(t)`` say,
-        runs on the data and gives an ndarray, as for any array-like (PyTorch allows both)."""
-        op = _UFUNC_OPS.get(ufunc) if method == "__call__" and not kwargs else None
-        if op is not None:
-            return op(*inputs)
-        inputs = tuple(x.data if isinstance(x, Tensor) else x for x in inputs)
-        return getattr(ufunc, method)(*inputs, **kwargs)
+        return numpy_functions.array_ufunc(ufunc, method, inputs, kwargs)
+
+    def __array_function__(self, func, types, args, kwargs):
+        return numpy_functions.array_function(func, types, args, kwargs)
 
     def __init__(self, data, requires_grad=False, dtype=None, name=None):
         if isinstance(data, Tensor):
@@ -386,23 +385,59 @@ class Tensor:
     def clip(self, lo=None, hi=None): return ops.clip(self, lo, hi)
     def astype(self, dtype): return ops.astype(self, dtype)
 
-    def sum(self, axis=None, keepdims=False): return ops.sum(self, axis, keepdims)
-    def mean(self, axis=None, keepdims=False): return ops.mean(self, axis, keepdims)
-    def max(self, axis=None, keepdims=False): return ops.max(self, axis, keepdims)
-    def min(self, axis=None, keepdims=False): return ops.min(self, axis, keepdims)
-    def var(self, axis=None, keepdims=False, ddof=0): return ops.var(self, axis, keepdims, ddof)
-    def std(self, axis=None, keepdims=False, ddof=0): return ops.std(self, axis, keepdims, ddof)
-    def logsumexp(self, axis, keepdims=False): return ops.logsumexp(self, axis, keepdims)
-    def softmax(self, axis=-1): return ops.softmax(self, axis)
-    def log_softmax(self, axis=-1): return ops.log_softmax(self, axis)
-    def argmax(self, axis=None): return ops.argmax(self, axis)
-    def argmin(self, axis=None): return ops.argmin(self, axis)
+    # Reductions take numpy's spelling (axis=, keepdims=; positional = axis) with numpy's
+    # meaning, or PyTorch's (dim=, keepdim=) with PyTorch's; see torch_names.translate.
+    # Where the meanings agree the two may mix; both spellings of one argument raise.
+    def sum(self, axis=None, keepdims=False, *, dim=NOT_GIVEN, keepdim=None):
+        return ops.sum(self, *translate("sum", axis, keepdims, dim, keepdim)[:2])
+
+    def mean(self, axis=None, keepdims=False, *, dim=NOT_GIVEN, keepdim=None):
+        return ops.mean(self, *translate("mean", axis, keepdims, dim, keepdim)[:2])
+
+    # max/min: numpy (axis=, positional): the values, ties share the gradient.
+    # PyTorch (dim=int): (values, indices) named tuple, the gradient goes to the index;
+    # t.max(other_tensor) is the elementwise maximum.  Mixing the two raises.
+    def max(self, axis=None, keepdims=False, *, dim=NOT_GIVEN, keepdim=None):
+        return self._extreme("max", axis, keepdims, dim, keepdim)
+
+    def min(self, axis=None, keepdims=False, *, dim=NOT_GIVEN, keepdim=None):
+        return self._extreme("min", axis, keepdims, dim, keepdim)
+
+    # var/std: numpy (axis=, ddof=0 by default); PyTorch (dim=, keepdim=, correction= or
+    # unbiased=): correction 1 by default.  Mixing the two raises.
+    def var(self, axis=None, keepdims=False, ddof=0, *, dim=NOT_GIVEN, keepdim=None, correction=None,
+            unbiased=None):
+        return self._spread("var", axis, keepdims, ddof, dim, keepdim, correction, unbiased)
+
+    def std(self, axis=None, keepdims=False, ddof=0, *, dim=NOT_GIVEN, keepdim=None, correction=None,
+            unbiased=None):
+        return self._spread("std", axis, keepdims, ddof, dim, keepdim, correction, unbiased)
+
+    # logsumexp: axis= or dim= (the same meaning; one is required), keepdims= or keepdim=.
+    def logsumexp(self, axis=None, keepdims=False, *, dim=NOT_GIVEN, keepdim=None):
+        return self._logsumexp_spelled(axis, keepdims, dim, keepdim)
+
+    # softmax pair: axis= or dim= (the same meaning), default the last axis.
+    def softmax(self, axis=-1, *, dim=None): return ops.softmax(self, axis, dim=dim)
+    def log_softmax(self, axis=-1, *, dim=None): return ops.log_softmax(self, axis, dim=dim)
+
+    # argmax/argmin: axis= or dim=, keepdims= or keepdim= (the same meaning); no gradient.
+    def argmax(self, axis=None, keepdims=False, *, dim=NOT_GIVEN, keepdim=None):
+        return self._arg_extreme("argmax", axis, keepdims, dim, keepdim)
+
+    def argmin(self, axis=None, keepdims=False, *, dim=NOT_GIVEN, keepdim=None):
+        return self._arg_extreme("argmin", axis, keepdims, dim, keepdim)
 
     def reshape(self, *shape): return ops.reshape(self, *shape)
-    def transpose(self, *axes): return ops.transpose(self, *axes)
-    def flatten(self): return ops.reshape(self, -1)
-    def squeeze(self, axis=None): return ops.squeeze(self, axis)
-    def unsqueeze(self, axis): return ops.unsqueeze(self, axis)
+    # transpose: numpy's permutation (a tuple, or 3+ ints; none reverses the axes) or
+    # PyTorch's swap of two axes (two ints, or dim0=, dim1=) on any rank.
+    def transpose(self, *axes, dim0=None, dim1=None): return self._transpose_spelled(axes, dim0, dim1)
+    # flatten(): all into one axis; PyTorch's flatten(start_dim, end_dim) joins just those axes.
+    def flatten(self, start_dim=0, end_dim=-1): return self._flatten(start_dim, end_dim)
+    # squeeze: numpy's axis= raises on an axis longer than 1; PyTorch's dim= leaves it alone.
+    def squeeze(self, axis=None, *, dim=NOT_GIVEN): return self._squeeze_spelled(axis, dim)
+    # unsqueeze: axis= or dim= (the same meaning).
+    def unsqueeze(self, axis=None, *, dim=None): return self._unsqueeze_spelled(axis, dim)
     def broadcast_to(self, shape): return ops.broadcast_to(self, shape)
     def flip(self, axis=None): return ops.flip(self, axis)
     def pad(self, pad_width): return ops.pad(self, pad_width)
@@ -428,11 +463,4 @@ class _HookHandle:
 # are imported once Tensor exists; Tensor's methods and operators call them.
 from . import engine, ops  # noqa: E402
 
-_UFUNC_OPS = {
-    xp.add: ops.add, xp.subtract: ops.sub, xp.multiply: ops.mul, xp.true_divide: ops.div,
-    xp.power: ops.pow, xp.matmul: ops.matmul, xp.maximum: ops.maximum, xp.minimum: ops.minimum,
-    xp.less: ops.lt, xp.less_equal: ops.le, xp.greater: ops.gt, xp.greater_equal: ops.ge,
-    xp.equal: ops.eq, xp.not_equal: ops.ne, xp.negative: ops.neg, xp.absolute: ops.abs,
-    xp.exp: ops.exp, xp.log: ops.log, xp.log1p: ops.log1p, xp.sqrt: ops.sqrt, xp.sin: ops.sin,
-    xp.cos: ops.cos, xp.tanh: ops.tanh,
-}
+from . import numpy_functions  # noqa: E402  (its tables map numpy functions to the ops)

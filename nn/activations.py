@@ -3,6 +3,8 @@
 Each one calls its function in ``nn.functional``, where the math (and the
 derivative the engine will find) is documented.
 """
+from chaingrad.autograd.torch_names import translate
+
 from . import functional as F
 from .module import Module
 
@@ -85,11 +87,11 @@ class Softplus(Module):
 
 
 class Softmax(Module):
-    """e^z_i / sum_j e^z_j along ``axis``."""
+    """e^z_i / sum_j e^z_j along ``axis`` (numpy's name) or ``dim`` (PyTorch's: ``nn.Softmax(dim=1)``)."""
 
-    def __init__(self, axis=-1):
+    def __init__(self, axis=-1, *, dim=None):
         super().__init__()
-        self.axis = axis
+        self.axis = translate(type(self).__name__, axis, False, dim, None, axis_default=-1)[0]
 
     def forward(self, x):
         return F.softmax(x, self.axis)
@@ -99,11 +101,11 @@ class Softmax(Module):
 
 
 class LogSoftmax(Module):
-    """z_i - log sum_j e^z_j along ``axis``."""
+    """z_i - log sum_j e^z_j along ``axis`` (numpy's name) or ``dim`` (PyTorch's: ``nn.LogSoftmax(dim=1)``)."""
 
-    def __init__(self, axis=-1):
+    def __init__(self, axis=-1, *, dim=None):
         super().__init__()
-        self.axis = axis
+        self.axis = translate(type(self).__name__, axis, False, dim, None, axis_default=-1)[0]
 
     def forward(self, x):
         return F.log_softmax(x, self.axis)

@@ -171,14 +171,14 @@ def softplus(x):
     return ag.maximum(x, 0.0) + ag.log1p(ag.exp(-ag.abs(x)))
 
 
-def softmax(x, axis=-1):
-    """e^z_i / sum_j e^z_j along ``axis`` (an engine primitive, stable for any finite z)."""
-    return ag.softmax(_t(x), axis)
+def softmax(x, axis=-1, *, dim=None):
+    """e^z_i / sum_j e^z_j along ``axis`` (or PyTorch's ``dim``; an engine primitive, stable for any finite z)."""
+    return ag.softmax(_t(x), axis, dim=dim)
 
 
-def log_softmax(x, axis=-1):
-    """z_i - log sum_j e^z_j along ``axis`` (an engine primitive, stable for any finite z)."""
-    return ag.log_softmax(_t(x), axis)
+def log_softmax(x, axis=-1, *, dim=None):
+    """z_i - log sum_j e^z_j along ``axis`` (or PyTorch's ``dim``; an engine primitive, stable for any finite z)."""
+    return ag.log_softmax(_t(x), axis, dim=dim)
 
 
 @ag.composite("step")

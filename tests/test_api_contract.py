@@ -1431,3 +1431,44 @@ def test_early_stopping_with_a_list_of_tensors():
         if stopper(score, [w]):
             break
     assert w.item() == 1.0
+
+
+# =====================================================================================
+# Spelling rule: numpy spellings keep numpy semantics, PyTorch spellings get PyTorch
+# semantics; nothing answers one with the other's meaning; nothing drops a gradient.
+# =====================================================================================
+def test_spelling_rule_numpy_spellings_keep_numpy_semantics():
+    data = np.array([[1.0, 5.0, 3.0], [4.0, 2.0, 6.0]])
+    x = leaf(data)
+    np.testing.assert_array_equal(x.max(axis=1).data, data.max(axis=1))        # values, not a tuple
+    np.testing.assert_array_equal(x.max(1).data, data.max(axis=1))
+    np.testing.assert_allclose(x.std().data, data.std())                         # ddof=0
+    np.testing.assert_allclose(x.std(axis=1, keepdims=True).data, data.std(axis=1, keepdims=True))
+
+
+def test_spelling_rule_pytorch_spellings_get_pytorch_semantics():
+    data = np.array([[1.0, 5.0, 3.0], [4.0, 2.0, 6.0]])
+    x, xt = leaf(data), torch.tensor(data)
+    values, indices = x.max(dim=1)
+    np.testing.assert_array_equal(values.data, xt.max(dim=1).values.numpy())
+    np.testing.assert_array_equal(indices.data, xt.max(dim=1).indices.numpy())
+    np.testing.assert_allclose(x.std(dim=1).data, xt.std(dim=1).numpy())       # correction 1
+    np.testing.assert_allclose(x.sum(dim=0, keepdim=True).data, xt.sum(dim=0, keepdim=True).numpy())
+    for name, args in [("view", (3, 2)), ("permute", (1, 0)), ("clamp", (0.0, 4.0)), ("transpose", (0, 1))]:
+        np.testing.assert_array_equal(getattr(x, name)(*args).data, getattr(xt, name)(*args).numpy())
+
+
+def test_spelling_rule_nothing_in_between():
+    x = leaf([[1.0, 2.0], [3.0, 4.0]])
+    for call in (lambda: x.sum(axis=0, dim=1), lambda: x.max(1, keepdim=True), lambda: x.std(dim=1, ddof=1)):
+        with pytest.raises(TypeError):
+            call()
+
+
+def test_spelling_rule_numpy_functions_never_drop_a_gradient():
+    x = leaf([1.0, 2.0, 3.0])
+    for fn in (np.sum, np.mean, np.max, np.std, np.sinh, np.square, np.linalg.norm):
+        out = fn(x)
+        assert isinstance(out, ag.Tensor) and out.requires_grad, fn.__name__
+    with pytest.raises(TypeError, match="np.cumsum"):
+        np.cumsum(x)

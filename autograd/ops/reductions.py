@@ -8,6 +8,7 @@ import builtins
 
 from ..backend import xp
 from ..primitive import primitive
+from ..torch_names import translate
 from .arithmetic import eq, where
 from .elementwise import exp
 from .shape import broadcast_to
@@ -171,9 +172,9 @@ _softmax.defvjp(lambda g, ans, x, axis=-1: ans * (g - sum(g * ans, axis, keepdim
                 formulas=[('diag(y) - y yᵀ', 'y·(g - Σ g·y)')])
 
 
-def softmax(x, axis=-1):
-    """exp(x) / sum(exp(x)) along ``axis``; stable for any finite logits."""
-    return _softmax(x, axis=axis)
+def softmax(x, axis=-1, *, dim=None):
+    """exp(x) / sum(exp(x)) along ``axis`` (or PyTorch's ``dim``); stable for any finite logits."""
+    return _softmax(x, axis=translate("softmax", axis, False, dim, None, axis_default=-1)[0])
 
 
 @primitive(name="log_softmax")
@@ -185,9 +186,9 @@ _log_softmax.defvjp(lambda g, ans, x, axis=-1: g - exp(ans) * sum(g, axis, keepd
                     formulas=[('I - softmax(x)', 'g - eʸ·Σ g')])
 
 
-def log_softmax(x, axis=-1):
-    """x - logsumexp(x) along ``axis``; stable for any finite logits."""
-    return _log_softmax(x, axis=axis)
+def log_softmax(x, axis=-1, *, dim=None):
+    """x - logsumexp(x) along ``axis`` (or PyTorch's ``dim``); stable for any finite logits."""
+    return _log_softmax(x, axis=translate("log_softmax", axis, False, dim, None, axis_default=-1)[0])
 
 
 @primitive(name="argmax", differentiable=False)

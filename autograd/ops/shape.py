@@ -2,6 +2,7 @@
 gradient back (reshape it back, transpose it back, scatter it back)."""
 from ..backend import xp
 from ..primitive import primitive
+from ..torch_names import translate
 
 
 def _shape_arg(shape):
@@ -136,20 +137,20 @@ _stack.defvjp_all(lambda g, ans, *xs, axis=0:
                   formula=('1 on its slice', 'g[i] along the new axis'))
 
 
-def cat(ts, axis=0):
-    """Join tensors along an existing ``axis``; the VJP slices the gradient apart."""
+def cat(ts, axis=0, *, dim=None):
+    """Join tensors along an existing ``axis`` (or PyTorch's ``dim``); the VJP slices the gradient apart."""
     ts = tuple(ts)
     if not ts:
         raise ValueError("cat: expected a non-empty sequence of tensors")
-    return _cat(*ts, axis=axis)
+    return _cat(*ts, axis=translate("cat", axis, False, dim, None, axis_default=0)[0])
 
 
-def stack(ts, axis=0):
-    """Join tensors along a new ``axis``; the VJP takes each slice back."""
+def stack(ts, axis=0, *, dim=None):
+    """Join tensors along a new ``axis`` (or PyTorch's ``dim``); the VJP takes each slice back."""
     ts = tuple(ts)
     if not ts:
         raise ValueError("stack: expected a non-empty sequence of tensors")
-    return _stack(*ts, axis=axis)
+    return _stack(*ts, axis=translate("stack", axis, False, dim, None, axis_default=0)[0])
 
 
 def split(x, indices_or_sections, axis=0):
