@@ -436,8 +436,8 @@ nb.md(r"""
 
 Now the engine of this repository. `ag.tensor` plays the part of `Value` (and of `Array`: scalars are
 0-dimensional arrays), its operations record the same kind of graph, and `backward` runs the same two
-loops, with `+=` at fan-out, VJPs that sum over broadcast axes in one place, an iterative sort, and much
-more (many more operations, `create_graph` for higher derivatives, clear errors, pictures).
+loops, with `+=` at fan-out, VJPs that sum over broadcast axes in one place, an iterative sort (it counts
+each node's users instead of searching depth first; either way, no recursion), and much more (many more operations, `create_graph` for higher derivatives, clear errors, pictures).
 The tiny network, written with the same function, on named tensors:
 """)
 nb.code(r"""
