@@ -1,37 +1,44 @@
-"""Reverse mode: send the gradient from an output back through the recorded nodes.
+"""Reverse mode: send the gradient from an output back through the graph's nodes.
 
+Every tensor that requires grad has one vertex, a :class:`~.graph.Node`:
+the node of the op that made it, or a leaf node for a tensor the user created.
 The whole algorithm, in four steps:
 
-1. *Count.*  Walk the graph from the output once (with an explicit stack, so
-   a chain of a million ops is fine) and count, for every node, how many
+1. *Count.*  Walk the graph from the outputs once (an explicit stack, so a
+   chain of a million ops is fine) and count, for every node, how many
    consumers will send it a gradient.
-2. *Order.*  A node is ready when all its consumers have sent theirs
-   (Kahn's algorithm).  Start from the output, whose gradient is the seed
-   (1 for a scalar).  This gives a reverse topological order, deterministic
-   because parents are kept in argument order.
-3. *Apply the chain rule.*  For a ready node, call the VJP of each input:
-   ``g_input = vjp(g_output, ans, *inputs)``; where an op broadcast an input,
-   sum the gradient back to the input's shape (``unbroadcast``, the one place
-   that does this).  Gradients from several consumers of the same tensor
-   ADD (fan-out: a tensor used twice influences the output along two paths).
-4. *Deliver.*  Leaves that require grad accumulate into ``.grad``; saved
-   values are released unless ``retain_graph=True``.
+2. *Order.*  A node is ready when all its consumers have sent theirs (Kahn's
+   algorithm).  Start from the outputs, whose gradient is the seed (1 for a
+   scalar).  This gives a reverse topological order, deterministic because
+   parents are kept in argument order.
+3. *Step.*  At a ready node, apply the chain rule once (:meth:`Backward.step`):
+   run its hooks, then for every input that requires grad call the op's VJP,
+   ``g_input = vjp(g, ans, *inputs)``; where the op broadcast an input, sum
+   the gradient back to the input's shape (``unbroadcast``, the one place
+   that does this), and cast it to the input's dtype.  Gradients from several
+   consumers of one tensor ADD (fan-out: a tensor used twice influences the
+   output along two paths).
+4. *Deliver.*  A leaf's node (and a tensor that asked for ``retain_grad``)
+   accumulates its total into ``.grad``; saved values are released unless
+   ``retain_graph=True``.
 
-VJPs are ordinary Tensor code.  Normally they run with grad mode off; with
-``create_graph=True`` they are recorded like any forward computation, so the
+The VJPs are written once and run in two modes.  In an ordinary backward they
+get numpy arrays and do plain numpy arithmetic; with ``create_graph=True``
+they get Tensors and are recorded like any forward computation, so the
 gradient can be differentiated again.
 """
-import gc
-import sys
+import contextlib
 
-from . import graph
 from .backend import xp
 from .errors import shape_str
-from .graph import Node, _check_finite, _state, _version_sum, where_created
+from .graph import _state, versions_sum, where_created
+from .primitive import check_finite
+from .tensor import Tensor
 
-# Callbacks ``fn(key, grad)`` told about every gradient backward computes;
-# key is a Node (inner tensor) or a leaf Tensor.  Used by ag.viz.record_grads.
-grad_observers = []
+# Callbacks ``fn(node, g, sends)`` told about every step backward takes: the node,
+# its gradient (after hooks) and the list of ``(input index, parent node, gradient)``
+# it sends.  ``ag.viz`` uses them to show backward as it happens.
+step_observers = []
 
 
 def unbroadcast(g, shape):
@@ -58,7 +65,7 @@ def backward(root, grad=None, retain_graph=None, create_graph=False):
     backward computation so the gradients can be differentiated again (and
     implies ``retain_graph``).
     """
-    _run([root], [grad], retain_graph, create_graph, None)
+    Backward([root], [grad], retain_graph, create_graph).run()
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
@@ -72,22 +79,19 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         (dy,) = ag.grad(x ** 3, x, create_graph=True)     # 3x^2 = 12
         (d2y,) = ag.grad(dy, x)                           # 6x = 12
     """
-    single = not isinstance(outputs, (list, tuple))
-    outputs = [outputs] if single else list(outputs)
-    if not isinstance(inputs, (list, tuple)):
-        inputs = [inputs]
-    if grad_outputs is None:
-        grad_outputs = [None] * len(outputs)
-    elif not isinstance(grad_outputs, (list, tuple)):
-        grad_outputs = [grad_outputs]
+    outputs, inputs = _as_list(outputs), _as_list(inputs)
+    grad_outputs = [None] * len(outputs) if grad_outputs is None else _as_list(grad_outputs)
+    if len(grad_outputs) != len(outputs):
+        raise ValueError(f"grad: {len(outputs)} outputs but {len(grad_outputs)} grad_outputs; "
+                         f"give one gradient (or None) per output")
     for i, t in enumerate(inputs):
-        if not t.requires_grad:
+        if t._node is None:
             raise RuntimeError(f"grad: input {i} does not require grad, so it is not part of any graph")
-    captured = {(t._node if t._node is not None else t): None for t in inputs}
-    _run(outputs, grad_outputs, retain_graph, create_graph, captured)
+    pass_ = Backward(outputs, grad_outputs, retain_graph, create_graph, capture=[t._node for t in inputs])
+    pass_.run()
     results = []
     for i, t in enumerate(inputs):
-        g = captured[t._node if t._node is not None else t]
+        g = pass_.captured[t._node]
         if g is None and not allow_unused:
             raise RuntimeError(
                 f"grad: input {i} (shape {shape_str(t.shape)}) was not used to compute the outputs; "
@@ -96,178 +100,255 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     return tuple(results)
 
 
-def _seed(root, g):
-    if g is None:
-        if root.size != 1:
-            raise RuntimeError(
-                f"backward: the output has shape {shape_str(root.shape)}; a gradient can only be "
-                f"implied for a scalar output, so pass grad= (a tensor of the same shape)")
-        data = root._data
-        one = data.dtype.type(1) if data.ndim == 0 else xp.ones_like(data)   # d root / d root
-        return graph._Tensor._wrap(one)
-    if not isinstance(g, graph._Tensor):
-        g = graph._Tensor(g, dtype=root.dtype)
-    elif g.dtype != root.dtype:
-        g = g.astype(root.dtype)     # the gradient takes the output's dtype, as in PyTorch
-    if g.shape != root.shape:
-        raise RuntimeError(
-            f"backward: grad has shape {shape_str(g.shape)} but the output has shape {shape_str(root.shape)}")
-    return g
+def _as_list(x):
+    return list(x) if isinstance(x, (list, tuple)) else [x]
 
 
-def _count_consumers(roots):
-    """Step 1: for every node reachable from ``roots``, how many gradients will arrive."""
-    pending = {}
-    stack = [r for r in roots if type(r) is Node]
-    while stack:
-        node = stack.pop()
-        inputs = node.inputs
-        if inputs is None:
-            raise RuntimeError(
-                f"backward through the graph a second time: the saved values of op "
-                f"'{node.op.name}' were freed by the first backward. Pass retain_graph=True to "
-                f"the first backward() (or ag.grad) if you need to go through the graph again.")
-        if node.version >= 0 and _version_sum(inputs) != node.version:
-            _stale_input_error(node)
-        for t in inputs:
-            p = t._node
-            if p is not None:
-                if p in pending:
-                    pending[p] += 1
-                else:
-                    pending[p] = 1
-                    stack.append(p)
-    return pending
+class Backward:
+    """One backward pass: the gradients in flight and the nodes still waiting for some.
 
+    ``grads[node]`` is the gradient summed so far (an ndarray, or a Tensor under
+    ``create_graph``); ``pending[node]`` how many consumers have yet to send
+    theirs; ``owned`` the nodes whose gradient array this pass created itself,
+    so it may become a leaf's ``.grad`` without a copy (any other array may be
+    shared: an upstream gradient passed through unchanged, the caller's seed, a
+    hook's result).  With ``capture`` (``ag.grad``), the gradients of those
+    nodes are kept in ``captured`` and no ``.grad`` is touched.
+    """
 
-def _stale_input_error(node):
-    shapes = ", ".join(shape_str(t.shape) + f" (version {t._version})" for t in node.inputs)
-    raise RuntimeError(
-        f"backward: an input of op '{node.op.name}' was modified in place after the op used it, "
-        f"so its saved value is stale and the gradient would be wrong. Inputs: {shapes}. "
-        f"Op created at {where_created(node)}. Use an out-of-place operation, or clone "
-        f"(t.detach() * 1) the tensor before modifying it.")
+    def __init__(self, roots, seeds, retain_graph=None, create_graph=False, capture=None):
+        self.retain_graph = create_graph if retain_graph is None else retain_graph
+        self.create_graph = create_graph
+        self.anomaly = _state.anomaly
+        self.captured = None if capture is None else dict.fromkeys(capture)
+        self.grads, self.owned = {}, set()
+        for root, seed in zip(roots, seeds):
+            if root._node is None:
+                raise RuntimeError(
+                    "backward: the output does not require grad: no input of the computation "
+                    "requires grad, or it was computed under ag.no_grad()")
+            self._receive(root._node, self._seed(root, seed), fresh=False)
+        self.pending = self.count(self.grads)
 
+    def run(self):
+        """Steps 2 to 4: take ready nodes until none is left."""
+        ready = [node for node in self.grads if node not in self.pending]
+        with self.vjp_mode():
+            while ready:
+                self.step(ready.pop(), ready)
 
-def _run(roots, seeds, retain_graph, create_graph, captured):
-    if retain_graph is None:
-        retain_graph = create_graph
-    keys, grads = {}, {}     # dicts: ordered, and keyed by identity (Tensor's == is elementwise)
-    for root, g in zip(roots, seeds):
-        if not root._requires_grad:
-            raise RuntimeError(
-                "backward: the output does not require grad: no input of the computation "
-                "requires grad, or it was computed under ag.no_grad()")
-        key = root._node if root._node is not None else root
-        g = _seed(root, g)
-        grads[key] = grads[key] + g if key in grads else g
-        keys[key] = None
-    pending = _count_consumers(keys)
-    ready = [k for k in keys if type(k) is Node and k not in pending]
-    leaf_grads = {k: grads[k] for k in keys if type(k) is not Node}
-    state = _state
-    anomaly, recording = state.anomaly, state.grad_enabled
-    # The engine creates no reference cycles, so the cycle collector has nothing
-    # to find during backward; pausing it saves its repeated scans of a large graph.
-    collecting = gc.isenabled()
-    gc.disable()
-    # Under detect_anomaly, a non-finite gradient is reported as coming from the VJP
-    # of the forward op that owns it, not from the arithmetic inside that VJP.
-    state.anomaly = False
-    state.grad_enabled = create_graph      # VJPs are recorded only for higher derivatives
-    try:
-        _propagate(ready, grads, leaf_grads, pending, captured, grad_observers, anomaly,
-                   retain_graph, create_graph)
-    finally:
-        state.anomaly, state.grad_enabled = anomaly, recording
-        if collecting:
-            gc.enable()
+    @contextlib.contextmanager
+    def vjp_mode(self):
+        """The thread's modes while VJPs run: recorded only for higher derivatives,
+        otherwise on plain arrays.  Under detect_anomaly a non-finite gradient is
+        reported by the step, naming the forward op whose VJP made it, and the nodes
+        a create_graph backward records keep their creation stack for the next report."""
+        saved = _state.anomaly, _state.tracing, _state.grad_enabled, _state.arrays
+        _state.grad_enabled, _state.arrays = self.create_graph, not self.create_graph
+        _state.anomaly, _state.tracing = False, self.anomaly and self.create_graph
+        try:
+            yield
+        finally:
+            _state.anomaly, _state.tracing, _state.grad_enabled, _state.arrays = saved
 
-
-def _propagate(ready, grads, leaf_grads, pending, captured, observers, anomaly, retain_graph,
-               create_graph):
-    """Steps 2 and 3 of the module docstring, then step 4 for the leaves."""
-    while ready:
-        node = ready.pop()
-        g = grads.pop(node)
-        if node._hooks:
-            for hook in node._hooks:
-                new = hook(g)
-                if new is not None:
-                    g = new
-        if captured is not None and node in captured:
-            captured[node] = g
-        for obs in observers:
-            obs(node, g)
-        inputs, op = node.inputs, node.op
-        ans = graph._Tensor._wrap(node.ans)
-        if create_graph:
-            # The output, reconnected to its node, so VJPs that use it stay differentiable.
-            ans._node, ans._requires_grad = node, True
-        for i, x in enumerate(inputs):
-            parent = x._node
-            if parent is None:
-                if not x._requires_grad:
+    # ---- 1. count ------------------------------------------------------------------
+    @staticmethod
+    def count(roots):
+        """For every node reachable from ``roots``, how many gradients will arrive."""
+        pending = {}
+        stack = list(roots)
+        while stack:
+            node = stack.pop()
+            _check_saved_values(node)
+            for parent in node.parents:
+                if parent is None:
                     continue
-                parent = x
-            gi = op.vjps[i](g, ans, *inputs, **node.kwargs)
-            # (no local names for the arrays: a lingering reference would make
-            # _accumulate copy a gradient it could have taken over)
-            if gi._data.shape != x._data.shape:
-                gi = unbroadcast(gi, x._data.shape)
-            if gi._data.dtype != x._data.dtype:
-                gi = gi.astype(x._data.dtype)
-            if anomaly:
-                _check_finite(op, gi._data, f"gradient for input {i} (op created at {where_created(node)})")
-            # += : a tensor used by several ops gets the sum of their gradients (fan-out).
-            if type(parent) is Node:
-                grads[parent] = _add(grads[parent], gi, create_graph) if parent in grads else gi
-                pending[parent] -= 1
-                if pending[parent] == 0:
-                    ready.append(parent)
-            else:
-                leaf_grads[parent] = _add(leaf_grads[parent], gi, create_graph) if parent in leaf_grads else gi
-        if not retain_graph:
+                if parent in pending:
+                    pending[parent] += 1
+                else:
+                    pending[parent] = 1
+                    stack.append(parent)
+        return pending
+
+    # ---- 3. the chain rule at one node ----------------------------------------------
+    def step(self, node, ready):
+        """Apply the chain rule at ``node`` and send the results to its parents."""
+        g = self.grads.pop(node)
+        fresh = node in self.owned
+        if node.hooks:
+            g, fresh = self._run_hooks(node, g), False
+        if self.captured is not None:
+            if node in self.captured:
+                self.captured[node] = self._as_tensor(g)
+        elif node.receiver is not None:
+            self._deliver(node, g, fresh)
+        sends = self.vjps(node, g)
+        for i, parent, gi, fresh in sends:
+            self._receive(parent, gi, fresh)
+            self.pending[parent] -= 1
+            if self.pending[parent] == 0:
+                ready.append(parent)
+        for observe in step_observers:
+            observe(node, g, sends)
+        if not self.retain_graph:
             node.free()     # release the saved values as soon as they are used
-    # Leaves get their total gradient once, after every path has contributed.
-    for leaf, g in leaf_grads.items():
-        if leaf._hooks:
-            for hook in leaf._hooks:
-                new = hook(g)
-                if new is not None:
-                    g = new
-        for obs in observers:
-            obs(leaf, g)
-        if captured is not None:
-            if leaf in captured:
-                captured[leaf] = g
-            continue
-        _accumulate(leaf, g, create_graph)
+
+    def vjps(self, node, g):
+        """``(i, parent, gradient, fresh)`` for every input ``i`` of ``node`` that requires grad."""
+        op = node.op
+        if op is None:
+            return ()                    # a leaf: nothing beyond it
+        if self.create_graph:            # Tensors, so that the VJPs are recorded
+            ans, inputs = node_output(node), node.inputs
+        else:
+            ans, inputs = node.ans, [t._data for t in node.inputs]
+        parents = node.parents
+        wanted = [i for i, parent in enumerate(parents) if parent is not None]
+        sends = []
+        for i, gi in op.input_grads(g, ans, inputs, node.kwargs, wanted):
+            gi = self._fit(gi, inputs[i], node, i)
+            sends.append((i, parents[i], gi, _is_fresh(gi, g, ans, inputs)))
+        return sends
+
+    def _fit(self, gi, x, node, i):
+        """The VJP's result as the gradient of input ``x``: its type, shape and dtype."""
+        if isinstance(gi, Tensor):
+            if not self.create_graph:
+                gi = gi._data
+        elif self.create_graph:
+            gi = Tensor._wrap(xp.asarray(gi))
+        elif not hasattr(gi, "shape"):   # a Python number
+            gi = xp.asarray(gi)
+        try:
+            if gi.shape != x.shape:
+                gi = unbroadcast(gi, x.shape)
+        except ValueError:
+            raise ValueError(
+                f"backward: the VJP of op '{node.op.name}' for input {i} returned shape "
+                f"{shape_str(gi.shape)}, which does not reduce to the input's shape {shape_str(x.shape)} "
+                f"(op created at {where_created(node)})") from None
+        if gi.dtype != x.dtype:
+            gi = gi.astype(x.dtype)      # the gradient takes its input's dtype, as in PyTorch
+        if self.anomaly:
+            check_finite(node.op, _array(gi), f"gradient for input {i} (op created at {where_created(node)})")
+        return gi
+
+    # ---- fan-out, hooks, delivery ----------------------------------------------------
+    def _receive(self, node, g, fresh):
+        """Add ``g`` to what ``node`` has received so far (+=: fan-out)."""
+        if node in self.grads:
+            self.grads[node] = self.grads[node] + g     # a new array: never in place on a shared one
+            self.owned.add(node)
+        else:
+            self.grads[node] = g
+            if fresh:
+                self.owned.add(node)
+            else:
+                self.owned.discard(node)
+
+    def _run_hooks(self, node, g):
+        """Each hook sees the gradient (a Tensor) and may return a replacement of the same shape."""
+        for hook in node.hooks:
+            new = hook(self._as_tensor(g))
+            if new is None:
+                continue
+            if not isinstance(new, Tensor):
+                new = Tensor(new, dtype=node.dtype)
+            if new.shape != node.shape:
+                raise RuntimeError(
+                    f"backward: a hook changed the size of the gradient of {_what(node)}: expected shape "
+                    f"{shape_str(node.shape)}, the hook returned {shape_str(new.shape)}")
+            g = new if self.create_graph else new._data
+        return g
+
+    def _deliver(self, node, g, fresh):
+        """Accumulate ``g`` into ``.grad`` of the tensor the node fills, as PyTorch does."""
+        t = node.receiver()
+        if t is None:
+            return
+        if self.create_graph:
+            g = self._as_tensor(g)
+            t._grad, t._owns_grad = (g if t._grad is None else t._grad + g), False
+        elif t._grad is None:
+            t._grad, t._owns_grad = Tensor._wrap(g if fresh else xp.array(g)), True
+        elif t._owns_grad and t._grad.shape == g.shape and type(t._grad._data) is xp.ndarray:
+            t._grad._data += g           # our own array: adding in place saves a copy
+            t._grad._mark_modified()
+        else:
+            t._grad, t._owns_grad = Tensor._wrap(t._grad._data + g), True
+
+    def _as_tensor(self, g):
+        return g if isinstance(g, Tensor) else Tensor._wrap(g)
+
+    def _seed(self, root, g):
+        """The gradient backward starts from: 1 for a scalar root, else the caller's."""
+        if g is None:
+            if root.size != 1:
+                raise RuntimeError(
+                    f"backward: the output has shape {shape_str(root.shape)}; a gradient can only be "
+                    f"implied for a scalar output, so pass grad= (a tensor of the same shape)")
+            data = root._data
+            g = data.dtype.type(1) if data.ndim == 0 else xp.ones_like(data)   # d root / d root
+            return Tensor._wrap(g) if self.create_graph else g
+        if not isinstance(g, Tensor):
+            g = Tensor(g, dtype=root.dtype)
+        elif g.dtype != root.dtype:
+            g = g.astype(root.dtype)     # the gradient takes the output's dtype, as in PyTorch
+        if g.shape != root.shape:
+            raise RuntimeError(
+                f"backward: grad has shape {shape_str(g.shape)} but the output has shape {shape_str(root.shape)}")
+        return g if self.create_graph else g._data
 
 
-def _add(a, b, create_graph):
-    """a + b for two gradients; recorded only when the backward pass itself is."""
-    if create_graph:
-        return a + b
-    return graph._Tensor._wrap(a._data + b._data)    # a fresh array: never in place on a shared one
+def node_output(node):
+    """The op's output as a Tensor connected to ``node``, for VJPs recorded under create_graph."""
+    ans = Tensor._wrap(node.ans)
+    ans._node = node
+    return ans
 
 
-def _accumulate(leaf, g, create_graph):
-    """Add ``g`` into ``leaf.grad``: gradients accumulate across backward calls, as in PyTorch."""
-    if create_graph:
-        leaf.grad = g if leaf.grad is None else leaf.grad + g
-    elif leaf.grad is None:
-        data = g._data
-        if type(data) is xp.ndarray and not (data.base is None and sys.getrefcount(data) <= 3
-                                             and data.dtype == leaf._data.dtype):
-            # g's array may be shared (add passes g through to both inputs; views of
-            # the upstream gradient), so .grad gets a private copy.  A fresh array
-            # that nothing else references (g's slot, `data`, getrefcount's argument)
-            # is simply taken over: no copy of a large weight gradient.  (A 0-d
-            # gradient is a numpy scalar: immutable, so it is never copied.)
-            data = xp.array(data, dtype=leaf._data.dtype)
-        leaf.grad = graph._Tensor._wrap(data)
-    elif leaf.grad._node is not None or leaf.grad.shape != leaf.shape or leaf.grad.ndim == 0:
-        leaf.grad = graph._Tensor._wrap(leaf.grad._data + g._data)
-    else:
-        leaf.grad._data += g._data     # we own this array (see above), so in place is safe
+def _check_saved_values(node):
+    """Refuse to go through a node whose saved values are gone or stale."""
+    if node.op is None:
+        return
+    if node.inputs is None:
+        raise RuntimeError(
+            f"backward through the graph a second time: the saved values of op "
+            f"'{node.op.name}' were freed by the first backward. Pass retain_graph=True to "
+            f"the first backward() (or ag.grad) if you need to go through the graph again.")
+    if node.op.linear:
+        return
+    if node.output_modified:
+        raise RuntimeError(
+            f"backward: the output of op '{node.op.name}' (shape {shape_str(node.shape)}) was modified "
+            f"in place after the op made it; its VJP needs that output, so the gradient would be wrong. "
+            f"Op created at {where_created(node)}. Modify a copy (t.clone() or t * 1) instead.")
+    if versions_sum(node.inputs) != node.version:
+        shapes = ", ".join(shape_str(t.shape) + f" (version {t._version_owner()._version})" for t in node.inputs)
+        raise RuntimeError(
+            f"backward: an input of op '{node.op.name}' was modified in place after the op used it, "
+            f"so its saved value is stale and the gradient would be wrong. Inputs: {shapes}. "
+            f"Op created at {where_created(node)}. Use an out-of-place operation, or modify a copy "
+            f"(t.clone() or t * 1) of the tensor.")
+
+
+def _is_fresh(gi, g, ans, inputs):
+    """Did the VJP make ``gi`` as a new array, shared with nothing?  (Not the upstream
+    gradient passed through, not a view, not a saved value.)  Numpy scalars are
+    immutable, and Tensors (create_graph) are never added into in place: both count."""
+    if type(gi) is not xp.ndarray:
+        return True
+    if gi.base is not None or gi is g or gi is ans:
+        return False
+    for x in inputs:
+        if gi is x:
+            return False
+    return True
+
+
+def _array(g):
+    return g._data if isinstance(g, Tensor) else g
+
+
+def _what(node):
+    return "a leaf tensor" if node.op is None else f"the output of op '{node.op.name}'"

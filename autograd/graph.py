@@ -1,44 +1,25 @@
-"""Recording the graph: grad mode, naming scopes, primitives and the nodes they leave.
+"""Recording the graph: grad mode, naming scopes, and the vertex type, :class:`Node`.
 
-A *primitive* is a numpy function together with one vector-Jacobian product
-(VJP) per differentiable argument.  Calling a primitive on Tensors runs the
-numpy forward and, when any input requires grad (and grad mode is on), leaves
-a :class:`Node` behind.  The node remembers the op, its input Tensors and its
-output array: exactly what the VJPs need later.  ``backward`` (engine.py)
-walks these nodes from the output back to the leaves.
-
-Defining a new primitive is the same for users as for the built-in ops::
-
-    import numpy as np
-    from chaingrad import autograd as ag
-
-    @ag.primitive
-    def cube(x):
-        return x ** 3
-
-    # one VJP per argument: (upstream gradient g, output ans, *inputs) -> gradient
-    cube.defvjp(lambda g, ans, x: g * 3 * x ** 2)
-
-    x = ag.tensor(2.0, requires_grad=True)
-    cube(x).backward()          # x.grad == 12
-
-The forward receives and returns numpy arrays; the VJPs receive and return
-Tensors, so that gradients are themselves differentiable (``create_graph``).
+Every tensor that requires grad has one Node: a leaf's node receives its
+gradient into ``.grad``; an op's node (left by a primitive call, see
+``primitive.py``) sends the gradient on to its inputs' nodes through the op's
+VJPs.  ``engine.py`` walks these nodes from the output back to the leaves.
 """
 import functools
 import itertools
 import threading
 import traceback
+import weakref
 
-from . import backend
-from .backend import xp
-from .errors import AnomalyError, ShapeError, is_user_file, shape_str, user_frame
+from .errors import is_user_file, shape_str
 
 
 class _State(threading.local):
     """Per-thread switches: grad mode, anomaly mode and the current naming scope."""
     grad_enabled = True
-    anomaly = False
+    anomaly = False         # check every value for NaN/Inf (ag.detect_anomaly)
+    tracing = False         # record creation stacks without checking (a create_graph backward under anomaly)
+    arrays = False          # a backward without create_graph: primitives given arrays return arrays
     scope = None
 
 
@@ -162,93 +143,74 @@ def composite(name):
 
 
 class Node:
-    """What one primitive call leaves in the graph.
+    """A vertex of the graph: one for every tensor that requires grad.
 
-    ``inputs`` and ``ans`` are the saved values the VJPs need; backward frees
-    them (sets them to None) unless asked to retain the graph.  ``parents[i]``
-    is where the gradient of input ``i`` goes: the input's own node, the input
-    itself when it is a leaf that requires grad, or None.  After freeing, the
-    structure (``op``, ``parents``, ``shape``, ``dtype``) stays for pictures.
+    A node made by a primitive call remembers what its VJPs need: the op, the
+    input Tensors (``inputs``, the saved values), the output array (``ans``)
+    and the op's keyword options.  A *leaf* node (``op`` is None) stands for a
+    tensor the user created with ``requires_grad=True``; its chain-rule step is
+    "accumulate into ``.grad``", like PyTorch's AccumulateGrad.
 
-    Nodes are created for every recorded op, so they hold as few Python
-    containers as possible: fewer tracked objects make the garbage collector's
-    full passes over a large graph cheaper.
+    ``parents[i]`` is the node of input ``i`` (None when that input does not
+    require grad): the edges backward follows.  ``backward`` frees the saved
+    values (``inputs`` and ``ans`` become None) unless asked to retain the
+    graph; ``parents``, ``shape`` and ``dtype`` stay for pictures.
+
+    ``receiver`` is a weak reference to the tensor whose ``.grad`` this node
+    fills: the leaf itself, or an inner tensor after ``retain_grad()``.
     """
-    __slots__ = ("op", "_x", "_y", "ans", "kwargs", "version", "_hooks", "scope", "id", "trace",
-                 "_skeleton", "__weakref__")
+    __slots__ = ("op", "inputs", "parents", "ans", "kwargs", "shape", "dtype", "version",
+                 "output_modified", "hooks", "receiver", "scope", "id", "trace", "__weakref__")
 
-    def __init__(self, op, inputs, ans, kwargs):
+    def __init__(self, op, inputs, parents, ans, kwargs):
         self.op = op
-        # The inputs are kept in two slots rather than in a tuple: a graph of n ops
-        # then holds 2n objects instead of 3n for the cycle collector to scan.
-        if len(inputs) == 2:
-            self._x, self._y = inputs
-        elif len(inputs) == 1:
-            self._x, self._y = inputs[0], _UNARY
-        else:
-            self._x, self._y = inputs, _VARIADIC
+        self.inputs = inputs
+        self.parents = parents
         self.ans = ans
         self.kwargs = kwargs
-        # Sum of the inputs' version counters when recorded.  Versions only grow,
-        # so if the sum differs at backward, an input was modified in place and
-        # its saved value is stale.  Linear ops never read input values.
-        self.version = -1 if op.linear else _version_sum(inputs)
-        self._hooks = None
+        self.shape = ans.shape
+        self.dtype = ans.dtype
+        # The inputs' versions when recorded (their sum: versions only grow).  If the
+        # sum differs at backward, an input was modified in place and its saved
+        # value is stale.  Linear ops never read input values, so they skip it.
+        self.version = -1 if op is None or op.linear else versions_sum(inputs)
+        # Set when the output itself is modified in place (see Tensor._inplace).
+        self.output_modified = False
+        self.hooks = None
+        self.receiver = None
         self.scope = _state.scope
         self.id = next(_node_ids)
-        self.trace = traceback.extract_stack()[:-3] if _state.anomaly else None
-        self._skeleton = None
+        self.trace = traceback.extract_stack()[:-3] if _state.anomaly or _state.tracing else None
+
+    @classmethod
+    def leaf(cls, tensor):
+        """The vertex of a leaf tensor that requires grad: it receives, nothing sends past it."""
+        node = cls(None, (), (), tensor._data, _NO_KWARGS)
+        node.receiver = weakref.ref(tensor)
+        return node
 
     @property
-    def inputs(self):
-        """The input Tensors (saved values), or None once backward has freed them."""
-        y = self._y
-        if y is _UNARY:
-            return (self._x,)
-        if y is _VARIADIC:
-            return self._x
-        if y is None:
-            return None
-        return (self._x, y)
-
-    @property
-    def parents(self):
-        inputs = self.inputs
-        if inputs is None:
-            return self._skeleton[0]
-        return tuple([t._node if t._node is not None else (t if t._requires_grad else None)
-                      for t in inputs])
-
-    def free(self):
-        """Drop the saved values, keeping parents, shape and dtype for pictures."""
-        ans = self.ans
-        if ans is not None:
-            self._skeleton = (self.parents, ans.shape, ans.dtype)
-        self._x = self._y = self.ans = None
+    def is_leaf(self):
+        return self.op is None
 
     @property
     def freed(self):
-        return self._y is None
+        return self.inputs is None
 
-    @property
-    def shape(self):
-        return self.ans.shape if self.ans is not None else self._skeleton[1]
-
-    @property
-    def dtype(self):
-        return self.ans.dtype if self.ans is not None else self._skeleton[2]
+    def free(self):
+        """Drop the saved values; the structure (op, parents, shape, dtype) stays."""
+        if self.op is not None:
+            self.inputs = self.ans = None
 
     def __repr__(self):
-        return f"<Node {self.op.name} #{self.id} {shape_str(self.shape)} {self.dtype}>"
+        what = "leaf" if self.op is None else self.op.name
+        return f"<Node {what} #{self.id} {shape_str(self.shape)} {self.dtype}>"
 
 
-_UNARY, _VARIADIC = object(), object()    # markers in Node._y
-
-
-def _version_sum(inputs):
+def versions_sum(tensors):
     total = 0
-    for t in inputs:
-        total += t._version
+    for t in tensors:
+        total += t._version_owner()._version
     return total
 
 
@@ -263,111 +225,4 @@ def where_created(node):
     return "(run under ag.detect_anomaly() to record where)"
 
 
-class Primitive:
-    """A numpy function with a VJP per argument.  See the module docstring.
-
-    Tensor arguments are passed positionally; everything else (axis, shape,
-    index) by keyword, and keywords are handed to the VJPs unchanged.
-
-    ``linear=True`` says the VJPs do not read the input *values*, only their
-    shapes (sum, reshape, indexing...): no in-place check is needed then.
-    ``differentiable=False`` marks ops whose output never requires grad
-    (comparisons, argmax).
-    """
-
-    def __init__(self, forward, name=None, linear=False, differentiable=True):
-        functools.update_wrapper(self, forward)
-        self.forward = forward
-        self.name = name or forward.__name__
-        self.linear = linear
-        self.differentiable = differentiable
-        self.vjps = ()
-
-    def defvjp(self, *vjps):
-        """Give one VJP per positional argument (None where there is no gradient)."""
-        self.vjps = vjps
-        return self
-
-    def __repr__(self):
-        return f"<primitive {self.name}>"
-
-    def __call__(self, *args, **kwargs):
-        # This is the hot path of every forward computation: keep it lean.
-        for a in args:
-            if not isinstance(a, _Tensor):
-                args = _as_tensors(args)
-                break
-        try:
-            if len(args) == 2:
-                out = self.forward(args[0]._data, args[1]._data, **kwargs)
-            elif len(args) == 1:
-                out = self.forward(args[0]._data, **kwargs)
-            else:
-                out = self.forward(*[t._data for t in args], **kwargs)
-        except (ValueError, IndexError, TypeError) as err:
-            raise _op_error(self, err, args) from err
-        if not isinstance(out, _ARRAYS):
-            out = xp.asarray(out)
-        state = _state
-        if state.anomaly:
-            _check_finite(self, out, "output")
-        result = _Tensor._wrap(out)
-        if self.differentiable and state.grad_enabled:
-            for t in args:
-                if t._requires_grad:
-                    result._requires_grad = True
-                    result._node = Node(self, args, out, kwargs or _NO_KWARGS)
-                    break
-        return result
-
-
 _NO_KWARGS = {}   # shared by the many nodes without options (never mutated): saves memory
-
-# 0-d results stay numpy scalars (np.float64 arithmetic is ~8x faster than on 0-d arrays);
-# Tensor.data turns them into 0-d arrays for users.
-_ARRAYS = (xp.ndarray, xp.generic)
-
-
-def _op_error(op, err, tensors):
-    """Re-raise a numpy error with the op's name, the input shapes and the user's line."""
-    shapes = " and ".join(shape_str(xp.shape(t._data)) for t in tensors)
-    msg = f"{op.name}: {err} (input shape{'s' if len(tensors) > 1 else ''} {shapes}) at {user_frame()}"
-    kind = type(err) if type(err) in (IndexError, TypeError) else ShapeError
-    return kind(msg)
-
-
-def primitive(fn=None, *, name=None, linear=False, differentiable=True):
-    """Decorator making a numpy function into a :class:`Primitive` (see module docstring)."""
-    if fn is None:
-        return lambda f: Primitive(f, name=name, linear=linear, differentiable=differentiable)
-    return Primitive(fn, name=name, linear=linear, differentiable=differentiable)
-
-
-def _check_finite(op, arr, what):
-    if arr.dtype.kind in "fc" and not xp.isfinite(arr).all():
-        bad = "nan" if xp.isnan(arr).any() else "inf"
-        raise AnomalyError(
-            f"detect_anomaly: op '{op.name}' produced {bad} in its {what} at {user_frame()}")
-
-
-def _as_tensors(args):
-    """Tensors stay; numbers and arrays become constants.  Python numbers take the
-    dtype of the first floating Tensor argument, so ``x32 * 2.0`` stays float32."""
-    like = None
-    for a in args:
-        if isinstance(a, _Tensor):
-            dtype = a._data.dtype
-            if dtype.kind == "f":
-                like = dtype
-                break
-    return tuple([a if isinstance(a, _Tensor) else _constant(a, like) for a in args])
-
-
-def _constant(value, like):
-    # Python (and numpy) numbers adapt to the tensor, as in PyTorch; bools do not (True * x).
-    if like is not None and isinstance(value, (float, int)) and not isinstance(value, bool):
-        return _Tensor._wrap(like.type(value))
-    return _Tensor._wrap(backend.asarray(value))
-
-
-_Tensor = None   # set by tensor.py (the Tensor class imports this module)

@@ -1,14 +1,17 @@
 """The Tensor: an ndarray, plus what reverse mode needs to send gradients back to it.
 
-A Tensor made by the user is a *leaf*; a Tensor made by a primitive op on
-inputs that require grad points at the :class:`~autograd.graph.Node` that
-recorded the op.  Scalars are 0-d Tensors and mix freely with Python numbers::
+Every Tensor that requires grad has a graph vertex, ``_node`` (a
+:class:`~.graph.Node`): the node of the op that made it, or, for a *leaf* the
+user created with ``requires_grad=True``, a leaf node that receives its
+gradient.  ``_node is None`` means: no gradient flows here.  Scalars are 0-d Tensors and mix freely with Python numbers::
 
     x = ag.tensor(3.0, requires_grad=True)
     y = 2 * x + 2 + x ** 2      # 0-d Tensors all the way
     y.backward()
     x.grad                      # tensor(8.)
 """
+import weakref
+
 from . import backend, graph
 from .backend import xp
 from .errors import GradDtypeError, ShapeError, shape_str
@@ -22,8 +25,7 @@ class Tensor:
     default float dtype (see ``ag.set_default_dtype``); integer and bool data
     (arrays, lists of ints) keep their dtype and cannot require grad.
     """
-    __slots__ = ("_data", "grad", "_requires_grad", "_node", "_version", "name", "_hooks",
-                 "__weakref__")
+    __slots__ = ("_data", "_grad", "_owns_grad", "_node", "_base", "_version", "name", "__weakref__")
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
         """numpy ufuncs on Tensors.  ``ndarray * t``, ``ndarray < t`` and ``np.exp(t)`` run our
         op (a Tensor, recorded like ``t * ndarray``); any other ufunc, ``np.isfinite(t)`` say,
@@ -45,12 +47,12 @@ class Tensor:
             # must not change the caller's array behind their back.
             arr = arr.copy()
         self._data = _store(arr)
-        self.grad = None
-        self._requires_grad = False
+        self._grad = None
+        self._owns_grad = False
         self._node = None
+        self._base = None
         self._version = 0
         self.name = name
-        self._hooks = None
         if requires_grad:
             self.requires_grad_(True)
 
@@ -59,31 +61,56 @@ class Tensor:
         """Fast constructor for an ndarray the engine already owns (no checks)."""
         t = object.__new__(cls)
         t._data = arr
-        t.grad = None
-        t._requires_grad = False
+        t._grad = None
+        t._owns_grad = False
         t._node = None
+        t._base = None      # the tensor whose memory this one views (it holds the version)
         t._version = 0
         t.name = None
-        t._hooks = None
         return t
 
     # ---- attributes -----------------------------------------------------
     @property
     def data(self):
-        """The ndarray.  Assigning to it (also ``t.data -= ...``) counts as an in-place change."""
-        d = self._data
-        if type(d) is not xp.ndarray:       # a 0-d result kept as a numpy scalar for speed
-            d = self._data = xp.asarray(d)
-        return d
+        """The ndarray, outside the graph (as PyTorch's ``.data``): writing into it is
+        not tracked.  Assigning to it (also ``t.data -= ...``) counts as an in-place change."""
+        return self._storage_array()
 
     @data.setter
     def data(self, value):
         self._data = _store(backend.asarray(value.data if isinstance(value, Tensor) else value))
-        self._version += 1
+        self._version_owner()._version += 1
+
+    def _storage_array(self):
+        """The value as an ndarray that shares this tensor's memory.
+
+        A 0-d value is normally held as an (immutable) numpy scalar, the form numpy's
+        own arithmetic returns and the fast one.  Whoever needs memory to write into
+        or share (``.data``, ``detach``) gets a 0-d array that replaces the scalar."""
+        d = self._data
+        if type(d) is not xp.ndarray:
+            d = self._data = xp.asarray(d)
+        return d
+
+    def _version_owner(self):
+        """The tensor whose version counter this one shares: its base if it is a view."""
+        return self if self._base is None else self._base
+
+    @property
+    def grad(self):
+        """The accumulated gradient (a Tensor), or None."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value):
+        if value is not None and not isinstance(value, Tensor):
+            raise TypeError(f"grad: expected a Tensor or None, got {type(value).__name__}")
+        self._grad = value
+        self._owns_grad = False     # the caller may hold it: never add into it in place
 
     @property
     def requires_grad(self):
-        return self._requires_grad
+        return self._node is not None
 
     @requires_grad.setter
     def requires_grad(self, flag):
@@ -95,19 +122,24 @@ class Tensor:
             raise GradDtypeError(
                 f"requires_grad: only floating-point tensors can require gradients, "
                 f"this one has dtype {self._data.dtype}; convert it first, e.g. t.astype('float64')")
-        if not flag and self._node is not None:
+        if not self.is_leaf:
+            if flag:
+                return self
             raise RuntimeError("requires_grad_(False) on a non-leaf tensor: use t.detach() instead")
-        self._requires_grad = bool(flag)
+        if flag and self._node is None:
+            self._node = graph.Node.leaf(self)
+        elif not flag:
+            self._node = None
         return self
 
     @property
     def is_leaf(self):
-        return self._node is None
+        return self._node is None or self._node.op is None
 
     @property
     def op(self):
         """Name of the primitive that made this tensor (None for leaves)."""
-        return self._node.op.name if self._node is not None else None
+        return None if self.is_leaf else self._node.op.name
 
     @property
     def shape(self):
@@ -135,7 +167,13 @@ class Tensor:
         return len(self._data)
 
     def numpy(self):
-        return self.data
+        """The values as an ndarray sharing memory.  For a tensor that requires grad it is
+        read-only: a write would go unseen by the graph (PyTorch refuses numpy() there)."""
+        data = self._storage_array()
+        if self._node is not None:
+            data = data.view()
+            data.flags.writeable = False
+        return data
 
     def item(self):
         """The value of a one-element tensor as a Python number."""
@@ -145,7 +183,7 @@ class Tensor:
         return self._data.item()
 
     def __array__(self, dtype=None, copy=None):
-        data = self.data
+        data = self.numpy()
         if dtype is not None and dtype != data.dtype:
             return data.astype(dtype)
         return data.copy() if copy else data
@@ -174,9 +212,9 @@ class Tensor:
         dtype = self._data.dtype
         if dtype != backend.get_default_dtype():
             extra.append(f"dtype={self._data.dtype}")
-        if self._node is not None:
+        if not self.is_leaf:
             extra.append(f"op={self._node.op.name}")
-        elif self._requires_grad:
+        elif self._node is not None:
             extra.append("requires_grad=True")
         if self.name:
             extra.append(f"name={self.name!r}")
@@ -191,38 +229,36 @@ class Tensor:
         engine.backward(self, grad, retain_graph=retain_graph or create_graph, create_graph=create_graph)
 
     def detach(self):
-        """A new leaf sharing this tensor's data, cut from the graph."""
-        return Tensor._wrap(self._data)
+        """A new leaf sharing this tensor's data (and version counter), cut from the graph."""
+        t = Tensor._wrap(self._storage_array())
+        t._base = self._version_owner()
+        return t
 
     def register_hook(self, fn):
         """Call ``fn(grad)`` when this tensor's gradient is computed; a returned Tensor replaces it.
 
-        Returns a handle whose ``remove()`` unregisters the hook.
+        The replacement must keep the gradient's shape.  Returns a handle whose
+        ``remove()`` unregisters the hook.
         """
-        if not self._requires_grad:
+        if self._node is None:
             raise RuntimeError("register_hook: this tensor does not require grad, so no gradient will reach it")
-        owner = self._node if self._node is not None else self   # non-leaf hooks live on the node
-        if owner._hooks is None:
-            owner._hooks = []
-        owner._hooks.append(fn)
-        return _HookHandle(owner._hooks, fn)
+        node = self._node
+        if node.hooks is None:
+            node.hooks = []
+        node.hooks.append(fn)
+        return _HookHandle(node.hooks, fn)
 
     def retain_grad(self):
-        """Keep the gradient of a non-leaf tensor in its ``.grad`` after backward."""
+        """Keep the gradient of a non-leaf tensor in its ``.grad`` after backward
+        (after its hooks ran, as PyTorch)."""
         if self._node is None:
-            return
-        import weakref
-        ref = weakref.ref(self)
-
-        def keep(g):
-            t = ref()
-            if t is not None:
-                t.grad = g if t.grad is None else t.grad + g
-        self.register_hook(keep)
+            raise RuntimeError("retain_grad: this tensor does not require grad, so no gradient will reach it")
+        if not self.is_leaf:
+            self._node.receiver = weakref.ref(self)
 
     # ---- in-place updates (outside the graph) ----------------------------
     def _inplace(self, name, other, fn):
-        if graph._state.grad_enabled and self._requires_grad:
+        if graph._state.grad_enabled and self._node is not None:
             raise RuntimeError(
                 f"in-place {name} on a tensor that requires grad while recording: wrap the "
                 f"update in `with ag.no_grad():` (as optimizers do) or use the out-of-place form")
@@ -234,8 +270,18 @@ class Tensor:
             arr = xp.array(data)
             fn(arr, other)
             self._data = arr[()]
-        self._version += 1      # backward checks this to catch stale saved values
+        self._mark_modified()
         return self
+
+    def _mark_modified(self):
+        """After an in-place write: bump the version shared with views (inputs saved by
+        ops are checked against it) and tell the ops that made this memory that their
+        saved output is stale (ops like exp reuse their output in the VJP)."""
+        owner = self._version_owner()
+        owner._version += 1
+        for t in (self, owner):
+            if t._node is not None and t._node.op is not None:
+                t._node.output_modified = True
 
     def __iadd__(self, other):
         return self._inplace("+=", other, lambda a, b: xp.add(a, b, out=a, casting="same_kind"))
@@ -378,9 +424,9 @@ class _HookHandle:
             self._hooks.remove(self._fn)
 
 
-graph._Tensor = Tensor
-
-from . import engine, ops  # noqa: E402  (the ops need Tensor defined first)
+# The ops are built on Tensor (primitive.py wraps their results in it), so they
+# are imported once Tensor exists; Tensor's methods and operators call them.
+from . import engine, ops  # noqa: E402
 
 _UFUNC_OPS = {
     xp.add: ops.add, xp.subtract: ops.sub, xp.multiply: ops.mul, xp.true_divide: ops.div,

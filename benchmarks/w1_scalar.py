@@ -55,14 +55,15 @@ def svm_loss(model, inputs, ys):
 
 def count_nodes(root):
     """Number of op nodes behind a chaingrad tensor (iterative walk over node.parents)."""
-    seen, stack = set(), [root._node]
+    seen, stack, ops = set(), [root._node], 0
     while stack:
         node = stack.pop()
-        if node is None or id(node) in seen or not isinstance(node, ag.graph.Node):
+        if node is None or id(node) in seen:
             continue
         seen.add(id(node))
+        ops += not node.is_leaf
         stack.extend(node.parents)
-    return len(seen)
+    return ops
 
 
 def count_micrograd_nodes(root):

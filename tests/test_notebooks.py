@@ -102,3 +102,63 @@ def test_readme_lists_every_notebook():
     section = readme.split("## Notebooks", 1)[1].split("\n## ", 1)[0]
     missing = [p.name for p in NOTEBOOKS if p.name not in section]
     assert not missing, f"README's Notebooks section does not list {missing}"
+
+
+# ------------------------------------------------------------------ graded exercises
+
+def _student_module():
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("student", ROOT / "notebooks" / "build" / "student.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _with_exercises():
+    student = _student_module()
+    found = [(p, nbformat.read(p, as_version=4)) for p in NOTEBOOKS]
+    return student, [(p, nb) for p, nb in found if student.exercises_with_graders(nb)]
+
+
+def _text(cell):
+    return "".join(o.get("text", "") or o.get("data", {}).get("text/plain", "") for o in cell.outputs)
+
+
+def test_blanking_keeps_the_indentation_and_drops_only_the_solution():
+    student = _student_module()
+    source = "def f(g):\n    x = 1\n    # SOLUTION\n    return g * x\n    # END SOLUTION\n\nf.done = True"
+    assert student.blank(source) == ("def f(g):\n    x = 1\n"
+                                     '    raise NotImplementedError("exercise: write this part")\n\nf.done = True')
+    with pytest.raises(ValueError, match="without"):
+        student.blank("# SOLUTION\nx = 1")
+
+
+def test_committed_exercises_pass_their_grader():
+    student, notebooks = _with_exercises()
+    assert len(notebooks) >= 3, [p.name for p, _ in notebooks]
+    for path, nb in notebooks:
+        for _, grader in student.exercises_with_graders(nb):
+            assert "check_vjp(" in grader.source, f"{path.name}: the cell after an exercise must grade it"
+            verdict = _text(grader).splitlines()[0] if _text(grader) else ""
+            assert "): correct (" in verdict, f"{path.name}: committed verdict {verdict!r}"
+
+
+def test_blanked_exercises_fail_the_grader_without_an_error():
+    # One kernel for all notebooks: each one's first code cell (imports), then every blanked
+    # exercise with its grading cell, and after each grader an assert that the report is falsy.
+    student, notebooks = _with_exercises()
+    cells, graders = [], []
+    for path, nb in notebooks:
+        blanked = student.student_version(nb)
+        cells.append(nbformat.v4.new_code_cell(code_cells(blanked)[0].source))
+        for exercise, grader in student.exercises_with_graders(blanked):
+            assert "raise NotImplementedError" in exercise.source
+            cells += [nbformat.v4.new_code_cell(exercise.source), nbformat.v4.new_code_cell(grader.source)]
+            graders.append((path.name, cells[-1]))
+            cells.append(nbformat.v4.new_code_cell(
+                f'assert not _, "{path.name}: a blanked exercise passed its grader"'))
+    nb = nbformat.v4.new_notebook(cells=cells)
+    execute(nb)                       # raises on any error, including the asserts
+    for name, cell in graders:
+        verdict = _text(cell).splitlines()[0]
+        assert "): wrong: " in verdict and "NotImplementedError" in _text(cell), f"{name}: {verdict!r}"

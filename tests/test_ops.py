@@ -22,8 +22,9 @@ def _graph_ops(outs):
         if node.id in seen:
             continue
         seen.add(node.id)
-        names.add(node.op.name)
-        stack += [p for p in node.parents if isinstance(p, ag.graph.Node)]
+        if node.op is not None:
+            names.add(node.op.name)
+        stack += [p for p in node.parents if p is not None]
     return names
 
 

@@ -258,7 +258,7 @@ def test_load_state_dict_rejects_mismatches():
 # ---- the graph never grows across steps -------------------------------------
 @pytest.fixture
 def live_nodes(monkeypatch):
-    """A function counting the graph Nodes alive right now.
+    """A function counting the op Nodes alive right now (leaf nodes belong to the parameters).
 
     Every Node created while the fixture is active is put in a WeakSet, which
     forgets it as soon as nothing references it any more.  (Cheaper than
@@ -272,7 +272,7 @@ def live_nodes(monkeypatch):
         nodes.add(self)
 
     monkeypatch.setattr(Node, "__init__", recording_init)
-    return lambda: len(nodes)
+    return lambda: sum(not n.is_leaf for n in nodes)
 
 
 def test_counting_live_nodes_sees_a_growing_graph(live_nodes):

@@ -326,12 +326,12 @@ def _trace_once():
     h = (x @ w + b).tanh()
     loss = (h * h.sigmoid()).sum(0).logsumexp(0) + h.max() + (w ** 2).mean()
     order = []
-    ag.engine.grad_observers.append(lambda key, g: order.append(
-        (key.op.name, key.id) if isinstance(key, ag.graph.Node) else ("leaf", key.shape)))
+    ag.engine.step_observers.append(lambda node, g, sends: order.append(
+        (node.op.name, node.id) if not node.is_leaf else ("leaf", node.shape)))
     try:
         loss.backward()
     finally:
-        ag.engine.grad_observers.pop()
+        ag.engine.step_observers.pop()
     first = min(i for name, i in order if name != "leaf")
     order = [(n, i - first) if n != "leaf" else (n, i) for n, i in order]
     return order, w.grad.data.tobytes(), b.grad.data.tobytes()

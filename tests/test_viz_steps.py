@@ -30,7 +30,7 @@ def test_fan_out_frames_show_each_part_and_the_running_sum():
     assert [(p.received, p.expected) for p in first.parts] == [(1, 2), (2, 2)]
     assert second.key is b._node and float(second.upstream) == 2.0       # b got 1 + 1
     assert [float(p.total) for p in second.parts] == [2.0, 4.0]
-    assert last.key is a and float(last.upstream) == 4.0 and last.parts == []
+    assert last.key is a._node and float(last.upstream) == 4.0 and last.parts == []
     text = "\n".join(str(s) for s in steps)
     assert "b so far 1 (1 of 2 parts, more to come)" in text
     assert "a so far 4 (2 of 2 parts, complete)" in text
@@ -69,10 +69,10 @@ def test_order_and_sums_match_the_engine():
     for s in steps:                                            # each upstream = the engine's gradient
         np.testing.assert_allclose(s.upstream, rec.grads[s.key])
     leaf_steps = {id(s.key): s for s in steps if s.kind == "leaf"}
-    np.testing.assert_allclose(leaf_steps[id(w)].upstream, w.grad.data)
-    np.testing.assert_allclose(leaf_steps[id(bias)].upstream, bias.grad.data)
+    np.testing.assert_allclose(leaf_steps[id(w._node)].upstream, w.grad.data)
+    np.testing.assert_allclose(leaf_steps[id(bias._node)].upstream, bias.grad.data)
     assert bias.grad.shape == (2,)                             # broadcasting undone in the parts too
-    bias_part = next(p for s in steps for p in s.parts if p.key is bias)
+    bias_part = next(p for s in steps for p in s.parts if p.key is bias._node)
     assert bias_part.grad.shape == (2,)
 
 

@@ -5,36 +5,44 @@ to each input's shape (``engine.unbroadcast``), so no op here worries about
 broadcasting.
 """
 from ..backend import xp
-from ..graph import primitive
-from .elementwise import _const, log
+from ..primitive import primitive
+from .elementwise import log
 
 
 @primitive(linear=True)
 def add(x, y):
     return x + y
 add.defvjp(lambda g, ans, x, y: g,
-           lambda g, ans, x, y: g)
+           lambda g, ans, x, y: g,
+           inputs=('a', 'b'),
+           formulas=[('1', 'g'), ('1', 'g')])
 
 
 @primitive(linear=True)
 def sub(x, y):
     return x - y
 sub.defvjp(lambda g, ans, x, y: g,
-           lambda g, ans, x, y: -g)
+           lambda g, ans, x, y: -g,
+           inputs=('a', 'b'),
+           formulas=[('1', 'g'), ('-1', '-g')])
 
 
 @primitive
 def mul(x, y):
     return x * y
 mul.defvjp(lambda g, ans, x, y: g * y,
-           lambda g, ans, x, y: g * x)
+           lambda g, ans, x, y: g * x,
+           inputs=('a', 'b'),
+           formulas=[('b', 'g·b'), ('a', 'g·a')])
 
 
 @primitive
 def div(x, y):
     return x / y
 div.defvjp(lambda g, ans, x, y: g / y,
-           lambda g, ans, x, y: -g * ans / y)      # d(x/y)/dy = -x/y^2 = -ans/y
+           lambda g, ans, x, y: -g * ans / y,
+           inputs=('a', 'b'),
+           formulas=[('1/b', 'g / b'), ('-a/b²', '-g·a / b²')])
 
 
 def _safe_log(x):
@@ -43,35 +51,49 @@ def _safe_log(x):
 
 
 def _pow_vjp_x(g, ans, x, y):
-    # d x^y / dx = y x^(y-1).  Where y = 0 that is 0, also at x = 0 (where x^(y-1)
-    # would be inf and 0 * inf = nan), so use base 1 there.  PyTorch does the same.
-    return g * y * where(eq(y, 0), 1, x) ** (y - 1)
+    # d x^y / dx = y x^(y-1).  At x = y = 0 that is 0 * inf = nan; the derivative is 0
+    # there (as PyTorch), so use base 1 where both are 0.  Only there: elsewhere the
+    # base stays x, so that differentiating this VJP by y gives x^-1 at y = 0.
+    return g * y * where(_both_zero(x, y), 1, x) ** (y - 1)
+
+
+_both_zero = primitive(lambda x, y: (x == 0) & (y == 0), name="both_zero", differentiable=False)
 
 
 @primitive
 def pow(x, y):
     return x ** y
 pow.defvjp(_pow_vjp_x,
-           lambda g, ans, x, y: g * ans * _safe_log(x))
+           lambda g, ans, x, y: g * ans * _safe_log(x),
+           inputs=('a', 'b'),
+           formulas=[('b·a^(b-1)', 'g·b·a^(b-1)'), ('y·log a', 'g·y·log a')])
 
 
-def _tie_split(a, b, dtype):
-    """1 where a wins, 1/2 at ties, 0 where b wins: ties share the gradient evenly (PyTorch)."""
-    return _const(((a > b) + 0.5 * (a == b)).astype(dtype))
+@primitive(name="wins", differentiable=False)
+def _wins(a, b):
+    """1 where a wins, 1/2 at ties, 0 where b wins: ties share the gradient evenly (PyTorch).
+    Where either is NaN, the NaN wins (maximum propagates it) and takes the whole gradient."""
+    a_nan, b_nan = a != a, b != b
+    share = (a > b) + 0.5 * (a == b) + a_nan * (1.0 - (a > b) - 0.5 * (a == b))
+    return xp.where(b_nan & ~a_nan, 0.0, share).astype(xp.result_type(a, b))
 
 
 @primitive
 def maximum(x, y):
     return xp.maximum(x, y)
-maximum.defvjp(lambda g, ans, x, y: g * _tie_split(x._data, y._data, g.dtype),
-               lambda g, ans, x, y: g * _tie_split(y._data, x._data, g.dtype))
+maximum.defvjp(lambda g, ans, x, y: g * _wins(x, y),
+               lambda g, ans, x, y: g * _wins(y, x),
+               inputs=('a', 'b'),
+               formulas=[('[a > b] (½ at ties)', 'g·[a > b]'), ('[b > a] (½ at ties)', 'g·[b > a]')])
 
 
 @primitive
 def minimum(x, y):
     return xp.minimum(x, y)
-minimum.defvjp(lambda g, ans, x, y: g * _tie_split(y._data, x._data, g.dtype),
-               lambda g, ans, x, y: g * _tie_split(x._data, y._data, g.dtype))
+minimum.defvjp(lambda g, ans, x, y: g * _wins(y, x),
+               lambda g, ans, x, y: g * _wins(x, y),
+               inputs=('a', 'b'),
+               formulas=[('[a < b] (½ at ties)', 'g·[a < b]'), ('[b < a] (½ at ties)', 'g·[b < a]')])
 
 
 @primitive
@@ -80,10 +102,9 @@ def where(c, a, b):
     return xp.where(c, a, b)
 where.defvjp(None,
              lambda g, ans, c, x, y: where(c, g, 0.0),
-             lambda g, ans, c, x, y: where(c, 0.0, g))
-
-
-# Comparisons give bool tensors and no gradient.
+             lambda g, ans, c, x, y: where(c, 0.0, g),
+             inputs=('c', 'a', 'b'),
+             formulas=[None, ('[c]', 'g where c, else 0'), ('[not c]', 'g where not c, else 0')])
 lt = primitive(lambda x, y: x < y, name="lt", differentiable=False)
 le = primitive(lambda x, y: x <= y, name="le", differentiable=False)
 gt = primitive(lambda x, y: x > y, name="gt", differentiable=False)

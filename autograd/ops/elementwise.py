@@ -1,66 +1,76 @@
-"""Elementwise functions of one tensor.  For y = f(x), the VJP is g * f'(x)."""
+"""Elementwise functions of one tensor.  For y = f(x), the VJP is g * f'(x).
+
+Masks and signs inside VJPs (``x > 0``, ``_sign(x)``) are values without a
+gradient: comparisons and the ``differentiable=False`` primitives below give
+arrays in an ordinary backward and constant Tensors under ``create_graph``.
+"""
 from ..backend import xp
-from .. import graph
-from ..graph import primitive
+from ..primitive import primitive
 
-
-def _const(arr):
-    """A constant Tensor (no gradient): masks and signs, whose derivative is zero."""
-    return graph._Tensor._wrap(arr)
+_sign = primitive(xp.sign, name="sign", differentiable=False)
 
 
 @primitive(linear=True)
 def neg(x):
     return -x
-neg.defvjp(lambda g, ans, x: -g)
+neg.defvjp(lambda g, ans, x: -g,
+           formulas=[('-1', '-g')])
 
 
 @primitive
 def exp(x):
     return xp.exp(x)
-exp.defvjp(lambda g, ans, x: g * ans)                 # d e^x = e^x
+exp.defvjp(lambda g, ans, x: g * ans,
+           formulas=[('eˣ = y', 'g·y')])
 
 
 @primitive
 def log(x):
     return xp.log(x)
-log.defvjp(lambda g, ans, x: g / x)                   # d log x = 1/x
+log.defvjp(lambda g, ans, x: g / x,
+           formulas=[('1/x', 'g / x')])
 
 
 @primitive
 def log1p(x):
     return xp.log1p(x)
-log1p.defvjp(lambda g, ans, x: g / (1 + x))
+log1p.defvjp(lambda g, ans, x: g / (1 + x),
+             formulas=[('1/(1+x)', 'g / (1 + x)')])
 
 
 @primitive
 def sqrt(x):
     return xp.sqrt(x)
-sqrt.defvjp(lambda g, ans, x: g / (2 * ans))          # d sqrt(x) = 1 / (2 sqrt(x))
+sqrt.defvjp(lambda g, ans, x: g / (2 * ans),
+            formulas=[('1/(2y)', 'g / (2y)')])
 
 
 @primitive
 def abs(x):
     return xp.abs(x)
-abs.defvjp(lambda g, ans, x: g * _const(xp.sign(x._data)))   # sign(0) = 0, as PyTorch
+abs.defvjp(lambda g, ans, x: g * _sign(x),
+           formulas=[('sign(x)', 'g·sign(x)')])
 
 
 @primitive
 def sin(x):
     return xp.sin(x)
-sin.defvjp(lambda g, ans, x: g * cos(x))
+sin.defvjp(lambda g, ans, x: g * cos(x),
+           formulas=[('cos x', 'g·cos x')])
 
 
 @primitive
 def cos(x):
     return xp.cos(x)
-cos.defvjp(lambda g, ans, x: -g * sin(x))
+cos.defvjp(lambda g, ans, x: -g * sin(x),
+           formulas=[('-sin x', '-g·sin x')])
 
 
 @primitive
 def tanh(x):
     return xp.tanh(x)
-tanh.defvjp(lambda g, ans, x: g * (1 - ans * ans))    # d tanh = 1 - tanh^2
+tanh.defvjp(lambda g, ans, x: g * (1 - ans * ans),
+            formulas=[('1 - y²', 'g·(1 - y²)')])
 
 
 @primitive
@@ -68,21 +78,29 @@ def sigmoid(x):
     # exp(-|x|) never overflows: 1/(1+e^-x) for x >= 0 and e^x/(1+e^x) for x < 0.
     e = xp.exp(-xp.abs(x))
     return xp.where(x >= 0, 1, e) / (1 + e)
-sigmoid.defvjp(lambda g, ans, x: g * ans * (1 - ans))   # s' = s (1 - s)
+sigmoid.defvjp(lambda g, ans, x: g * ans * (1 - ans),
+               formulas=[('y(1 - y)', 'g·y·(1 - y)')])
 
 
 @primitive
 def relu(x):
     return xp.maximum(x, 0)
-relu.defvjp(lambda g, ans, x: g * _const(x._data > 0))  # 0 at x = 0, as PyTorch
+relu.defvjp(lambda g, ans, x: g * (x > 0),
+            formulas=[('[x > 0]', 'g·[x > 0]')])
 
 
 @primitive(name="clip")
 def _clip(x, lo=None, hi=None):
     return xp.clip(x, lo, hi)
 # The gradient passes where lo <= x <= hi (inclusive, as PyTorch's clamp).
-_clip.defvjp(lambda g, ans, x, lo=None, hi=None:
-             g * _const((x._data >= (-xp.inf if lo is None else lo)) & (x._data <= (xp.inf if hi is None else hi))))
+_clip.defvjp(lambda g, ans, x, lo=None, hi=None: g * _inside(x, lo=lo, hi=hi),
+             formulas=[('[lo ≤ x ≤ hi]', 'g·[lo ≤ x ≤ hi]')])
+
+
+@primitive(name="inside", differentiable=False)
+def _inside(x, lo=None, hi=None):
+    """The mask lo <= x <= hi (a bound that is None does not limit)."""
+    return (x >= (-xp.inf if lo is None else lo)) & (x <= (xp.inf if hi is None else hi))
 
 
 def clip(x, lo=None, hi=None):
@@ -93,10 +111,8 @@ def clip(x, lo=None, hi=None):
 @primitive(name="astype", linear=True)
 def _astype(x, dtype):
     return x.astype(dtype)
-_astype.defvjp(lambda g, ans, x, dtype: _astype(g, dtype=x.dtype))
-
-
-# To an integer or bool dtype there is no gradient, and the result must not require one.
+_astype.defvjp(lambda g, ans, x, dtype: _astype(g, dtype=x.dtype),
+               formulas=[('1', "g cast to x's dtype")])
 _astype_nograd = primitive(lambda x, dtype: x.astype(dtype), name="astype", differentiable=False)
 
 

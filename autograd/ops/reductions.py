@@ -7,9 +7,10 @@ input's shape.
 import builtins
 
 from ..backend import xp
-from ..graph import primitive
+from ..primitive import primitive
 from .arithmetic import eq, where
-from .elementwise import _const, exp
+from .elementwise import exp
+from .shape import broadcast_to
 
 
 def _axes(axis, ndim):
@@ -30,8 +31,8 @@ def _expand(g, shape, axis, keepdims):
     """Give ``g`` (a reduction's output gradient) the input's ``shape`` by broadcasting."""
     if not keepdims:
         kept = [1 if i in _axes(axis, len(shape)) else n for i, n in enumerate(shape)]
-        g = g.reshape(*kept)
-    return g.broadcast_to(shape)
+        g = g.reshape(tuple(kept))
+    return broadcast_to(g, shape)
 
 
 def _count(shape, axis):
@@ -44,7 +45,8 @@ def _count(shape, axis):
 @primitive(name="sum", linear=True)
 def _sum(x, axis=None, keepdims=False):
     return xp.sum(x, axis=axis, keepdims=keepdims)
-_sum.defvjp(lambda g, ans, x, axis=None, keepdims=False: _expand(g, x.shape, axis, keepdims))
+_sum.defvjp(lambda g, ans, x, axis=None, keepdims=False: _expand(g, x.shape, axis, keepdims),
+            formulas=[('1', 'g spread over the summed axes')])
 
 
 def sum(x, axis=None, keepdims=False):
@@ -56,7 +58,8 @@ def sum(x, axis=None, keepdims=False):
 def _mean(x, axis=None, keepdims=False):
     return xp.mean(x, axis=axis, keepdims=keepdims)
 _mean.defvjp(lambda g, ans, x, axis=None, keepdims=False:
-             _expand(g, x.shape, axis, keepdims) / _count(x.shape, axis))
+             _expand(g, x.shape, axis, keepdims) / _count(x.shape, axis),
+             formulas=[('1/n', 'g spread over the averaged axes, / n')])
 
 
 def mean(x, axis=None, keepdims=False):
@@ -64,23 +67,32 @@ def mean(x, axis=None, keepdims=False):
     return _mean(x, axis=axis, keepdims=keepdims)
 
 
+@primitive(name="extreme_share", differentiable=False)
+def _extreme_share(x, ans, axis=None, keepdims=False):
+    """1/k at each of the k elements equal to the extreme (max or min), 0 elsewhere."""
+    if not keepdims:
+        ans = xp.expand_dims(ans, _axes(axis, x.ndim))
+    hit = x == ans
+    return (hit / xp.sum(hit, axis=axis, keepdims=True)).astype(x.dtype)
+
+
 def _extreme_vjp(g, ans, x, axis=None, keepdims=False):
     # Every element equal to the extreme shares the gradient evenly (ties split, as PyTorch).
-    hit = x._data == _expand(ans, x.shape, axis, keepdims).data
-    share = hit / xp.sum(hit, axis=axis, keepdims=True)
-    return _expand(g, x.shape, axis, keepdims) * _const(share.astype(g.dtype))
+    return _expand(g, x.shape, axis, keepdims) * _extreme_share(x, ans, axis=axis, keepdims=keepdims)
 
 
 @primitive(name="max")
 def _max(x, axis=None, keepdims=False):
     return xp.max(x, axis=axis, keepdims=keepdims)
-_max.defvjp(_extreme_vjp)
+_max.defvjp(_extreme_vjp,
+            formulas=[('[x = y] (ties share)', 'g to the largest entries')])
 
 
 @primitive(name="min")
 def _min(x, axis=None, keepdims=False):
     return xp.min(x, axis=axis, keepdims=keepdims)
-_min.defvjp(_extreme_vjp)
+_min.defvjp(_extreme_vjp,
+            formulas=[('[x = y] (ties share)', 'g to the smallest entries')])
 
 
 def max(x, axis=None, keepdims=False):
@@ -99,7 +111,8 @@ def _var(x, axis=None, keepdims=False, ddof=0):
 # d var / dx_i = 2 (x_i - mean) / (n - ddof)
 _var.defvjp(lambda g, ans, x, axis=None, keepdims=False, ddof=0:
             _expand(g, x.shape, axis, keepdims) * 2 * (x - mean(x, axis, keepdims=True))
-            / (_count(x.shape, axis) - ddof))
+            / (_count(x.shape, axis) - ddof),
+            formulas=[('2(x - x̄)/(n - ddof)', 'g·2(x - x̄)/(n - ddof)')])
 
 
 def var(x, axis=None, keepdims=False, ddof=0):
@@ -118,7 +131,8 @@ def _std_vjp(g, ans, x, axis=None, keepdims=False, ddof=0):
             / (_count(x.shape, axis) - ddof))
 
 
-_std.defvjp(_std_vjp)
+_std.defvjp(_std_vjp,
+            formulas=[('(x - x̄)/((n - ddof)·y)', 'g·(x - x̄)/((n - ddof)·y)')])
 
 
 def std(x, axis=None, keepdims=False, ddof=0):
@@ -138,7 +152,8 @@ def _logsumexp(x, axis, keepdims=False):
     return out if keepdims else xp.squeeze(out, axis=axis)
 # d/dx_i log sum_j e^{x_j} = e^{x_i} / sum_j e^{x_j} = exp(x_i - lse)
 _logsumexp.defvjp(lambda g, ans, x, axis, keepdims=False:
-                  _expand(g, x.shape, axis, keepdims) * exp(x - _expand(ans, x.shape, axis, keepdims)))
+                  _expand(g, x.shape, axis, keepdims) * exp(x - _expand(ans, x.shape, axis, keepdims)),
+                  formulas=[('softmax(x)', 'g·softmax(x)')])
 
 
 def logsumexp(x, axis, keepdims=False):
@@ -151,7 +166,8 @@ def _softmax(x, axis=-1):
     e = xp.exp(x - _stable_max(x, axis))
     return e / xp.sum(e, axis=axis, keepdims=True)
 # J = diag(s) - s s^T, so  J^T g = s * (g - <g, s>)
-_softmax.defvjp(lambda g, ans, x, axis=-1: ans * (g - sum(g * ans, axis, keepdims=True)))
+_softmax.defvjp(lambda g, ans, x, axis=-1: ans * (g - sum(g * ans, axis, keepdims=True)),
+                formulas=[('diag(y) - y yᵀ', 'y·(g - Σ g·y)')])
 
 
 def softmax(x, axis=-1):
@@ -164,7 +180,8 @@ def _log_softmax(x, axis=-1):
     shifted = x - _stable_max(x, axis)
     return shifted - xp.log(xp.sum(xp.exp(shifted), axis=axis, keepdims=True))
 # d/dx_j (x_i - lse) = delta_ij - softmax_j,  so  J^T g = g - softmax * sum(g)
-_log_softmax.defvjp(lambda g, ans, x, axis=-1: g - exp(ans) * sum(g, axis, keepdims=True))
+_log_softmax.defvjp(lambda g, ans, x, axis=-1: g - exp(ans) * sum(g, axis, keepdims=True),
+                    formulas=[('I - softmax(x)', 'g - eʸ·Σ g')])
 
 
 def log_softmax(x, axis=-1):

@@ -1,7 +1,7 @@
 """Ops that move elements around without changing them: their VJPs move the
 gradient back (reshape it back, transpose it back, scatter it back)."""
 from ..backend import xp
-from ..graph import primitive
+from ..primitive import primitive
 
 
 def _shape_arg(shape):
@@ -14,7 +14,8 @@ def _shape_arg(shape):
 @primitive(name="reshape", linear=True)
 def _reshape(x, shape):
     return xp.reshape(x, shape)
-_reshape.defvjp(lambda g, ans, x, shape: _reshape(g, shape=x.shape))
+_reshape.defvjp(lambda g, ans, x, shape: _reshape(g, shape=x.shape),
+                formulas=[('1 (moved)', 'g reshaped back')])
 
 
 def reshape(x, *shape):
@@ -31,7 +32,8 @@ def flatten(x):
 def _transpose(x, axes=None):
     return xp.transpose(x, axes)
 _transpose.defvjp(lambda g, ans, x, axes=None:
-                  _transpose(g, axes=None if axes is None else tuple(xp.argsort(axes))))
+                  _transpose(g, axes=None if axes is None else tuple(xp.argsort(axes))),
+                  formulas=[('1 (moved)', 'g transposed back')])
 
 
 def transpose(x, *axes):
@@ -47,7 +49,8 @@ def transpose(x, *axes):
 def _broadcast_to(x, shape):
     return xp.broadcast_to(x, shape)
 # The engine sums the gradient back to x's shape (unbroadcast), so the VJP is the identity.
-_broadcast_to.defvjp(lambda g, ans, x, shape: g)
+_broadcast_to.defvjp(lambda g, ans, x, shape: g,
+                     formulas=[('1 (copied)', 'g summed over the copies')])
 
 
 def broadcast_to(x, shape):
@@ -84,7 +87,8 @@ def _has_int_array(index):
 @primitive(name="getitem", linear=True)
 def _getitem(x, index):
     return x[index]
-_getitem.defvjp(lambda g, ans, x, index: _scatter_add(g, shape=x.shape, index=index))
+_getitem.defvjp(lambda g, ans, x, index: _scatter_add(g, shape=x.shape, index=index),
+                formulas=[('1 at index', 'g scattered into zeros at index')])
 
 
 @primitive(name="scatter_add", linear=True)
@@ -96,7 +100,8 @@ def _scatter_add(g, shape, index):
     else:
         out[index] = g
     return out
-_scatter_add.defvjp(lambda g, ans, x, shape, index: _getitem(g, index=index))
+_scatter_add.defvjp(lambda g, ans, x, shape, index: _getitem(g, index=index),
+                    formulas=[('1 at index', 'g[index]')])
 
 
 def getitem(x, index):
@@ -112,40 +117,39 @@ def _offsets(sizes):
     return out
 
 
-def _cat_vjp(i):
-    def vjp(g, ans, *xs, axis=0):
-        ax = axis % ans.ndim
-        lo, hi = _offsets([x.shape[ax] for x in xs])[i]
-        return _getitem(g, index=(slice(None),) * ax + (slice(lo, hi),))
-    return vjp
+# cat and stack take any number of inputs, so their VJPs are given for all inputs at
+# once (defvjp_all): one pass over the gradient, not one call per input with all of them.
+@primitive(name="cat", linear=True)
+def _cat(*xs, axis=0):
+    return xp.concatenate(xs, axis=axis)
+_cat.defvjp_all(lambda g, ans, *xs, axis=0:
+                [_getitem(g, index=(slice(None),) * (axis % ans.ndim) + (slice(lo, hi),))
+                 for lo, hi in _offsets([x.shape[axis % ans.ndim] for x in xs])],
+                formula=('1 on its slice', 'g sliced back'))
 
 
-def _stack_vjp(i):
-    def vjp(g, ans, *xs, axis=0):
-        ax = axis % ans.ndim
-        return _getitem(g, index=(slice(None),) * ax + (i,))
-    return vjp
+@primitive(name="stack", linear=True)
+def _stack(*xs, axis=0):
+    return xp.stack(xs, axis=axis)
+_stack.defvjp_all(lambda g, ans, *xs, axis=0:
+                  [_getitem(g, index=(slice(None),) * (axis % ans.ndim) + (i,)) for i in range(len(xs))],
+                  formula=('1 on its slice', 'g[i] along the new axis'))
 
 
-def _variadic(name, forward, make_vjp):
-    """cat and stack take any number of tensors: one primitive (and VJP table) per arity."""
-    cache = {}
-
-    def call(ts, axis=0):
-        ts = tuple(ts)
-        if not ts:
-            raise ValueError(f"{name}: expected a non-empty sequence of tensors")
-        n = len(ts)
-        if n not in cache:
-            cache[n] = primitive(forward, name=name, linear=True).defvjp(*[make_vjp(i) for i in range(n)])
-        return cache[n](*ts, axis=axis)
-    return call
+def cat(ts, axis=0):
+    """Join tensors along an existing ``axis``; the VJP slices the gradient apart."""
+    ts = tuple(ts)
+    if not ts:
+        raise ValueError("cat: expected a non-empty sequence of tensors")
+    return _cat(*ts, axis=axis)
 
 
-cat = _variadic("cat", lambda *xs, axis=0: xp.concatenate(xs, axis=axis), _cat_vjp)
-cat.__doc__ = "Join tensors along an existing ``axis``; the VJP slices the gradient apart."
-stack = _variadic("stack", lambda *xs, axis=0: xp.stack(xs, axis=axis), _stack_vjp)
-stack.__doc__ = "Join tensors along a new ``axis``; the VJP takes each slice back."
+def stack(ts, axis=0):
+    """Join tensors along a new ``axis``; the VJP takes each slice back."""
+    ts = tuple(ts)
+    if not ts:
+        raise ValueError("stack: expected a non-empty sequence of tensors")
+    return _stack(*ts, axis=axis)
 
 
 def split(x, indices_or_sections, axis=0):
@@ -166,7 +170,8 @@ def split(x, indices_or_sections, axis=0):
 def _pad(x, pad_width):
     return xp.pad(x, pad_width)
 _pad.defvjp(lambda g, ans, x, pad_width:
-            _getitem(g, index=tuple(slice(lo, lo + n) for (lo, hi), n in zip(pad_width, x.shape))))
+            _getitem(g, index=tuple(slice(lo, lo + n) for (lo, hi), n in zip(pad_width, x.shape))),
+            formulas=[('1 inside', 'g cropped')])
 
 
 def pad(x, pad_width):
@@ -178,7 +183,8 @@ def pad(x, pad_width):
 @primitive(name="flip", linear=True)
 def _flip(x, axis=None):
     return xp.flip(x, axis)
-_flip.defvjp(lambda g, ans, x, axis=None: _flip(g, axis=axis))
+_flip.defvjp(lambda g, ans, x, axis=None: _flip(g, axis=axis),
+             formulas=[('1 (moved)', 'g flipped back')])
 
 
 def flip(x, axis=None):

@@ -15,7 +15,6 @@ composite op (``@ag.composite("cross_entropy")``) becomes one ellipse unless
 ``expand_composites=True``.  ``depth=k`` draws modules nested deeper than k as
 single boxes with their input/output shapes and parameter count.
 """
-from ..graph import Node
 from ..tensor import Tensor
 from . import fmt
 from .fmt import esc
@@ -23,7 +22,7 @@ from .groups import Grouping
 from .legend import legend_label
 from .record import GradRecord, last_record
 from .render import Picture
-from .walk import Walk, gc_paused, key_of, module_paths, names
+from .walk import Walk, gc_paused, is_op, key_of, module_paths, names, tensor_of
 
 VIEWS = ("dataflow", "backward")
 COLOR_BY = (None, "grad", "grad_ratio")
@@ -149,8 +148,9 @@ class Builder(Grouping):
         """(gradient array or None, note) for a key."""
         if self.frame is not None:
             return self.frame.grads.get(key, (None, ""))
-        if isinstance(key, Tensor) and key.grad is not None:
-            return key.grad.data, ""
+        t = tensor_of(key)
+        if t is not None and t.grad is not None:
+            return t.grad.data, ""
         if self.grads is not None and key in self.grads:
             return self.grads[key], ""
         r = self.walk.root_of.get(key)
@@ -173,7 +173,7 @@ class Builder(Grouping):
     def role(self, key):
         if key in self.walk.root_of:
             return "output"
-        if type(key) is Node:
+        if is_op(key):
             return "inner"
         return "const" if self.walk.is_const(key) else "param"
 
@@ -207,7 +207,7 @@ class Builder(Grouping):
                 rows.append(_row("data", _lines(fmt.array_lines(value, self.o["max_values"]))))
         dashed = False
         g = None
-        if role != "const" and (type(key) is not Node or self.inner_grads):
+        if role != "const" and (not is_op(key) or self.inner_grads):
             g, note = self.grad_of(key)
             if self.o["show_grads"]:
                 if g is None:
@@ -219,7 +219,7 @@ class Builder(Grouping):
                     rows.append(_row("grad", _lines(fmt.array_lines(g, self.o["max_values"]))))
                     if note:
                         rows.append(_row("", f'<FONT POINT-SIZE="9" COLOR="#c00000">{esc(note)}</FONT>'))
-        elif type(key) is Node:
+        elif is_op(key):
             self.legend["inner_hidden"] = True
         body = ('<TR><TD ALIGN="LEFT"><TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="1">'
                 + "".join(rows) + "</TABLE></TD></TR>") if rows else ""
@@ -248,7 +248,7 @@ class Builder(Grouping):
         ins, seen = [], set()
         for n in nodes:
             for _, key in self.walk.inputs[n]:
-                if key is None or (type(key) is Node and self.group_of.get(key) is group):
+                if key is None or (is_op(key) and self.group_of.get(key) is group):
                     continue
                 if self.absorbed.get(key) is group or key in seen:
                     continue
@@ -306,7 +306,7 @@ class Builder(Grouping):
 
     def _input_vertex(self, key, dst_group):
         """The vertex an input edge starts from, or None when the edge is inside a group."""
-        if type(key) is Node:
+        if is_op(key):
             gk = self.group_of.get(key)
             if gk is not None and gk is dst_group:
                 return None
@@ -344,7 +344,7 @@ class Builder(Grouping):
                     continue
                 attrs = {}
                 if group is None and self.o["formulas"]:
-                    attrs.update(label=fmt.edge_formula(node.op.name, i, n_in), fontsize="9",
+                    attrs.update(label=fmt.edge_formula(node.op, i, n_in), fontsize="9",
                                  fontcolor="#1f4e79")
                     self.legend["formulas"] = True
                 if frame is not None and (node, i) in frame.edge_notes:
@@ -363,7 +363,7 @@ class Builder(Grouping):
         self.legend["backward"] = True
         for key, r in walk.root_of.items():
             rv = self.tensor_vertex(key, None)
-            if type(key) is Node:
+            if is_op(key):
                 group = self.group_of.get(key)
                 self.add_edge(rv, self._backward_vertex(key, group))
         for node in walk.nodes:
@@ -374,7 +374,7 @@ class Builder(Grouping):
                 if key is None:
                     self.add_edge(src, self.summary_vertex(), dedupe=True, style="dashed")
                     continue
-                if type(key) is Node:
+                if is_op(key):
                     gk = self.group_of.get(key)
                     if gk is not None and gk is group:
                         continue
@@ -385,7 +385,7 @@ class Builder(Grouping):
                     dst = self._accumulate_vertex(key)
                 attrs = {}
                 if group is None and self.o["formulas"]:
-                    attrs.update(label=fmt.edge_formula(node.op.name, i, n_in), fontsize="9",
+                    attrs.update(label=fmt.edge_formula(node.op, i, n_in), fontsize="9",
                                  fontcolor="#1f4e79")
                     self.legend["formulas"] = True
                 self.add_edge(src, dst, dedupe=group is not None, **attrs)

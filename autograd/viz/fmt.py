@@ -126,87 +126,18 @@ def _index_text(index):
     return ", ".join(out)
 
 
-# ---- the local derivatives --------------------------------------------------------
-# For each primitive: the names of its inputs (the output is y, the upstream
-# gradient g) and, per input, (local derivative, VJP).  The VJP is what backward
-# computes: the upstream gradient g pulled back through the op.  For ops whose
-# Jacobian is not diagonal (matmul, softmax, reductions) the VJP is the readable part.
+# ---- the local derivatives ------------------------------------------------------------
+# Each op states its derivative once, where it is defined (Primitive.defvjp's
+# inputs= and formulas=); the pictures only read it from there.
 
-_U = ("x",)
-_B = ("a", "b")
-FORMULAS = {
-    "neg": (_U, [("-1", "-g")]),
-    "exp": (_U, [("eˣ = y", "g·y")]),
-    "log": (_U, [("1/x", "g / x")]),
-    "log1p": (_U, [("1/(1+x)", "g / (1 + x)")]),
-    "sqrt": (_U, [("1/(2y)", "g / (2y)")]),
-    "abs": (_U, [("sign(x)", "g·sign(x)")]),
-    "sin": (_U, [("cos x", "g·cos x")]),
-    "cos": (_U, [("-sin x", "-g·sin x")]),
-    "tanh": (_U, [("1 - y²", "g·(1 - y²)")]),
-    "sigmoid": (_U, [("y(1 - y)", "g·y·(1 - y)")]),
-    "relu": (_U, [("[x > 0]", "g·[x > 0]")]),
-    "clip": (_U, [("[lo ≤ x ≤ hi]", "g·[lo ≤ x ≤ hi]")]),
-    "astype": (_U, [("1", "g cast to x's dtype")]),
-    "add": (_B, [("1", "g"), ("1", "g")]),
-    "sub": (_B, [("1", "g"), ("-1", "-g")]),
-    "mul": (_B, [("b", "g·b"), ("a", "g·a")]),
-    "div": (_B, [("1/b", "g / b"), ("-a/b²", "-g·a / b²")]),
-    "pow": (_B, [("b·a^(b-1)", "g·b·a^(b-1)"), ("y·log a", "g·y·log a")]),
-    "maximum": (_B, [("[a > b] (½ at ties)", "g·[a > b]"), ("[b > a] (½ at ties)", "g·[b > a]")]),
-    "minimum": (_B, [("[a < b] (½ at ties)", "g·[a < b]"), ("[b < a] (½ at ties)", "g·[b < a]")]),
-    "where": (("c", "a", "b"), [None, ("[c]", "g where c, else 0"), ("[not c]", "g where not c, else 0")]),
-    "matmul": (("A", "B"), [("g·Bᵀ", "g @ Bᵀ"), ("Aᵀ·g", "Aᵀ @ g")]),
-    "sum": (_U, [("1", "g spread over the summed axes")]),
-    "mean": (_U, [("1/n", "g spread over the averaged axes, / n")]),
-    "max": (_U, [("[x = y] (ties share)", "g to the largest entries")]),
-    "min": (_U, [("[x = y] (ties share)", "g to the smallest entries")]),
-    "var": (_U, [("2(x - x̄)/(n - ddof)", "g·2(x - x̄)/(n - ddof)")]),
-    "std": (_U, [("(x - x̄)/((n - ddof)·y)", "g·(x - x̄)/((n - ddof)·y)")]),
-    "logsumexp": (_U, [("softmax(x)", "g·softmax(x)")]),
-    "softmax": (_U, [("diag(y) - y yᵀ", "y·(g - Σ g·y)")]),
-    "log_softmax": (_U, [("I - softmax(x)", "g - eʸ·Σ g")]),
-    "reshape": (_U, [("1 (moved)", "g reshaped back")]),
-    "transpose": (_U, [("1 (moved)", "g transposed back")]),
-    "broadcast_to": (_U, [("1 (copied)", "g summed over the copies")]),
-    "getitem": (_U, [("1 at index", "g scattered into zeros at index")]),
-    "scatter_add": (_U, [("1 at index", "g[index]")]),
-    "pad": (_U, [("1 inside", "g cropped")]),
-    "flip": (_U, [("1 (moved)", "g flipped back")]),
-    "cat": (None, "1 on its slice", "g sliced back"),
-    "stack": (None, "1 on its slice", "g[i] along the new axis"),
-}
-
-
-def symbols(op_name, n_inputs):
-    """Names for the inputs of an op in formulas: x, or a and b, or A and B..."""
-    entry = FORMULAS.get(op_name)
-    if entry is not None and entry[0] is not None and len(entry[0]) == n_inputs:
-        return entry[0]
-    if n_inputs == 1:
-        return _U
-    return tuple(f"x{i}" for i in range(n_inputs))
-
-
-def formula(op_name, i, n_inputs):
-    """(local derivative, VJP) of input ``i`` as text, or None when the op is not in the table."""
-    entry = FORMULAS.get(op_name)
-    if entry is None:
-        return None
-    if entry[0] is None:                     # cat/stack: any number of inputs, one rule
-        return entry[1], entry[2]
-    rules = entry[1]
-    return rules[i] if i < len(rules) else None
-
-
-def edge_formula(op_name, i, n_inputs):
+def edge_formula(op, i, n_inputs):
     """The text on the edge from input ``i`` into the op: ``tanh: 1 - y²``, ``mul ∂/∂a: b``."""
-    f = formula(op_name, i, n_inputs)
+    f = op.formula(i)
     if f is None:
-        return f"{op_name}: vjp {i}"
+        return f"{op.name}: vjp {i}"
     if n_inputs == 1:
-        return f"{op_name}: {f[0]}"
-    return f"{op_name} ∂/∂{symbols(op_name, n_inputs)[i]}: {f[0]}"
+        return f"{op.name}: {f[0]}"
+    return f"{op.name} ∂/∂{op.input_names(n_inputs)[i]}: {f[0]}"
 
 
 # ---- colours -------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 ``backward`` computes a gradient for every tensor in the graph but keeps only
 the leaves' (in ``.grad``).  ``record_grads`` listens to the engine
-(``autograd.engine.grad_observers``) and keeps a copy of each one, so the
+(``autograd.engine.step_observers``) and keeps a copy of each one, so the
 pictures can show them::
 
     with ag.viz.record_grads() as rec:
@@ -17,14 +17,14 @@ still there when the observer runs, just before backward frees it.
 import numpy as np
 
 from .. import engine
-from ..graph import Node
 from ..tensor import Tensor
+from .walk import is_op
 
 _last = [None]     # the most recent record: draw() uses it when not given grads=
 
 
 class GradRecord:
-    """Gradients seen during backward, keyed by graph key (Node or leaf Tensor).
+    """Gradients seen during backward, keyed by graph vertex (Node).
 
     Look up with a Tensor (``rec[t]``, ``t in rec``) or a key.  Several
     backward calls inside one ``with`` block ADD, like leaf ``.grad``.
@@ -52,12 +52,12 @@ class GradRecord:
     def __len__(self):
         return len(self.grads)
 
-    def _observe(self, key, g):
-        g = np.array(g.data)     # a private copy: the engine may reuse gradient arrays
+    def _observe(self, key, g, sends):
+        g = np.array(getattr(g, "data", g))     # a private copy: the engine may add into .grad in place
         old = self.grads.get(key)
         self.grads[key] = g if old is None else old + g
         self.order.append(key)
-        if type(key) is Node and key.op.name == "relu" and key.ans is not None:
+        if is_op(key) and key.op.name == "relu" and key.ans is not None:
             self.dead_relus[key] = dead_units(key.ans)
 
 
@@ -78,12 +78,12 @@ class record_grads:
         self.record = GradRecord()
 
     def __enter__(self):
-        engine.grad_observers.append(self.record._observe)
+        engine.step_observers.append(self.record._observe)
         _last[0] = self.record
         return self.record
 
     def __exit__(self, *exc):
-        engine.grad_observers.remove(self.record._observe)
+        engine.step_observers.remove(self.record._observe)
         return False
 
 

@@ -5,12 +5,10 @@ import sys
 
 import numpy as np
 
-from ..engine import unbroadcast
-from ..graph import no_grad
-from ..tensor import Tensor
+from .. import engine
 from . import fmt
 from .record import dead_units, last_record
-from .walk import Walk, gc_paused, key_of, labels, module_paths, names
+from .walk import Walk, gc_paused, key_of, labels, module_paths, names, tensor_of
 
 
 def _grad_lookup(grads):
@@ -55,8 +53,9 @@ def _listing(root, model, name_map, grads, show_values, show_grads, max_values, 
     table = _grad_lookup(grads)
 
     def grad_of(key):
-        if isinstance(key, Tensor) and key.grad is not None:
-            return key.grad.data
+        t = tensor_of(key)
+        if t is not None and t.grad is not None:
+            return t.grad.data
         if key in table:
             return table[key]
         r = walk.root_of.get(key)
@@ -119,13 +118,16 @@ def explanation(t, grad=None):
         what = "requires grad" if t.requires_grad else "does not require grad"
         return (f"{tname} is a leaf (made by you, not by an op; it {what}): backward adds the "
                 f"gradients of all its uses into its .grad, there is no VJP to apply.")
+    if node.is_leaf:
+        return (f"{t.name or 'this tensor'} is a leaf (made by you, not by an op; it requires grad): "
+                f"backward adds the gradients of all its uses into its .grad, there is no VJP to apply.")
     op, n_in = node.op.name, len(node.parents)
-    syms = fmt.symbols(op, n_in)     # formulas call the inputs x (or a, b...) and the output y
+    syms = node.op.input_names(n_in)     # formulas call the inputs x (or a, b...) and the output y
     kw = fmt.kwargs_text(node.kwargs)
     lines = [f"y = {op}({', '.join(syms)}{', ' + kw if kw else ''})    "
              f"output{' ' + t.name if t.name else ''} {fmt.shape_text(node.shape)} {node.dtype}"]
     for i in range(n_in):
-        f = fmt.formula(op, i, n_in)
+        f = node.op.formula(i)
         if node.parents[i] is None:
             lines.append(f"  {syms[i]}: a constant, gets no gradient")
         elif f is not None:
@@ -148,21 +150,18 @@ def explanation(t, grad=None):
     for i, x in enumerate(node.inputs):
         lines.append(f"  {syms[i]} = {fmt.array_text(x.data)}    ({_describe(x)})")
     lines.append(f"  y = {fmt.array_text(node.ans)}")
-    with no_grad():
-        gt, ans = Tensor._wrap(np.asarray(g)), Tensor._wrap(node.ans)
-        for i, x in enumerate(node.inputs):
-            if node.parents[i] is None:
-                continue
-            gi = node.op.vjps[i](gt, ans, *node.inputs, **node.kwargs)
-            if gi.shape != x.shape:
-                gi = unbroadcast(gi, x.shape)      # broadcasting is undone here, as in backward
-            lines.append(f"  grad_{syms[i]} = {fmt.array_text(gi.data)}")
+    # The numbers come from the engine's own chain-rule step at this node.
+    pass_ = engine.Backward([], [], retain_graph=True, capture=[])
+    with pass_.vjp_mode():
+        sends = pass_.vjps(node, np.asarray(g, dtype=node.dtype))
+    for i, _, gi, _ in sends:
+        lines.append(f"  grad_{syms[i]} = {fmt.array_text(gi)}")
     return "\n".join(lines)
 
 
 def _describe(x):
     """Where an input came from, in words."""
-    if x._node is not None:
+    if not x.is_leaf:
         what = f"output of {x._node.op.name}"
     else:
         what = "leaf" if x.requires_grad else "constant"

@@ -13,16 +13,15 @@ tensor that is used more than once (fan-out), until all its parts arrived::
     # step 2 of 3: add -> b, upstream 2 ... a so far 4 (2 of 2 parts)
     # step 3 of 3: leaf a receives 4 (= 2 + 2)
 
-The order comes from the real engine (it runs ``ag.grad`` with an observer,
-keeping the graph and leaving every ``.grad`` untouched); the contributions are
-the op's own VJPs, the same call backward makes.  In a notebook a frame
+Everything comes from the real engine: it runs a backward pass (keeping the
+graph, leaving every ``.grad`` untouched) and records each step as the engine
+takes it (``engine.step_observers``): the order, the gradient after hooks, and
+what the step sent to each input.  In a notebook a frame
 displays as a picture (``step.svg()``); ``steps_html(steps)`` shows them all.
 """
 import numpy as np
 
 from .. import engine
-from ..engine import unbroadcast
-from ..graph import Node, no_grad
 from ..tensor import Tensor
 from . import fmt
 from .walk import Walk, gc_paused, labels, names
@@ -42,7 +41,7 @@ class Step:
     """One frame of ``backward_steps``.
 
     ``kind`` is ``"op"`` (backward applies one op's VJPs) or ``"leaf"`` (a leaf
-    receives its summed gradient); ``key`` the Node or leaf Tensor; ``upstream``
+    receives its summed gradient); ``key`` the Node; ``upstream``
     the gradient arriving (ndarray); ``parts`` one :class:`Part` per input that
     gets a gradient.  ``draw()`` gives the picture of the graph at this moment.
     """
@@ -125,37 +124,34 @@ def backward_steps(root, grad=None, model=None, name_map=None, **draw_opts):
     named = labels(walk, names(walk, model, name_map))
     visits = []
 
-    def observe(key, g):
-        visits.append((key, np.array(g.data)))
+    def observe(node, g, sends):
+        visits.append((node, _copy(g), [(i, parent, _copy(gi)) for i, parent, gi, _ in sends]))
 
+    seeds = [grad] if len(walk.roots) == 1 else list(grad or [None] * len(walk.roots))
     leaves = [k for k in walk.leaves if not walk.is_const(k)]
-    engine.grad_observers.append(observe)
+    engine.step_observers.append(observe)
     try:
-        engine.grad(root, leaves, grad_outputs=grad, retain_graph=True, allow_unused=True)
+        engine.Backward(walk.roots, seeds, retain_graph=True, capture=leaves).run()
     finally:
-        engine.grad_observers.remove(observe)
+        engine.step_observers.remove(observe)
     return _frames(root, walk, named, visits, dict(draw_opts, model=model, name_map=name_map))
+
+
+def _copy(g):
+    return np.array(g.data if isinstance(g, Tensor) else g)
 
 
 def _frames(root, walk, named, visits, opts):
     expected = {k: len(uses) for k, uses in walk.consumers.items()}
     running, received, shown = {}, {}, {}
     count = len(visits)
-    for number, (key, g) in enumerate(visits, 1):
+    for number, (key, g, sends) in enumerate(visits, 1):
         shown[key] = (g, "")
         parts = []
-        if type(key) is Node:
-            ans = Tensor._wrap(key.ans)
-            upstream = Tensor._wrap(g)
-            for i, p in enumerate(key.parents):
-                if p is None:
-                    continue
-                x = key.inputs[i]
-                with no_grad():
-                    gi = key.op.vjps[i](upstream, ans, *key.inputs, **key.kwargs)
-                gi = unbroadcast(gi, x.shape) if gi.shape != x.shape else gi
-                gi = np.asarray(gi.data, dtype=x.dtype)
-                # += : a tensor used several times gets the sum of the gradients (fan-out).
+        if not key.is_leaf:
+            for i, p, gi in sends:
+                # += : a tensor used several times gets the sum of the gradients (fan-out),
+                # added in the order the engine's steps sent them, as the engine adds them.
                 running[p] = running[p] + gi if p in running else gi
                 received[p] = received.get(p, 0) + 1
                 n = expected.get(p, 1)

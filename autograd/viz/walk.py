@@ -6,9 +6,10 @@ explicit queue, no recursion, so a chain of a million ops is fine), keeps the
 input came from.  Everything is ordered by creation (``node.id``) and first use,
 never by ``id()``, so the same code always gives the same picture.
 
-Keys: an inner tensor is represented by the :class:`~autograd.graph.Node` that
-made it; a leaf by the Tensor itself; a constant whose value backward already
-freed by a :class:`FreedConst`.  Dicts keyed by Tensors are fine (their hash
+Keys: a tensor that requires grad is represented by its graph vertex, its
+:class:`~autograd.graph.Node` (an op's node, or a leaf's node); a constant (no
+gradient flows there, so it has no vertex) by the Tensor itself, or, once
+backward freed the saved values, by a :class:`FreedConst`.  Dicts keyed by Tensors are fine (their hash
 is identity); ``==`` on Tensors is elementwise, so never search lists of them.
 """
 import gc
@@ -29,8 +30,20 @@ class FreedConst:
 
 
 def key_of(t):
-    """The graph key of a Tensor: its node when an op made it, else the tensor itself."""
+    """The graph key of a Tensor: its node when it requires grad, else the tensor itself."""
     return t._node if t._node is not None else t
+
+
+def is_op(key):
+    """Is ``key`` the node of an op (not a leaf's node, not a constant)?"""
+    return type(key) is Node and key.op is not None
+
+
+def tensor_of(key):
+    """The Tensor behind a leaf key or a constant (None for ops, dead leaves, freed constants)."""
+    if type(key) is Node:
+        return key.receiver() if key.is_leaf and key.receiver is not None else None
+    return key if isinstance(key, Tensor) else None
 
 
 def as_roots(root):
@@ -78,17 +91,15 @@ class Walk:
         queue = deque()
         seen = set()
         for k in self.root_of:
-            if type(k) is Node and k not in seen:
+            if is_op(k) and k not in seen:
                 seen.add(k)
                 queue.append(k)
         order = []
-        parents = {}                              # node.parents is computed on each access
         while queue:                              # breadth first: nearest the output first
             node = queue.popleft()
             order.append(node)
-            ps = parents[node] = node.parents
-            for p in ps:
-                if type(p) is Node and p not in seen:
+            for p in node.parents:
+                if is_op(p) and p not in seen:
                     seen.add(p)
                     queue.append(p)
         self.total = len(order)
@@ -99,15 +110,15 @@ class Walk:
         self.nodes = sorted(order, key=lambda n: n.id)
         self.inputs, self.consumers, self.leaves = {}, {}, []
         for k in self.root_of:
-            if type(k) is not Node:
+            if not is_op(k):
                 self._use(k, None, None)
         for node in self.nodes:
             ins = []
-            for i, p in enumerate(parents[node]):
-                if type(p) is Node:
+            for i, p in enumerate(node.parents):
+                if is_op(p):
                     key = p if p in kept else None
                 elif p is not None:
-                    key = p
+                    key = p                        # a leaf's node
                 elif node.inputs is not None:
                     key = node.inputs[i]           # a constant: its Tensor is still saved
                 else:
@@ -121,7 +132,7 @@ class Walk:
         uses = self.consumers.get(key)
         if uses is None:
             uses = self.consumers[key] = []
-            if type(key) is not Node:
+            if not is_op(key):
                 self.leaves.append(key)
         if node is not None:
             uses.append((node, i))
@@ -130,12 +141,11 @@ class Walk:
     def value(self, key):
         """The array behind ``key``, or None when backward freed it."""
         if key in self.root_of:
-            return self.root_of[key].data
-        if type(key) is Node:
+            return self.root_of[key].numpy()
+        if is_op(key):
             return None if key.ans is None else np.asarray(key.ans)   # 0-d values may be numpy scalars
-        if type(key) is FreedConst:
-            return None
-        return key.data
+        t = tensor_of(key)
+        return None if t is None else t.numpy()
 
     def shape_dtype(self, key):
         if type(key) is Node:
@@ -145,7 +155,7 @@ class Walk:
         return key.shape, key.dtype
 
     def is_const(self, key):
-        return type(key) is FreedConst or (type(key) is not Node and not key.requires_grad)
+        return type(key) is not Node
 
     def freed(self):
         """True when backward has freed saved values of some drawn node."""
@@ -161,8 +171,9 @@ def names(walk, model=None, name_map=None):
                 if t._node is not None and t.name:
                     out.setdefault(t._node, t.name)
     for key in walk.leaves:
-        if isinstance(key, Tensor) and key.name:
-            out[key] = key.name
+        t = tensor_of(key)
+        if t is not None and t.name:
+            out[key] = t.name
     for key, r in walk.root_of.items():
         if r.name:
             out[key] = r.name

@@ -18,7 +18,8 @@ with the engine (`from chaingrad import autograd as ag`) doing the work and a de
 2. a derivative as a slope, computed for a whole grid of points at once;
 3. the one-dimensional network of §7.5.1, factor by factor;
 4. fan-out: when a value is used twice its gradients add;
-5. the backward pass replayed one step at a time.
+5. the backward pass replayed one step at a time;
+6. exercises: you write the backward of sigmoid and tanh, and `ag.check_vjp` grades it.
 
 Every section ends with a table: the engine's value, the value worked out by hand, the largest
 absolute difference over all entries, and that difference relative to the largest entry of the hand
@@ -346,6 +347,103 @@ for frame in frames:
     print(frame)
     display(frame)
 """)
+# ---------------------------------------------------------------- 6. exercises
+nb.md(r"""
+## 6. Your turn: write a backward, and let the engine grade it
+
+Every op of the engine is a *primitive*: a forward function on numpy arrays, plus one
+vector-Jacobian product (VJP) per input. The VJP receives `g`, the gradient of the loss with respect
+to the op's output (the "gradient arriving from above" of section 5), the output `ans` and the
+inputs, and returns the gradient with respect to its input. For an op applied element by element,
+that is `g` times the local slope:
+
+```python
+@ag.primitive
+def cube(x):                                   # forward: numpy in, numpy out
+    return x ** 3
+
+cube.defvjp(lambda g, ans, x: g * 3 * x ** 2)  # d/dx x^3 = 3x^2, times the upstream g
+```
+
+Inside a VJP use only operators (`+ - * / **`), `.sum(axis=...)`, `.T`, `.reshape` and `ag`
+functions, so that the same code also runs when the engine differentiates it again.
+
+`ag.check_vjp(op, example_inputs...)` grades the VJP the way a teacher would: at the example and at
+random points of the same sign and range, with a random upstream gradient, in float64 and float32,
+at the edge points you name, against central differences of the forward (notebook 9 explains how
+those are computed and judged). It prints one verdict line, `correct` or what is wrong, and when
+the numbers show a common mistake (sign, a constant factor, the input used where the output was
+needed, the upstream `g` forgotten) it names it.
+
+The cells below come with a reference solution between `# SOLUTION` and `# END SOLUTION`, so
+that this notebook runs as it is. `notebooks/build/student.py` writes the student version, where
+each such block is replaced by `raise NotImplementedError`; until it is filled in, the grading cell
+reports the VJP as wrong.
+
+**Exercise 1.** Write the VJP of the sigmoid of section 1. Use its own output, $\sigma'(z) = \sigma(z)(1-\sigma(z))$
+(Sayed (65.6)).
+""")
+nb.code(r"""
+# EXERCISE 1: the VJP of the sigmoid.  g = dL/d(ans); return dL/dx, same shape as x.
+@ag.primitive
+def my_sigmoid(x):
+    return 1 / (1 + np.exp(-x))
+
+
+def my_sigmoid_vjp(g, ans, x):
+    # SOLUTION
+    return g * ans * (1 - ans)
+    # END SOLUTION
+
+
+my_sigmoid.defvjp(my_sigmoid_vjp);      # the ";" hides the primitive that defvjp returns
+""")
+nb.code(r"""
+ag.check_vjp(my_sigmoid, np.array([-3.0, -0.5, 0.2, 1.0, 4.0]), edges=[0.0])
+""")
+nb.md(r"""
+**Exercise 2.** The tanh of section 3: $\tanh'(z) = 1 - \tanh^2(z)$. Write it with the output `ans`,
+which the forward has already computed, rather than computing `tanh` again.
+""")
+nb.code(r"""
+# EXERCISE 2: the VJP of tanh.
+@ag.primitive
+def my_tanh(x):
+    return np.tanh(x)
+
+
+def my_tanh_vjp(g, ans, x):
+    # SOLUTION
+    return g * (1 - ans ** 2)
+    # END SOLUTION
+
+
+my_tanh.defvjp(my_tanh_vjp);
+""")
+nb.code(r"""
+ag.check_vjp(my_tanh, np.array([-2.0, -0.3, 0.4, 1.5]), edges=[0.0], second_order=True)
+""")
+nb.md(r"""
+`second_order=True` also differentiates your VJP once more (`create_graph=True`, as
+`ag.functional.hessian` does) and compares with central differences of the gradient: written with
+operators on `ans`, the VJP is itself differentiable, and the second derivative
+$-2\tanh(z)(1-\tanh^2 z)$ comes for free.
+
+What a wrong answer looks like: three classic slips in the tanh VJP, each graded. Using the input
+where the formula needs the output (`1 - x**2`), forgetting the upstream gradient, and a sign error.
+Each verdict names the mistake because the numbers show it: the wrong VJP, evaluated with `x`
+replaced by `ans`, gives the right gradient; the wrong result equals the gradient for $g = 1$; it
+equals minus the right one.
+""")
+nb.code(r"""
+slips = {"1 - x**2": lambda g, ans, x: g * (1 - x ** 2),
+         "forgot g": lambda g, ans, x: 1 - ans ** 2,
+         "sign": lambda g, ans, x: g * (ans ** 2 - 1)}
+for label, vjp in slips.items():
+    wrong_tanh = ag.primitive(np.tanh, name=f"tanh, {label}").defvjp(vjp)
+    print(str(ag.check_vjp(wrong_tanh, np.array([-2.0, -0.3, 0.4, 1.5]))).splitlines()[0])
+""")
+
 nb.md(r"""
 ## Summary
 

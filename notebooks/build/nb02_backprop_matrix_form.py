@@ -93,7 +93,10 @@ nb.md(r"""
 Every product in (7.4) and (7.6) has matching inner dimensions: $(m^l\times1)(1\times n^l)$ gives
 $m^l\times n^l$, the shape of $W^l$, and in (7.6) each $W^{l+1}$ ($n^l\times n^{l+1}$) sits between an
 $n^l\times n^l$ and an $n^{l+1}\times n^{l+1}$ Jacobian. Now the values: multiply out (7.6) with the
-Jacobian matrices and compare with what the engine delivered to $Z^l$, then (7.4).
+Jacobian matrices and compare with what the engine delivered to $Z^l$, then (7.4). Both columns
+come from the engine, in two different ways: on the left what `backward` delivered, on the right the
+products (7.6) and (7.4) in numpy of the local Jacobians $\partial A^l/\partial Z^l$ that
+`ag.functional.jacobian` computed (section 3 checks such Jacobians against closed forms).
 """)
 nb.code(r"""
 checks = []
@@ -102,10 +105,10 @@ for l in range(L):
     for k in range(l + 1, L):
         prod = prod @ Ws[k].numpy() @ dA_dZ[k]
     dZ_hand = prod @ dloss_dAL                           # eq. 7.6, one matrix product
-    checks.append((f"dloss/dZ{l+1}  (7.6)", Zs[l].grad, dZ_hand))
-    checks.append((f"dloss/dW{l+1}  (7.4)", Ws[l].grad, As[l].numpy() @ dZ_hand.T))
-    checks.append((f"dloss/dW0_{l+1}", W0s[l].grad, dZ_hand))
-compare(checks, tol=1e-12, title="Eqs. 7.4 and 7.6 multiplied out vs. the engine")
+    checks.append((f"dloss/dZ{l+1}: backward vs (7.6)", Zs[l].grad, dZ_hand))
+    checks.append((f"dloss/dW{l+1}: backward vs (7.4)", Ws[l].grad, As[l].numpy() @ dZ_hand.T))
+    checks.append((f"dloss/dW0_{l+1}: backward vs (7.6)", W0s[l].grad, dZ_hand))
+compare(checks, tol=1e-12, title="Eqs. 7.4 and 7.6 multiplied out vs. the engine's backward")
 """)
 nb.md(r"""
 With a **batch** the examples become the rows of a matrix, `Z = A_prev @ W + W0` as in `nn.Linear`,
@@ -122,8 +125,9 @@ Zb.retain_grad()
 J = Zb.tanh().sum()
 J.backward()
 outer_sum = sum(np.outer(Xb[b], Zb.grad.numpy()[b]) for b in range(B))
-compare([("dJ/dW (engine)  vs  sum of B outer products", W.grad, outer_sum),
-         ("dJ/dW (engine)  vs  A_prev^T G", W.grad, Xb.T @ Zb.grad.numpy())], title="Batch form of (7.4)")
+compare([("dJ/dW: backward vs sum of B outer products with the engine's G", W.grad, outer_sum),
+         ("dJ/dW: backward vs A_prev^T G with the engine's G", W.grad, Xb.T @ Zb.grad.numpy())],
+        title="Batch form of (7.4): the engine's dJ/dW vs numpy products of its dJ/dZ")
 """)
 
 # ------------------------------------------------------------------ 2. KTH k-layer
@@ -213,9 +217,10 @@ with ag.scope("cross-entropy + L2 penalty", kind="module"):
     J = -s.log_softmax(axis=1)[np.arange(n), labels].mean() + lam * sum((W ** 2).sum() for W in Wt)
 J.backward(retain_graph=True)
 
-rows = [("g, step 1 (literal) vs p - y", g_literal, p0 - y0)]
+rows = [("numpy vs numpy: step 1 as printed vs p - y", g_literal, p0 - y0)]
 for i in range(len(Wt)):
-    rows += [(f"dJ/dW{i+1}", Wt[i].grad, dWs_hand[i]), (f"dJ/db{i+1}", bt[i].grad, dbs_hand[i])]
+    rows += [(f"dJ/dW{i+1}: engine vs numpy pass", Wt[i].grad, dWs_hand[i]),
+             (f"dJ/db{i+1}: engine vs numpy pass", bt[i].grad, dbs_hand[i])]
 compare(rows, tol=1e-12, title="KTH aggregated backward pass (numpy) vs. the engine, k = 4")
 """)
 nb.md(r"""
@@ -225,10 +230,25 @@ The engine knows neither fact in advance; it chains the local derivatives of `ma
 `log_softmax`, indexing and `mean`, and lands on the same numbers.
 
 Here is the graph it recorded for this loss, values and gradients summarised by min/mean/max when
-large. The boxes around each layer come from `ag.scope`, which only labels the ops recorded inside it.
+large. Each `ag.scope` (which only labels the ops recorded inside it) is drawn as one box: with
+`depth=0` a scope becomes a single node with its input and output shapes. Drawn open, the 4 layers
+and the loss have over 40 ops and the picture is several thousand pixels wide; the next cell opens
+just the last layer and the loss of a batch of 2, where every op fits on a screen.
 """)
 nb.code(r"""
-ag.viz.draw(J)
+ag.viz.draw(J, depth=0)
+""")
+nb.code(r"""
+x3 = ag.tensor(kth_forward(Ws_np, bs_np, X[:2])[0][-1], name="x3 (2 examples)")
+W4 = ag.tensor(Ws_np[3], requires_grad=True, name="W4")
+b4 = ag.tensor(bs_np[3], requires_grad=True, name="b4")
+with ag.viz.record_grads():
+    with ag.scope("layer 4", kind="module"):
+        s4 = x3 @ W4.T + b4
+    with ag.scope("cross-entropy", kind="module"):
+        J4 = -s4.log_softmax(axis=1)[np.arange(2), labels[:2]].mean()
+    J4.backward(retain_graph=True)
+ag.viz.draw(J4, max_values=4)
 """)
 
 # ------------------------------------------------------------------ 3. local Jacobians
@@ -303,9 +323,10 @@ chained = dJ_dp @ J_p_s @ J_s_h @ J_h_s1 @ J_s1_W1          # a row of length m*
 W1_t = ag.tensor(W1, requires_grad=True)
 loss = -(ag.tensor(W2) @ (W1_t @ x + b1).relu() + b2).log_softmax()[c]
 loss.backward()
-compare([("dJ/dW1: engine vs. product of 5 Jacobians", W1_t.grad, chained.reshape(m, d)),
-         ("dJ/dW1 vs. g^T x^T with g = dJ/ds1", W1_t.grad,
-          np.outer(dJ_dp @ J_p_s @ J_s_h @ J_h_s1, x))], tol=1e-12, title="Chaining local Jacobians")
+compare([("dJ/dW1: backward vs product of the 5 Jacobians", W1_t.grad, chained.reshape(m, d)),
+         ("dJ/dW1: backward vs outer product g^T x^T, g = dJ/ds1 from 4 of them", W1_t.grad,
+          np.outer(dJ_dp @ J_p_s @ J_s_h @ J_h_s1, x))], tol=1e-12,
+        title="Chaining local Jacobians (computed by ag.functional.jacobian, checked above)")
 """)
 
 # ------------------------------------------------------------------ 4. Sayed sensitivities
@@ -504,10 +525,11 @@ for kind in ("ls", "ce"):
         name = {"ls": "least squares", "ce": "cross-entropy"}[kind]
         rows += [(f"{name}, d2Q/dW{ell}^2: engine vs. complete formula", diag_engine, full),
                  (f"{name}, d2Q/dtheta{ell}^2 (65.13): engine vs. diag H", np.diag(Ht), Hdiag)]
-        gaps.append((f"{name}, W{ell}: engine - printed vs. dropped term", diag_engine - book, dropped))
+        gaps.append((f"{name}, W{ell}: (engine - printed) vs dropped term by hand", diag_engine - book, dropped))
         size.append(np.abs(diag_engine - book).max() / np.abs(diag_engine).max())
 compare(rows, tol=1e-12, title="Diagonal second derivatives: ag.functional.hessian vs. the complete recursion")
-compare(gaps, tol=1e-12, title="What the expression printed in Problem 65.12 leaves out")
+compare(gaps, tol=1e-12, title="What the expression printed in Problem 65.12 leaves out "
+                               "(left column: engine minus the printed expression)")
 print("largest gap between engine and printed expression, relative to the largest entry:", np.round(size, 2))
 """)
 nb.md(r"""
@@ -535,6 +557,107 @@ Bigger sizes change nothing here except time: the hand pass and the engine agree
 for any widths. The forward recursion of 65.10 would grow like $n_\ell\times M$ per layer, which is
 why nobody uses it to train networks with many inputs.
 """)
+
+# ------------------------------------------------------------------ 6. exercises
+nb.md(r"""
+## 6. Exercises: two backward passes, graded
+
+Section 3 said the engine multiplies by each Jacobian *implicitly*. Now you write two of those
+implicit products yourself, as primitives (notebook 1, section 6, shows how `@ag.primitive`,
+`defvjp` and `ag.check_vjp` work). A VJP receives the upstream gradient `g` (the shape of the
+output), the output `ans` and the inputs, and returns the gradient for one input, in that input's
+shape.
+
+**Exercise 1: softmax cross-entropy.** For logits $Z$ ($n\times C$, one row per example) and integer
+labels $y$, the loss is $\ell = -\frac1n\sum_b \log \operatorname{softmax}(Z_b)_{y_b}$. KTH's step 1
+(section 2) gives its gradient: $\partial\ell/\partial Z = (P - Y)/n$ with $P$ the row-wise softmax
+and $Y$ the one-hot labels. The output is a scalar, so `g` is a scalar too; don't forget it. The
+labels are passed by keyword (`y=`), so they reach the VJP unchanged and get no gradient.
+""")
+nb.code(r"""
+# EXERCISE 1: the VJP of the mean softmax cross-entropy with respect to the logits Z.
+@ag.primitive
+def softmax_ce(Z, y=None):
+    Zs = Z - Z.max(axis=1, keepdims=True)                  # shift for stability: softmax is unchanged
+    logP = Zs - np.log(np.exp(Zs).sum(axis=1, keepdims=True))
+    return -logP[np.arange(len(y)), y].mean()
+
+
+def softmax_ce_vjp(g, ans, Z, y=None):
+    # SOLUTION
+    E = ag.exp(Z - Z.max(axis=1, keepdims=True))
+    P = E / E.sum(axis=1, keepdims=True)
+    Y = np.eye(Z.shape[1])[y]
+    return g * (P - Y) / Z.shape[0]
+    # END SOLUTION
+
+
+softmax_ce.defvjp(softmax_ce_vjp);
+""")
+nb.code(r"""
+Z_ex = np.array([[1.0, -0.5, 0.3], [0.2, 2.0, -1.0], [-0.7, 0.1, 0.4], [1.5, 1.4, -0.2]])
+ag.check_vjp(softmax_ce, Z_ex, kwargs={"y": np.array([0, 1, 2, 1])})
+""")
+nb.md(r"""
+**Exercise 2: a linear layer with its bias.** `linear(X, W, b) = X @ W + b` with $X$ ($n\times m$),
+$W$ ($m\times k$) and $b$ of shape $(k,)$, added to every row: broadcasting uses $b$ $n$ times, so its
+gradient is the sum of the $n$ rows of `g` (fan-out, notebook 1). Write the three VJPs (section 1
+gives the first two: (7.4) in batch form is `A_prev.T @ G`).
+""")
+nb.code(r"""
+# EXERCISE 2: the three VJPs of a linear layer.
+@ag.primitive
+def linear(X, W, b):
+    return X @ W + b
+
+
+def linear_vjp_X(g, ans, X, W, b):
+    # SOLUTION
+    return g @ W.T
+    # END SOLUTION
+
+
+def linear_vjp_W(g, ans, X, W, b):
+    # SOLUTION
+    return X.T @ g
+    # END SOLUTION
+
+
+def linear_vjp_b(g, ans, X, W, b):
+    # SOLUTION
+    return g.sum(axis=0)
+    # END SOLUTION
+
+
+linear.defvjp(linear_vjp_X, linear_vjp_W, linear_vjp_b);
+""")
+nb.code(r"""
+X_ex = np.array([[0.5, -1.0, 2.0], [1.5, 0.3, -0.4], [-0.8, 0.9, 0.1], [0.2, -0.6, 1.1]])
+W_ex = np.array([[0.3, -0.2], [1.1, 0.4], [-0.5, 0.9]])
+ag.check_vjp(linear, X_ex, W_ex, np.array([0.1, -0.3]))
+""")
+nb.md(r"""
+"broadcast" in the verdict: the grader also passed a bias of shape `(1,)` and `()`, which
+`X @ W + b` broadcasts just as well. It did not try other shapes for `X` and `W`: changing one entry
+of `W` changes a whole column of the output, so `linear` does not use them element by element, and a
+`W` of shape `(3, 1)`, which the forward would accept, is a different layer, not a broadcast.
+
+Two mistakes and their verdicts. The first swaps the roles in $\partial\ell/\partial W$ and gets a
+$k\times m$ matrix: the grader sees that its transpose is the gradient. The second returns `g` for the
+bias: the engine sums a VJP's result over the axes that numpy broadcasting added, as it does for the
+built-in `+` (whose VJP is just `g`), so the gradient is right after all and the grader says so, with
+a note. A forgotten sum is only wrong when the op stretches $b$ along an axis numpy would not
+(`x + b[:, None]`), and then `check_vjp` names it.
+""")
+nb.code(r"""
+swapped = ag.primitive(lambda X, W, b: X @ W + b, name="linear, g.T @ X").defvjp(
+    linear_vjp_X, lambda g, ans, X, W, b: g.T @ X, linear_vjp_b)
+print(str(ag.check_vjp(swapped, X_ex, W_ex, np.array([0.1, -0.3]))).splitlines()[0], "\n")
+unsummed = ag.primitive(lambda X, W, b: X @ W + b, name="linear, db = g").defvjp(
+    linear_vjp_X, linear_vjp_W, lambda g, ans, X, W, b: g)
+print(ag.check_vjp(unsummed, X_ex, W_ex, np.array([0.1, -0.3])))
+""")
+
 
 if __name__ == "__main__":
     main(nb, "02_backprop_matrix_form.ipynb")

@@ -138,10 +138,19 @@ $$W_t = W_{t-1}(1 - 2\lambda\eta) - \eta\,\nabla_W \mathcal L(W_{t-1}):$$
 first shrink ("decay") every weight by the factor $1-2\lambda\eta$, then take the usual step. The same
 factor appears in Sayed's listings (e.g. 65.150, with $\rho$ for $\lambda$ and $\mu$ for $\eta$).
 
+The earlier edition of the MIT notes (ch. 8) prints the factor as $1-\lambda\eta$ for the same objective
+$J(W) + \lambda\|W\|^2$: it writes the penalty's gradient as $\lambda W$. That is the gradient of
+$\tfrac{\lambda}{2}\|W\|^2$, not of $\lambda\|W\|^2$; with the objective as printed the factor is
+$1-2\lambda\eta$, as in ch. 7. Both factors occur in practice: PyTorch's `weight_decay` (and ours) is the
+$\lambda$ of the $\tfrac{\lambda}{2}\|W\|^2$ convention, so it gives ch. 8's $1-\lambda\eta$; the last rows
+below check that too.
+
 Two ways to get this update from the library, both checked against the formula for one step of our
 network: (a) add `lam * F.l2_penalty(weights)` to the loss and let the engine differentiate it;
 (b) leave the loss alone and give `optim.SGD` the option `weight_decay`, which adds
-`weight_decay * W` to the gradient, so `weight_decay` $= 2\lambda$.
+`weight_decay * W` to the gradient, so `weight_decay` $= 2\lambda$. Each row compares the weights
+after one step of the library with the formula evaluated in numpy on the engine's gradient of the
+unpenalized loss.
 """)
 
 nb.code(r"""
@@ -167,9 +176,15 @@ criterion(net(x), y_train).backward()
 by_hand = [w0 * (1 - 2 * lam * eta) - eta * w.grad.numpy() for w0, w in zip(W0, weights(net))]
 penalty = one_step(make_net(), use_penalty=True)
 decay = one_step(make_net(), use_penalty=False, weight_decay=2 * lam)
-compare([(f"layer {i}: loss + lam * l2_penalty", a, h) for i, (a, h) in enumerate(zip(penalty, by_hand))] +
-        [(f"layer {i}: SGD(weight_decay=2 lam)", a, h) for i, (a, h) in enumerate(zip(decay, by_hand))],
-        title="one step: engine vs W (1 - 2 lam eta) - eta grad L")
+decay_ch8 = one_step(make_net(), use_penalty=False, weight_decay=lam)
+by_hand_ch8 = [w0 * (1 - lam * eta) - eta * w.grad.numpy() for w0, w in zip(W0, weights(net))]
+compare([(f"layer {i}: loss + lam * l2_penalty vs (1 - 2 lam eta)", a, h)
+         for i, (a, h) in enumerate(zip(penalty, by_hand))] +
+        [(f"layer {i}: SGD(weight_decay=2 lam) vs (1 - 2 lam eta)", a, h)
+         for i, (a, h) in enumerate(zip(decay, by_hand))] +
+        [(f"layer {i}: SGD(weight_decay=lam) vs ch. 8's (1 - lam eta)", a, h)
+         for i, (a, h) in enumerate(zip(decay_ch8, by_hand_ch8))],
+        title="one step: the library's weights vs W (1 - 2 lam eta) - eta grad L (numpy, engine's grad L)")
 """)
 
 nb.md(r"""
@@ -239,9 +254,9 @@ h_stop = fit(stopped, stopper=stopper)
 restored = stopped.state_dict()
 print(f"EarlyStopping: best at evaluation {stopper.best_epoch} (step {10 * stopper.best_epoch}), "
       f"stopped at step {h_stop['step'][-1]}; pocket by hand: step {pocket_step}")
-compare([(k, restored[k], pocket[k]) for k in pocket] +
-        [("validation loss of the restored net", evaluate(stopped, X_val, y_val), R_p)],
-        title="EarlyStopping's restored weights vs the pocket of listing 65.94")
+compare([(f"{k}: EarlyStopping vs hand pocket", restored[k], pocket[k]) for k in pocket] +
+        [("validation loss: restored net vs hand pocket's R_p", evaluate(stopped, X_val, y_val), R_p)],
+        title="EarlyStopping's restored weights vs the pocket of listing 65.94 (both run on the engine)")
 """)
 
 nb.code(r"""
@@ -325,6 +340,12 @@ in that step.
 $1-p$ of the time would now contribute too much, so Sayed scales the weights by the *keep* probability
 $1-p$ after training (last line of listing 65.124). (The MIT notes say "multiply by $p$" with $p$ the
 drop probability; the factor must be the keep probability, and the two agree only for the usual $p = 1/2$.)
+That last line of (65.124) scales the biases $\theta_\ell$ by $1-p_\ell$ as well, although the mask
+multiplies only $y_\ell$ in $z_{\ell+1} = W_\ell^\top(y_\ell\odot a_\ell) - \theta_\ell$ and the biases are
+never dropped. Averaged over the masks, training sees $\mathbb E[z_{\ell+1}] = (1-p)W_\ell^\top y_\ell -
+\theta_\ell$: the test-time network that matches it scales $W_\ell$ and keeps $\theta_\ell$; scaling
+$\theta_\ell$ too shifts every pre-activation by $p\,\theta_\ell$. The next cell averages over all $2^4$
+masks of a 4-unit layer exactly (no sampling).
 
 `nn.Dropout` uses the equivalent *inverted* form: it divides the surviving activations by $1-p$ during
 training and does nothing at test time, so the trained weights are used as they are. (It also draws a
@@ -333,6 +354,20 @@ unit is kept with probability $1-p$.) In
 expectation over the mask $\mathbb E[a/(1-p)] = 1$, so training-mode outputs average to the
 test-mode output. Below: the mask and the scaling in training, the identity in evaluation, and the
 gradient (mask$/(1-p)$ times the upstream gradient) against the engine.
+""")
+
+nb.code(r"""
+# z = W^T (y * a) - theta for every one of the 2^4 masks a, weighted by its probability
+p_drop, n_in = 0.25, 4
+rng_d = np.random.default_rng(65124)
+W_d, th_d, y_d = rng_d.standard_normal((n_in, 3)), rng_d.standard_normal(3), rng_d.standard_normal(n_in)
+masks = np.array(np.meshgrid(*[[0, 1]] * n_in)).reshape(n_in, -1).T          # 16 x 4
+prob = np.prod(np.where(masks == 1, 1 - p_drop, p_drop), axis=1)
+z_mean = sum(pr * (W_d.T @ (y_d * a) - th_d) for pr, a in zip(prob, masks))   # exact E[z] in training
+print("E[z] over the masks (training):        ", z_mean)
+print("test: (1-p) W, theta kept:              ", (1 - p_drop) * W_d.T @ y_d - th_d)
+print("test: (1-p) W, (1-p) theta (as 65.124): ", (1 - p_drop) * (W_d.T @ y_d - th_d),
+      "  off by p * theta =", p_drop * th_d)
 """)
 
 nb.code(r"""
@@ -421,8 +456,10 @@ under the root. Sayed also uses the unbiased $1/(B-1)$ variance in the forward p
 At test time there may be a single example, so there is no batch to average over. During
 training the layer therefore keeps running averages of $\mu$ and $\sigma^2$ (Sayed 65.175, with
 smoothing $\lambda$; the KTH lecture's "Batch Normalization at Test Time"), and `eval()` uses them instead.
-`nn.BatchNorm1d(momentum=0.1)` updates $\text{running} \leftarrow 0.9\,\text{running} + 0.1\,\text{batch}$, i.e.
-Sayed's $\lambda = 0.9$, with the unbiased variance for the running estimate. Checked over three batches:
+`nn.BatchNorm1d(momentum=0.1)` (PyTorch's default and meaning) updates
+$\text{running} \leftarrow 0.9\,\text{running} + 0.1\,\text{batch}$, with the unbiased variance for the running
+estimate: that is Sayed's (65.175) with $\lambda = 0.9$. Sayed suggests $\lambda = 0.95$, which is
+`momentum=0.05` (last row). Checked over three batches:
 """)
 
 nb.code(r"""
@@ -440,6 +477,11 @@ for Zb in batches:
     run_mean = 0.9 * run_mean + 0.1 * Zb.mean(0)
     run_var = 0.9 * run_var + 0.1 * Zb.var(0, ddof=1)
 
+sayed_bn, sayed_mean = nn.BatchNorm1d(3, momentum=0.05), np.zeros(3)
+for Zb in batches:
+    sayed_bn(ag.tensor(Zb))
+    sayed_mean = 0.95 * sayed_mean + 0.05 * Zb.mean(0)          # (65.175a), lambda = 0.95
+
 bn.eval()
 Z_test = rng.normal([1.0, -2.0, 5.0], [1.0, 0.5, 3.0], (1, 3))      # one example: fine in eval mode
 out_eval = bn(ag.tensor(Z_test))
@@ -448,7 +490,8 @@ Zb = batches[-1]
 compare([("training output (last batch)", out_train, G_ * (Zb - Zb.mean(0)) / np.sqrt(Zb.var(0) + bn.eps) + B_),
          ("running_mean", bn.running_mean, run_mean),
          ("running_var (unbiased)", bn.running_var, run_var),
-         ("eval output, one example", out_eval, G_ * (Z_test - run_mean) / np.sqrt(run_var + bn.eps) + B_)],
+         ("eval output, one example", out_eval, G_ * (Z_test - run_mean) / np.sqrt(run_var + bn.eps) + B_),
+         ("running_mean, momentum 0.05 (Sayed's lambda = 0.95)", sayed_bn.running_mean, sayed_mean)],
         title="BatchNorm1d: batch statistics in training, running averages in eval")
 """)
 
@@ -458,14 +501,17 @@ nb.md(r"""
 `nn.BatchNorm1d` has no backward of its own: it is a composition of `mean`, `sub`, `mul`, `sqrt`,
 `div`, `add` and the engine differentiates through all of them, including the dependence of $\mu$
 and $\sigma$ on every example of the batch. Here is the recorded graph, first as one named op, then
-opened up:
+opened up. The loss weights the output with a random matrix $R$: with an upstream gradient that is
+constant down each column, $R_{ji} = c_i$, the loss would be $\sum_i c_i\,(G_i\sum_j \bar Z_{ji} + K B_i)$,
+and $\sum_j \bar Z_{ji} = 0$: it would not depend on $Z$ at all, $\partial L/\partial Z$ would be exactly zero,
+and the picture would show rounding noise as "the gradient".
 """)
 
 nb.code(r"""
 Zs = ag.tensor(rng.standard_normal((4, 2)), requires_grad=True, name="Z")
 small = nn.BatchNorm1d(2)
 with ag.viz.record_grads():
-    out = (small(Zs) * ag.tensor([[1.0, -1.0]])).sum()
+    out = (small(Zs) * ag.tensor(np.random.default_rng(1).standard_normal((4, 2)))).sum()
     out.backward()
 ag.viz.draw(out, model=small, max_values=4)
 """)
@@ -530,6 +576,101 @@ order $\epsilon$; with $\epsilon = 0$ it would be exactly orthogonal.
 nb.code(r"""
 print("largest column sum of dL/dZ:            ", np.abs(Z.grad.numpy().sum(0)).max())
 print("largest column of dL/dZ . (Z - mu):     ", np.abs((Z.grad.numpy() * D).sum(0)).max(), f"(eps = {eps})")
+""")
+
+nb.md(r"""
+### 5.2b Exercises: batch norm's backward as a primitive, twice
+
+In the style of cs231n's batch-norm assignment: make batch normalization one primitive,
+`batchnorm(Z, G, B)` with a numpy forward, and write its backward yourself, first by walking back
+through the graph of small steps, then in closed form. `ag.check_vjp` grades each against central
+differences (notebook 1, section 6 introduces it); here it also passes $G$ and $B$ of shape `(1,)`
+and `()`, which the forward broadcasts.
+
+**Exercise 1: through the graph.** The forward below is written as a chain of small steps. Go back
+through them in reverse order, one line per step, using the local derivative of each: a sum over the
+batch sends its gradient to every row; a broadcast (a per-unit value used by every row) receives
+the sum over the rows; $\mu$ and $v$ feed several steps, so their gradients add (fan-out). Return
+$(\partial L/\partial Z, \partial L/\partial G, \partial L/\partial B)$ for $g = \partial L/\partial \hat Z$.
+""")
+nb.code(r"""
+EPS = 1e-5
+
+
+def batchnorm_forward(Z, G, B):
+    K = Z.shape[0]
+    mu = Z.sum(axis=0) / K                  # step 1: mean per unit
+    D = Z - mu                              # step 2: centred
+    v = (D ** 2).sum(axis=0) / K            # step 3: variance (1/K)
+    s = (v + EPS) ** 0.5                    # step 4: standard deviation
+    Zbar = D / s                            # step 5: standardized
+    return G * Zbar + B                     # step 6: scale and shift
+
+
+# EXERCISE 1: the backward pass, step by step in reverse (steps 6, 5, 4, 3, 2, 1).
+def batchnorm_backward_graph(g, Z, G, B):
+    # SOLUTION
+    K = Z.shape[0]
+    mu = Z.sum(axis=0) / K                  # recompute the forward's intermediates
+    D = Z - mu
+    v = (D ** 2).sum(axis=0) / K
+    s = (v + EPS) ** 0.5
+    Zbar = D / s
+    dB = g.sum(axis=0)                      # step 6: B is used by every row
+    dG = (g * Zbar).sum(axis=0)
+    dZbar = g * G
+    dD = dZbar / s                          # step 5, through D ...
+    ds = -(dZbar * D).sum(axis=0) / s ** 2  # ... and through s (used by every row)
+    dv = ds * 0.5 / s                       # step 4
+    dD = dD + dv * 2 * D / K                # step 3: D feeds step 5 and step 3, the gradients add
+    dmu = -dD.sum(axis=0)                   # step 2, through mu
+    dZ = dD + dmu / K                       # step 1: mu = sum / K sends dmu / K to every row
+    # END SOLUTION
+    return dZ, dG, dB
+
+
+batchnorm = ag.primitive(batchnorm_forward, name="batchnorm (graph)").defvjp(
+    lambda g, ans, Z, G, B: batchnorm_backward_graph(g, Z, G, B)[0],
+    lambda g, ans, Z, G, B: batchnorm_backward_graph(g, Z, G, B)[1],
+    lambda g, ans, Z, G, B: batchnorm_backward_graph(g, Z, G, B)[2])
+""")
+nb.code(r"""
+Z_ex = np.array([[1.0, -2.0, 5.0], [2.5, -1.5, 1.0], [0.2, -2.6, 7.5], [1.8, -1.9, 3.0], [0.9, -2.2, 6.1]])
+ag.check_vjp(batchnorm, Z_ex, np.array([1.5, 0.5, -2.0]), np.array([0.1, -0.2, 0.3]))
+""")
+nb.md(r"""
+**Exercise 2: the closed form.** Simplify the result to one line for $\partial L/\partial Z$, in terms
+of $\bar Z$, $g$ and $\sigma = \sqrt{v+\epsilon}$ (cs231n's "alternative" backward; it is the MIT closed
+form of 5.2 with the sum over $k$ carried out):
+$\partial L/\partial Z = \frac{G}{K\sigma}\big(K g - \sum_k g_k - \bar Z \odot \sum_k g_k\odot\bar Z_k\big)$, sums over
+the batch. Fewer steps, fewer intermediate arrays, the same numbers.
+""")
+nb.code(r"""
+# EXERCISE 2: dL/dZ in closed form (dG and dB are as before).
+def batchnorm_backward_closed(g, Z, G, B):
+    K = Z.shape[0]
+    D = Z - Z.sum(axis=0) / K
+    s = ((D ** 2).sum(axis=0) / K + EPS) ** 0.5
+    Zbar = D / s
+    # SOLUTION
+    dZ = G / (K * s) * (K * g - g.sum(axis=0) - Zbar * (g * Zbar).sum(axis=0))
+    # END SOLUTION
+    return dZ, (g * Zbar).sum(axis=0), g.sum(axis=0)
+
+
+batchnorm_closed = ag.primitive(batchnorm_forward, name="batchnorm (closed form)").defvjp(
+    lambda g, ans, Z, G, B: batchnorm_backward_closed(g, Z, G, B)[0],
+    lambda g, ans, Z, G, B: batchnorm_backward_closed(g, Z, G, B)[1],
+    lambda g, ans, Z, G, B: batchnorm_backward_closed(g, Z, G, B)[2])
+""")
+nb.code(r"""
+ag.check_vjp(batchnorm_closed, Z_ex, np.array([1.5, 0.5, -2.0]), np.array([0.1, -0.2, 0.3]),
+             second_order=True)
+""")
+nb.md(r"""
+`second_order=True` differentiates the closed form once more through the engine (the VJP is built
+from operators, so it is recorded under `create_graph=True`) and compares with central differences
+of the first derivative.
 """)
 
 nb.md(r"""

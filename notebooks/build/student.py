@@ -1,0 +1,83 @@
+"""Write the student version of the notebooks: every ``# SOLUTION`` block blanked.
+
+The committed notebooks carry a reference solution in each exercise cell, between the lines
+``# SOLUTION`` and ``# END SOLUTION``, so that they run (and are tested) as they are. This script
+replaces each such block by one line that raises ``NotImplementedError``, clears the outputs, and
+writes ``<name>_student.ipynb``; the grading cell after an exercise then reports the VJP as wrong
+(``ag.check_vjp`` catches the exception) until the student fills it in.
+
+From the repository root:
+
+    .venv/bin/python notebooks/build/student.py --out class/      # one *_student.ipynb per notebook
+                                                                  # with exercises (default: a temp dir)
+"""
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+import nbformat
+
+NOTEBOOKS = Path(__file__).resolve().parent.parent
+BEGIN, END = "# SOLUTION", "# END SOLUTION"
+
+
+def blank(source):
+    """The source with every SOLUTION block replaced by a ``raise`` at the block's indentation."""
+    out, inside = [], False
+    for line in source.splitlines():
+        stripped = line.strip()
+        if stripped == BEGIN:
+            if inside:
+                raise ValueError(f"nested {BEGIN!r} in:\n{source}")
+            inside = True
+            indent = line[: len(line) - len(line.lstrip())]
+            out.append(f'{indent}raise NotImplementedError("exercise: write this part")')
+        elif stripped == END:
+            if not inside:
+                raise ValueError(f"{END!r} without {BEGIN!r} in:\n{source}")
+            inside = False
+        elif not inside:
+            out.append(line)
+    if inside:
+        raise ValueError(f"{BEGIN!r} without {END!r} in:\n{source}")
+    return "\n".join(out)
+
+
+def is_exercise(cell):
+    return cell.cell_type == "code" and any(line.strip() == BEGIN for line in cell.source.splitlines())
+
+
+def student_version(nb):
+    """A copy of ``nb`` with the solutions blanked and no outputs."""
+    nb = nbformat.from_dict(nb)       # a deep copy
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        cell.source = blank(cell.source)
+        cell.outputs, cell.execution_count = [], None
+    return nb
+
+
+def exercises_with_graders(nb):
+    """[(exercise cell, the code cell after it)]: where a solution goes and where it is graded."""
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    return [(c, code[i + 1]) for i, c in enumerate(code[:-1]) if is_exercise(c)]
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=Path(tempfile.gettempdir()) / "chaingrad_student")
+    args = parser.parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    for path in sorted(NOTEBOOKS.glob("*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        if not any(is_exercise(c) for c in nb.cells):
+            continue
+        target = args.out / f"{path.stem}_student.ipynb"
+        nbformat.write(student_version(nb), target)
+        print(f"wrote {target} ({len(exercises_with_graders(nb))} exercises)", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
