@@ -322,7 +322,7 @@ nb.md(r"""
 The KTH lecture shows decision boundaries of a network with one hidden layer of $m$ units and asks
 three questions with pictures: how the boundary depends on $m$, on the random initialization, and on
 the L2 penalty $\lambda\sum_i\|W_i\|^2$ added to the loss ($\lambda \in \{0, 0.001, 0.01, 0.1\}$ at
-$m = 100$). Here on the spirals, each network $2\to m\to3$ (ReLU) trained for 400 full-batch Adam steps
+$m = 100$). Here on the spirals, each network $2\to m\to3$ (ReLU) trained for 300 full-batch Adam steps
 on the mean cross-entropy plus the penalty on the weight matrices (not the biases), as in the
 lecture's cost $J$:
 """)
@@ -331,7 +331,7 @@ from chaingrad.nn import functional as F
 (Xk, yk), (Xk_te, yk_te) = problems["spirals"][0], problems["spirals"][1]
 
 
-def fit_one_hidden(m, lam=0.0, seed=0, steps=400):
+def fit_one_hidden(m, lam=0.0, seed=0, steps=300):
     ag.manual_seed(seed)
     net = nn.MLP([2, m, 3])
     weights = [p for name, p in net.named_parameters() if name.endswith("weight")]

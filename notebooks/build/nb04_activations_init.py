@@ -134,8 +134,8 @@ fully connected layers of 500 units with $\tanh$, no biases, and three ways to d
   on its other slides the second argument is a variance ($N(w; 0, .01^2)$, $N(w; 0, 1^2)$). Read the same
   way, $1/\sqrt{500}$ would be a variance, a standard deviation of $500^{-1/4}\approx0.21$, which makes
   $500\,\sigma_w^2 = \sqrt{500} \approx 22$ and saturates about half of the
-  tanh units by layer 10 (printed after the experiment). We read it as the standard deviation, which is
-  Xavier's rule and the only reading that matches the slide's healthy histograms;
+  tanh units by layer 10 (printed after the experiment). We read it as the standard deviation: that is
+  the rule the slide names, Glorot and Bengio's variance $1/n$;
 
 and then the same network with ReLU, with Xavier and with He's $\mathcal N(0, 2/500)$.
 
@@ -393,8 +393,8 @@ for ax in axs[:2]:
 axs[2].set_yscale("log"); axs[2].set_xlabel("SGD step")
 for ax in axs: ax.legend(fontsize=8)
 plt.tight_layout(); plt.show()
-print("ratio of weight movement, last layer / first layer (rounded: see below):",
-      {k: float(f"{v[-1] / v[0]:.2g}") for k, v in moved.items()})
+print("ratio of weight movement, last layer / first layer (two digits: see below):",
+      ", ".join(f"{k} {v[-1] / v[0]:.2g}" for k, v in moved.items()))
 """)
 nb.md(r"""
 The sigmoid network's weight gradients fall by a factor of about 6 per layer towards the input:

@@ -326,7 +326,7 @@ nb.md(r"""
 The three agree for gradients well above $\sqrt\epsilon = 10^{-4}$ (grey line) and part ways below it: the
 notes' Adam takes steps proportional to $|g|$ there, like plain gradient descent with step $\eta/\sqrt\epsilon$,
 while the library's keeps a step of about $\eta$ down to $|g| \approx \epsilon$. Gradients of $10^{-6}$ are not
-exotic: the first layers of the sigmoid network in notebook 4 get about that much. With the notes'
+exotic: the first layers of the sigmoid network in notebook 4 get about that much, or less. With the notes'
 placement such a layer barely moves; with the library's it moves as fast as any other.
 """)
 
