@@ -28,7 +28,8 @@ chain rule over many variables (65.54)-(65.55). Notebook 1 continues from here w
 3. a tiny network, its gradients checked against finite differences, and trained;
 4. three classic bugs, each made on purpose and measured: overwriting instead of accumulating at
    fan-out, forgetting `zero_grad` between steps, and not summing a broadcast bias's gradient;
-5. the same graph and the same numbers from `ag`.
+5. the same graph and the same numbers from `ag`;
+6. exercises: two rows of the table as `ag` primitives, graded by `ag.check_vjp`.
 """)
 nb.code(r"""
 %matplotlib inline
@@ -490,6 +491,69 @@ compare([("dL/db", b_ag.grad, b.grad), ("dL/dW", W_ag.grad, W.grad)], tol=1e-12,
         title="ag (engine) vs. the Array engine (by hand)")
 assert b_ag.grad.shape == (3,)
 """)
+nb.md(r"""
+## 7. Your turn: two rows of the table as `ag` primitives
+
+In `ag` a new operation is a **primitive**: a forward on numpy arrays and, for each input, a VJP
+`vjp(g, ans, *inputs)` that returns $g$ times the local derivative, with the shape of that input (the
+`Array` engine's functions, given a name). `ag.check_vjp` grades a VJP the way a teacher would: at
+random points, with a random upstream gradient, in float64 and float32, on shapes that broadcast,
+against central differences of the forward (notebook 9 explains how); it prints one verdict line and
+names common mistakes. The cells come with a reference solution between `# SOLUTION` and
+`# END SOLUTION`; `notebooks/build/student.py` writes the student version, where the grader reports the
+VJP as wrong until the block is filled in.
+
+**Exercise 1.** The product, $c = a \cdot b$, element by element: one VJP per input (section 1's table:
+$\partial c/\partial a = b$). The grader also tries a `b` that broadcasts, like the bias of section 5:
+the engine sums your VJP's result over the broadcast axes itself, in one place, so the VJP can ignore
+broadcasting.
+""")
+nb.code(r"""
+# EXERCISE 1: the VJPs of the product a * b.  g = dL/d(ans); return dL/da and dL/db.
+@ag.primitive
+def my_mul(a, b):
+    return a * b
+
+
+def my_mul_vjp_a(g, ans, a, b):
+    # SOLUTION
+    return g * b
+    # END SOLUTION
+
+
+def my_mul_vjp_b(g, ans, a, b):
+    # SOLUTION
+    return g * a
+    # END SOLUTION
+
+
+my_mul.defvjp(my_mul_vjp_a, my_mul_vjp_b);      # the ";" hides the primitive that defvjp returns
+""")
+nb.code(r"""
+ag.check_vjp(my_mul, rng.normal(size=(4, 3)), rng.normal(size=3))
+""")
+nb.md(r"""
+**Exercise 2.** The power with a fixed exponent, here $c = a^3$: $\partial c/\partial a = 3a^2$.
+""")
+nb.code(r"""
+# EXERCISE 2: the VJP of the cube.
+@ag.primitive
+def my_cube(a):
+    return a ** 3
+
+
+def my_cube_vjp(g, ans, a):
+    # SOLUTION
+    return g * 3 * a ** 2
+    # END SOLUTION
+
+
+my_cube.defvjp(my_cube_vjp);
+""")
+nb.code(r"""
+ag.check_vjp(my_cube, np.array([-1.5, -0.2, 0.7, 2.0]))
+""")
+
 nb.md(r"""
 ## Summary
 
