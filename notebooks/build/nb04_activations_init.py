@@ -555,6 +555,102 @@ is the reason it matters: a dead unit's weights get exactly zero gradient, so, u
 it change enough to wake it, it stays dead, and its share of the layer is wasted.
 """)
 
+# ------------------------------------------------------------------ 5. uniform inits, zig-zag
+nb.md(r"""
+## 5. Sayed's uniform initializations, and outputs that are not centred
+
+Besides the Gaussian (65.89), Sayed lists three uniform rules (65.93a-c): $U[\pm 1/\sqrt{n_\ell}]$,
+$U[\pm\sqrt6/\sqrt{n_\ell + n_{\ell+1}}]$ recommended for tanh, and four times that range for the sigmoid.
+A uniform $U[-a, a]$ has variance $a^2/3$, so the first has variance $1/(3n)$, a third of (65.89); the
+second (Glorot's uniform rule, `nn.init.xavier_uniform_`) has $2/(n_\ell+n_{\ell+1})$, which is $1/n$ for
+the KTH layers; the third has 16 times that, because the sigmoid's slope at 0 is $1/4$ instead of tanh's
+1, and its pre-activations need four times the spread to pass the signal on. The samples drawn by `nn.init`
+against these variances, then the KTH network (forward only, 10 layers of 500) under each rule:
+""")
+nb.code(r"""
+n = D
+uniform_rules = {"(65.93a) U[±1/√n], tanh": ("tanh", 1 / np.sqrt(n)),
+                 "(65.93b) U[±√6/√(2n)], tanh": ("tanh", np.sqrt(6 / (2 * n))),
+                 "(65.93b) U[±√6/√(2n)], sigmoid": ("sigmoid", np.sqrt(6 / (2 * n))),
+                 "(65.93c) U[±4√6/√(2n)], sigmoid": ("sigmoid", 4 * np.sqrt(6 / (2 * n)))}
+ag.manual_seed(0)
+w = ag.zeros((n, n))
+nn.init.xavier_uniform_(w)
+sampled = [("nn.init.xavier_uniform_ (500, 500): variance", w.numpy().var(), 1 / n)]
+for label, (_, a) in uniform_rules.items():
+    nn.init.uniform_(w, -a, a)
+    sampled.append((f"nn.init.uniform_ for {label}: variance", w.numpy().var(), a ** 2 / 3))
+compare(sampled, tol=2e-4, title="Sampled variance (engine's nn.init, 250,000 draws) vs. a²/3 (tolerance: sampling error)")
+
+rng_u = np.random.default_rng(2)
+lines = ["| rule | std of y at layer 1 | at layer 5 | at layer 10 | share of units with slope < 1/10 of the maximum, layer 10 |",
+         "|:--|--:|--:|--:|--:|"]
+for label, (act, a) in uniform_rules.items():
+    h, stds = X[:250], []                           # 250 of the 500 inputs are plenty here
+    for _ in range(DEPTH):
+        z = h @ rng_u.uniform(-a, a, size=(n, n))
+        h = np.tanh(z) if act == "tanh" else 1 / (1 + np.exp(-z))
+        stds.append(h.std())
+    slope = 1 - h ** 2 if act == "tanh" else h * (1 - h) * 4      # relative to the maximum slope (1, 1/4)
+    lines.append(f"| {label} | {stds[0]:.3f} | {stds[4]:.3f} | {stds[9]:.3f} | {np.mean(slope < 0.1):.0%} |")
+display(Markdown("\n".join(lines)))
+""")
+nb.md(r"""
+For tanh, (65.93b) keeps the spread, as Xavier's Gaussian did in section 2, while (65.93a), with a third
+of the variance, shrinks it by a factor of about $1/\sqrt3$ per layer, a milder version of the small
+initialization. The sigmoid's outputs lie in $(0, 1)$ around $1/2$, so what carries the signal is their
+spread around $1/2$. With (65.93b) the units stay in their nearly linear middle and the spread is small
+(about 0.12); the four-times-wider range of (65.93c) makes for a spread of about 0.34 at every depth, at
+the price of some saturation (the last column). Both keep the spread roughly constant after the first layer.
+
+**The zig-zag.** The KTH lecture adds a second cost of outputs that are not centred: a unit fed by sigmoid
+outputs $y \ge 0$ gets, for one example, the weight gradient $\delta_j\,y$, a vector whose entries all
+have the sign of $\delta_j$. So each example can only push all of that unit's incoming weights up, or all
+of them down; reaching weights of mixed signs takes a zig-zag of such steps. Counted on the two moons,
+per example, for every unit of the second layer of a $2\to32\to32\to32\to2$ network, and the effect on
+training (full-batch SGD, learning rate 1), against the same network with the sigmoid shifted to be centred,
+$\sigma(z) - 1/2 = \tfrac12\tanh(z/2)$:
+""")
+nb.code(r"""
+class CenteredSigmoid(nn.Module):
+    # sigma(z) - 1/2 = tanh(z/2) / 2: the same shape, centred on 0
+    def forward(self, x):
+        return x.sigmoid() - 0.5
+
+
+def sigmoid_net(activation):
+    ag.manual_seed(0)
+    return nn.Sequential(nn.Linear(2, 32), activation(), nn.Linear(32, 32), activation(),
+                         nn.Linear(32, 32), activation(), nn.Linear(32, 2))
+
+
+for label, activation in [("sigmoid", nn.Sigmoid), ("centred sigmoid", CenteredSigmoid)]:
+    net = sigmoid_net(activation)
+    one_signed = []
+    for i in range(50):                              # per-example gradients of the second layer's weights
+        net.zero_grad()
+        nn.CrossEntropyLoss()(net(ag.tensor(Xm[i:i + 1])), ym[i:i + 1]).backward()
+        G = net[2].weight.grad.numpy()               # column j: delta_j times the layer's input y
+        one_signed += [bool(np.all(G[:, j] >= 0) or np.all(G[:, j] <= 0)) for j in range(G.shape[1])]
+    opt = optim.SGD(net.parameters(), lr=1.0)
+    curve = []
+    for _ in range(300):
+        opt.zero_grad()
+        loss = nn.CrossEntropyLoss()(net(ag.tensor(Xm)), ym)
+        loss.backward()
+        opt.step()
+        curve.append(loss.item())
+    print(f"{label:16} per-example weight gradients of one sign: {np.mean(one_signed):.0%};   "
+          f"loss after 30, 100, 300 steps: {curve[29]:.3f}, {curve[99]:.3f}, {curve[299]:.3f}")
+""")
+nb.md(r"""
+Every per-example gradient column of the sigmoid network has a single sign, and none of the centred
+network's does: the restriction is exact. Its cost in training is real but modest here, a faster start for
+the centred network and nearly the same loss after 300 steps, because the next layer's bias can absorb
+the common offset of $1/2$; it is one reason, among those of section 3, why tanh and ReLU displaced the
+sigmoid in hidden layers.
+""")
+
 nb.md(r"""
 ## Summary
 
@@ -572,6 +668,8 @@ nb.md(r"""
 - Zero or constant weights keep every unit of a layer an exact copy of the others (zero weights: no
   weight learns at all); random initialization is what breaks the symmetry. Behind a ReLU layer, units
   can be dead from the start and get exactly zero gradient; a slightly positive bias reduces their number.
+- Sayed's uniform rules (65.93a-c) have the variances $a^2/3$ that `nn.init` reproduces; with the sigmoid,
+  whose outputs are centred on $1/2$, every per-example weight gradient of the next layer has one sign.
 
 **Bigger runs.** More layers make every effect stronger: with 20 sigmoid layers of width 32 the
 first layer's weight gradient at initialization is about $10^{-15}$, next to $0.2$ for the last
