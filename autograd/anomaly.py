@@ -11,12 +11,12 @@ class detect_anomaly:
     """Context manager (and decorator): raise FloatingPointError at the first NaN/Inf."""
 
     def __enter__(self):
-        self._saved = _state.anomaly
-        _state.anomaly = True
+        self._saved = _state.anomaly, _state.tracing
+        _state.anomaly = _state.tracing = True
         return self
 
     def __exit__(self, *exc):
-        _state.anomaly = self._saved
+        _state.anomaly, _state.tracing = self._saved
         return False
 
     def __call__(self, fn):

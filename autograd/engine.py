@@ -28,6 +28,8 @@ they get Tensors and are recorded like any forward computation, so the
 gradient can be differentiated again.
 """
 import contextlib
+import gc
+import threading
 
 from .backend import xp
 from .errors import shape_str
@@ -109,11 +111,12 @@ class Backward:
 
     ``grads[node]`` is the gradient summed so far (an ndarray, or a Tensor under
     ``create_graph``); ``pending[node]`` how many consumers have yet to send
-    theirs; ``owned`` the nodes whose gradient array this pass created itself,
-    so it may become a leaf's ``.grad`` without a copy (any other array may be
-    shared: an upstream gradient passed through unchanged, the caller's seed, a
-    hook's result).  With ``capture`` (``ag.grad``), the gradients of those
-    nodes are kept in ``captured`` and no ``.grad`` is touched.
+    theirs; ``borrowed`` the nodes whose gradient array this pass did not create
+    itself and may be shared (an upstream gradient passed through unchanged,
+    the caller's seed, a hook's result): a leaf's ``.grad`` gets a copy of
+    those, and takes any other array over without copying.  With ``capture``
+    (``ag.grad``), the gradients of those nodes are kept in ``captured`` and
+    no ``.grad`` is touched.
     """
 
     def __init__(self, roots, seeds, retain_graph=None, create_graph=False, capture=None):
@@ -121,19 +124,23 @@ class Backward:
         self.create_graph = create_graph
         self.anomaly = _state.anomaly
         self.captured = None if capture is None else dict.fromkeys(capture)
-        self.grads, self.owned = {}, set()
+        self.checks = create_graph or self.anomaly     # the VJPs' results need more than a look
+        self.grads, self.borrowed = {}, set()
         for root, seed in zip(roots, seeds):
             if root._node is None:
                 raise RuntimeError(
                     "backward: the output does not require grad: no input of the computation "
                     "requires grad, or it was computed under ag.no_grad()")
-            self._receive(root._node, self._seed(root, seed), fresh=False)
+            node = root._node
+            seed = self._seed(root, seed)
+            self.grads[node] = self.grads[node] + seed if node in self.grads else seed
+            self.borrowed.add(node)
         self.pending = self.count(self.grads)
 
     def run(self):
         """Steps 2 to 4: take ready nodes until none is left."""
         ready = [node for node in self.grads if node not in self.pending]
-        with self.vjp_mode():
+        with collector_paused, self.vjp_mode():
             while ready:
                 self.step(ready.pop(), ready)
 
@@ -172,21 +179,29 @@ class Backward:
 
     # ---- 3. the chain rule at one node ----------------------------------------------
     def step(self, node, ready):
-        """Apply the chain rule at ``node`` and send the results to its parents."""
+        """Apply the chain rule at ``node``: hooks, delivery, VJPs, and the fan-out sum."""
         g = self.grads.pop(node)
-        fresh = node in self.owned
+        shared = node in self.borrowed
         if node.hooks:
-            g, fresh = self._run_hooks(node, g), False
+            g, shared = self._run_hooks(node, g), True
         if self.captured is not None:
             if node in self.captured:
                 self.captured[node] = self._as_tensor(g)
         elif node.receiver is not None:
-            self._deliver(node, g, fresh)
-        sends = self.vjps(node, g)
+            self._deliver(node, g, shared)
+        sends = self.vjps(node, g) if node.op is not None else ()   # a leaf sends nothing
+        grads, pending = self.grads, self.pending
         for i, parent, gi, fresh in sends:
-            self._receive(parent, gi, fresh)
-            self.pending[parent] -= 1
-            if self.pending[parent] == 0:
+            # += : a tensor used by several ops gets the sum of their gradients (fan-out).
+            if parent in grads:
+                grads[parent] = grads[parent] + gi      # a new array: never in place on a shared one
+                self.borrowed.discard(parent)
+            else:
+                grads[parent] = gi
+                if not fresh:
+                    self.borrowed.add(parent)
+            pending[parent] -= 1
+            if pending[parent] == 0:
                 ready.append(parent)
         for observe in step_observers:
             observe(node, g, sends)
@@ -194,20 +209,22 @@ class Backward:
             node.free()     # release the saved values as soon as they are used
 
     def vjps(self, node, g):
-        """``(i, parent, gradient, fresh)`` for every input ``i`` of ``node`` that requires grad."""
-        op = node.op
-        if op is None:
-            return ()                    # a leaf: nothing beyond it
+        """``(i, parent, gradient, fresh)`` for every input ``i`` of an op's node that requires grad."""
+        op, kwargs = node.op, node.kwargs
         if self.create_graph:            # Tensors, so that the VJPs are recorded
             ans, inputs = node_output(node), node.inputs
         else:
             ans, inputs = node.ans, [t._data for t in node.inputs]
-        parents = node.parents
-        wanted = [i for i, parent in enumerate(parents) if parent is not None]
+        together = op.vjp_all(g, ans, *inputs, **kwargs) if op.vjp_all is not None else None
         sends = []
-        for i, gi in op.input_grads(g, ans, inputs, node.kwargs, wanted):
-            gi = self._fit(gi, inputs[i], node, i)
-            sends.append((i, parents[i], gi, _is_fresh(gi, g, ans, inputs)))
+        for i, parent in enumerate(node.parents):
+            if parent is None:
+                continue
+            gi = op.vjps[i](g, ans, *inputs, **kwargs) if together is None else together[i]
+            x = inputs[i]
+            if self.checks or not isinstance(gi, _ARRAYS) or gi.shape != x.shape or gi.dtype != x.dtype:
+                gi = self._fit(gi, x, node, i)
+            sends.append((i, parent, gi, _is_fresh(gi, g, ans, inputs)))
         return sends
 
     def _fit(self, gi, x, node, i):
@@ -233,18 +250,7 @@ class Backward:
             check_finite(node.op, _array(gi), f"gradient for input {i} (op created at {where_created(node)})")
         return gi
 
-    # ---- fan-out, hooks, delivery ----------------------------------------------------
-    def _receive(self, node, g, fresh):
-        """Add ``g`` to what ``node`` has received so far (+=: fan-out)."""
-        if node in self.grads:
-            self.grads[node] = self.grads[node] + g     # a new array: never in place on a shared one
-            self.owned.add(node)
-        else:
-            self.grads[node] = g
-            if fresh:
-                self.owned.add(node)
-            else:
-                self.owned.discard(node)
+    # ---- hooks, delivery -------------------------------------------------------------
 
     def _run_hooks(self, node, g):
         """Each hook sees the gradient (a Tensor) and may return a replacement of the same shape."""
@@ -261,7 +267,7 @@ class Backward:
             g = new if self.create_graph else new._data
         return g
 
-    def _deliver(self, node, g, fresh):
+    def _deliver(self, node, g, shared):
         """Accumulate ``g`` into ``.grad`` of the tensor the node fills, as PyTorch does."""
         t = node.receiver()
         if t is None:
@@ -270,7 +276,8 @@ class Backward:
             g = self._as_tensor(g)
             t._grad, t._owns_grad = (g if t._grad is None else t._grad + g), False
         elif t._grad is None:
-            t._grad, t._owns_grad = Tensor._wrap(g if fresh else xp.array(g)), True
+            # A numpy scalar is immutable, so never shared; a shared array is copied.
+            t._grad, t._owns_grad = Tensor._wrap(xp.array(g) if shared and type(g) is xp.ndarray else g), True
         elif t._owns_grad and t._grad.shape == g.shape and type(t._grad._data) is xp.ndarray:
             t._grad._data += g           # our own array: adding in place saves a copy
             t._grad._mark_modified()
@@ -298,6 +305,43 @@ class Backward:
             raise RuntimeError(
                 f"backward: grad has shape {shape_str(g.shape)} but the output has shape {shape_str(root.shape)}")
         return g if self.create_graph else g._data
+
+
+_ARRAYS = (xp.ndarray, xp.generic)
+
+
+class _CollectorPause:
+    """Pause Python's cycle collector while any thread runs a backward pass.
+
+    Backward creates no reference cycles, yet the collector, triggered by the
+    many small objects a pass allocates, scans the whole (large) graph again
+    and again.  Measured on workload 1 (65,077 scalar nodes): backward takes
+    about a third less time with it paused.  The switch is process-wide, so it
+    is counted: the collector is re-enabled when the last running backward
+    ends, and only if it was enabled when the first one began.
+    """
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._running = 0
+        self._was_enabled = False
+
+    def __enter__(self):
+        with self._lock:
+            if self._running == 0:
+                self._was_enabled = gc.isenabled()
+                gc.disable()
+            self._running += 1
+
+    def __exit__(self, *exc):
+        with self._lock:
+            self._running -= 1
+            if self._running == 0 and self._was_enabled:
+                gc.enable()
+        return False
+
+
+collector_paused = _CollectorPause()
 
 
 def node_output(node):

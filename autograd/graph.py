@@ -18,7 +18,7 @@ class _State(threading.local):
     """Per-thread switches: grad mode, anomaly mode and the current naming scope."""
     grad_enabled = True
     anomaly = False         # check every value for NaN/Inf (ag.detect_anomaly)
-    tracing = False         # record creation stacks without checking (a create_graph backward under anomaly)
+    tracing = False         # record where each node was created (ag.detect_anomaly)
     arrays = False          # a backward without create_graph: primitives given arrays return arrays
     scope = None
 
@@ -180,12 +180,13 @@ class Node:
         self.receiver = None
         self.scope = _state.scope
         self.id = next(_node_ids)
-        self.trace = traceback.extract_stack()[:-3] if _state.anomaly or _state.tracing else None
+        self.trace = traceback.extract_stack()[:-3] if _state.tracing else None
 
     @classmethod
     def leaf(cls, tensor):
         """The vertex of a leaf tensor that requires grad: it receives, nothing sends past it."""
         node = cls(None, (), (), tensor._data, _NO_KWARGS)
+        node.ans = None                 # a leaf saves nothing; shape and dtype are kept
         node.receiver = weakref.ref(tensor)
         return node
 
@@ -208,9 +209,10 @@ class Node:
 
 
 def versions_sum(tensors):
+    """The sum of the tensors' versions (a view counts its base's, which it shares)."""
     total = 0
     for t in tensors:
-        total += t._version_owner()._version
+        total += t._version if t._base is None else t._base._version
     return total
 
 

@@ -102,13 +102,6 @@ class Primitive:
             return self.inputs
         return ("x",) if n == 1 else tuple(f"x{i}" for i in range(n))
 
-    def input_grads(self, g, ans, inputs, kwargs, wanted):
-        """The VJPs of the inputs whose index is in ``wanted``: ``[(i, gradient)]``."""
-        if self.vjp_all is not None:
-            grads = self.vjp_all(g, ans, *inputs, **kwargs)
-            return [(i, grads[i]) for i in wanted]
-        return [(i, self.vjps[i](g, ans, *inputs, **kwargs)) for i in wanted]
-
     def __repr__(self):
         return f"<primitive {self.name}>"
 
@@ -120,8 +113,11 @@ class Primitive:
                     return self.forward(*args, **kwargs)    # inside a plain backward: arrays in, arrays out
                 args = _as_tensors(args)
                 break
+        arrays = [t._data for t in args]
+        if len(arrays) > 1 and not _same_dtype(arrays):
+            arrays = promote(arrays)
         try:
-            out = self.forward(*[t._data for t in args], **kwargs)
+            out = self.forward(*arrays, **kwargs)
         except (ValueError, IndexError, TypeError) as err:
             raise _op_error(self, err, args) from err
         if not isinstance(out, _ARRAYS):
@@ -142,6 +138,42 @@ class Primitive:
 # A 0-d result of numpy arithmetic is a numpy scalar, and stays one: arithmetic on
 # numpy scalars is ~10x faster than on 0-d arrays (88 ns against 880 ns for a multiply).
 _ARRAYS = (xp.ndarray, xp.generic)
+
+
+def _same_dtype(arrays):
+    dtype = arrays[0].dtype
+    for a in arrays:
+        if a.dtype is not dtype and a.dtype != dtype:
+            return False
+    return True
+
+
+_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
+
+
+def result_type(arrays):
+    """The dtype of an op on ``arrays`` of different dtypes, by PyTorch's rule.
+
+    Categories rank bool < integer < float < complex.  The operands with
+    dimensions decide, unless a 0-d operand is of a higher category: so a 0-d
+    float64 tensor does not make a float32 array float64, and an integer
+    array never raises a float array's precision (numpy would give float64
+    in both cases).  Within the deciding operands, numpy's promotion.
+    """
+    def top(group):
+        return max((_CATEGORY[a.dtype.kind] for a in group), default=-1)
+    dims = [a for a in arrays if a.ndim > 0]
+    zero_d = [a for a in arrays if a.ndim == 0]
+    deciding = dims if top(dims) >= top(zero_d) else zero_d
+    rank = top(deciding)
+    return xp.result_type(*[a.dtype for a in deciding if _CATEGORY[a.dtype.kind] == rank])
+
+
+def promote(arrays):
+    """Cast ``arrays`` to their common dtype (``result_type``); bool masks stay bool."""
+    dtype = result_type(arrays)
+    return [a if a.dtype == dtype or (a.dtype.kind == "b" and dtype.kind != "b") else a.astype(dtype)
+            for a in arrays]
 
 
 def _viewed_owner(out, args):

@@ -103,6 +103,7 @@ datasets (split into train / validation / test the same way in every run):
 output directory (--out; default runs/<dataset>-<date>-<time>, and runs/latest links to it):
   model.npz   weights and architecture (read by chaingrad evaluate / draw)
   graph.svg   the computation graph of one training batch, grouped by module
+  graph.html  with --html: that graph as an interactive page (playground.html too for 2-D data)
   curves.png  loss and accuracy per epoch
   run.json    the settings and the results of the run
 """
@@ -117,6 +118,7 @@ _DRAW_EXAMPLES = """\
 examples:
   chaingrad draw runs/moons/model.npz                 # writes runs/moons/graph.svg
   chaingrad draw runs/moons/model.npz --out moons.svg --depth 2
+  chaingrad draw runs/moons/model.npz --html          # also graph.html, the interactive page
 """
 
 
@@ -165,6 +167,10 @@ def build_parser():
                        help="float32 or float64 for weights and data (default: float32)")
     train.add_argument("--out", type=_path, default=None, metavar="DIR",
                        help="output directory (default: runs/<dataset>-<date>-<time>)")
+    # --html: interactive pages (chaingrad/pages.py)
+    train.add_argument("--html", action="store_true",
+                       help="also write graph.html (step through one batch's graph in a browser) and, "
+                            "for 2-D datasets, playground.html (decision regions per epoch)")
 
     evaluate = sub.add_parser(
         "evaluate", formatter_class=fmt, epilog=_EVALUATE_EXAMPLES,
@@ -183,6 +189,10 @@ def build_parser():
                       help="where to write the picture (default: graph.svg next to the model)")
     draw.add_argument("--depth", type=_number(int, 0, True), default=None, metavar="K",
                       help="module nesting shown as clusters; deeper modules collapse into one box")
+    # --html: interactive page (chaingrad/pages.py)
+    draw.add_argument("--html", action="store_true",
+                      help="also write graph.html beside the picture: step through forward and backward, "
+                           "click any node")
     return parser
 
 

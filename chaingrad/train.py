@@ -12,7 +12,7 @@ import time
 
 import numpy as np
 
-from . import checkpoint, datasets, report
+from . import checkpoint, datasets, pages, report
 from .cli import CLIError
 
 # Learning rates that work for every built-in dataset with the default batch size.
@@ -148,6 +148,7 @@ def run_train(args):
     n_params = count_parameters(model)
     loader = nn.data.DataLoader(*data.train, batch_size=args.batch_size, shuffle=True, seed=args.seed)
     arch = "MLP " + "-".join(map(str, sizes))
+    recorder = pages.recorder(args, data)       # --html on 2-D data: the playground's epochs
 
     print(f"data:  {name}: {len(data.train[0]):,} train / {len(data.val[0]):,} validation / "
           f"{len(data.test[0]):,} test rows, {data.features} features, {data.classes} classes")
@@ -166,6 +167,7 @@ def run_train(args):
                         "seconds": time.perf_counter() - t_epoch})
         print(f"epoch {epoch:{width}d}/{epochs}  loss {loss:.4f}  train acc {_pct(tc / tn)}  "
               f"val acc {_pct(vc / vn)}  ({history[-1]['seconds']:.1f} s)", flush=True)
+        pages.record_epoch(recorder, model, history[-1])
     train_seconds = time.perf_counter() - t_train
     correct, test_rows = accuracy(model, *data.test)
     checkpoint.save(model, meta, os.path.join(out, "model.npz"))
@@ -185,6 +187,11 @@ def run_train(args):
                         "(sudo apt-get install graphviz); graph.dot holds the picture's DOT source")
     except Exception as e:     # the run itself is still good: say what went wrong and go on
         warnings.append(f"warning: graph.svg not written: {' '.join(str(e).split())}")
+    n = min(args.batch_size, len(data.train[0]))      # --html: graph.html, playground.html
+    html_files, html_warnings = pages.write_pages(args, os.path.join(out, "graph.svg"), model, loss_fn,
+                                                  data.train[0][:n], data.train[1][:n],
+                                                  _graph_title(name, sizes, n), recorder)
+    files, warnings = files + html_files, warnings + html_warnings
     if report.write_curves(os.path.join(out, "curves.png"), history, f"{name}: {arch}, {args.optimizer} lr {lr:g}",
                            correct / test_rows):
         files.append("curves.png")
@@ -279,4 +286,9 @@ def run_draw(args):
         raise CLIError(f"cannot write {out}: {e.strerror or e}") from None
     print(f"wrote {out} (one batch of {min(n, len(X))} {meta['dataset']} rows, "
           f"MLP {'-'.join(map(str, meta['sizes']))})")
+    html_files, html_warnings = pages.write_pages(     # --html: graph.html beside the picture
+        args, out, model, nn.CrossEntropyLoss(), X[:n], y[:n],
+        _graph_title(meta["dataset"], meta["sizes"], min(n, len(X))))
+    for line in [f"wrote {os.path.join(os.path.dirname(out), f)}" for f in html_files] + html_warnings:
+        print(line, file=sys.stderr if line.startswith("warning") else sys.stdout)
     return 0

@@ -71,11 +71,9 @@ pow.defvjp(_pow_vjp_x,
 
 @primitive(name="wins", differentiable=False)
 def _wins(a, b):
-    """1 where a wins, 1/2 at ties, 0 where b wins: ties share the gradient evenly (PyTorch).
-    Where either is NaN, the NaN wins (maximum propagates it) and takes the whole gradient."""
-    a_nan, b_nan = a != a, b != b
-    share = (a > b) + 0.5 * (a == b) + a_nan * (1.0 - (a > b) - 0.5 * (a == b))
-    return xp.where(b_nan & ~a_nan, 0.0, share).astype(xp.result_type(a, b))
+    """a's share of maximum(a, b)'s gradient: 1/2 at ties (ties share evenly), 0 where
+    b is larger, else 1: where either is NaN both get all of it, as in PyTorch."""
+    return xp.where(a == b, 0.5, xp.where(a < b, 0.0, 1.0)).astype(xp.result_type(a, b))
 
 
 @primitive

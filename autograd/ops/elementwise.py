@@ -7,7 +7,18 @@ arrays in an ordinary backward and constant Tensors under ``create_graph``.
 from ..backend import xp
 from ..primitive import primitive
 
-_sign = primitive(xp.sign, name="sign", differentiable=False)
+
+
+@primitive(name="sign", differentiable=False)
+def _sign(x):
+    """-1, 0 or 1; 0 at NaN too, so abs passes no NaN gradient there (as PyTorch)."""
+    return xp.where(x != x, 0, xp.sign(x))
+
+
+@primitive(name="unclamped", differentiable=False)
+def _unclamped(ans):
+    """Where relu let x through: ans > 0, and NaN (which relu passes on, as PyTorch)."""
+    return ~(ans <= 0)
 
 
 @primitive(linear=True)
@@ -85,7 +96,7 @@ sigmoid.defvjp(lambda g, ans, x: g * ans * (1 - ans),
 @primitive
 def relu(x):
     return xp.maximum(x, 0)
-relu.defvjp(lambda g, ans, x: g * (x > 0),
+relu.defvjp(lambda g, ans, x: g * _unclamped(ans),
             formulas=[('[x > 0]', 'g·[x > 0]')])
 
 

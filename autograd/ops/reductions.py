@@ -69,10 +69,11 @@ def mean(x, axis=None, keepdims=False):
 
 @primitive(name="extreme_share", differentiable=False)
 def _extreme_share(x, ans, axis=None, keepdims=False):
-    """1/k at each of the k elements equal to the extreme (max or min), 0 elsewhere."""
+    """1/k at each of the k elements equal to the extreme (max or min), 0 elsewhere.
+    A NaN extreme came from the NaNs: they share the gradient (as PyTorch)."""
     if not keepdims:
         ans = xp.expand_dims(ans, _axes(axis, x.ndim))
-    hit = x == ans
+    hit = (x == ans) | ((x != x) & (ans != ans))
     return (hit / xp.sum(hit, axis=axis, keepdims=True)).astype(x.dtype)
 
 

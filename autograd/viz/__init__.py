@@ -14,6 +14,7 @@
 - ``explain(t)``: the VJP of the op that made ``t``, with the numbers filled in.
 - ``grad_report(model)``: per layer gradient norm, |grad|/|weight| and dead ReLUs.
 - ``print_graph(root)``: a text listing of the graph.
+- ``explore(root)`` / ``playground(recorder)``: interactive HTML pages (step, click, collapse).
 
 Only the rendering (``picture.svg()``, notebooks) needs Graphviz's ``dot``
 program; the DOT source (``picture.source``) does not.  ``python -m
@@ -25,7 +26,9 @@ from .render import DotNotFoundError, Picture
 from .steps import Step, backward_steps, steps_html
 from .report import explain, grad_report, print_graph
 from .example import two_layer_example
+from .explore import Page, explore
+from .playground import Recorder, playground
 
 __all__ = ["draw", "record_grads", "GradRecord", "last_record", "backward_steps", "Step",
            "steps_html", "explain", "grad_report", "print_graph", "DotNotFoundError", "Picture",
-           "two_layer_example"]
+           "two_layer_example", "explore", "playground", "Page", "Recorder"]

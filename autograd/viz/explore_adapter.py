@@ -1,0 +1,162 @@
+"""The one place where the explorer reads the engine and the drawing code.
+
+Everything the page shows beyond the public pieces (``draw`` and the
+``backward_steps`` frames) comes through the functions below, so that a change
+of the engine's internals touches this file only:
+
+* :func:`drawing` runs ``draw``'s builder and reads which SVG vertex stands for
+  which graph key (the picture's ids are counters like ``t0``, ``op3``), which
+  op vertex a node sits under when it is collapsed into a group, and the module
+  label of a scope (the builder's ``ids``, ``group_of``, ``members``,
+  ``cluster_of``, ``names``, ``walk.inputs`` and ``scope_label``).
+* :func:`node_facts` reads a node's saved values, its op name, options,
+  inputs and naming scope; :func:`leaf_facts` a leaf's.
+* :func:`op_rules` reads the op's own formulas (``defvjp(inputs=, formulas=)``)
+  and, for an op without them, its VJP's source text.
+* :func:`short`, :func:`grad_color` and :func:`color_scale` reuse the
+  pictures' number format and gradient colour scale.
+
+Engine data read here: a graph key is a ``Node`` (one per tensor that requires
+grad: an op's output, or a leaf with ``op`` None) or, for a constant, the
+Tensor itself.  From an op's Node: ``id`` (creation order), ``op.name``,
+``op.formula(i)``, ``op.input_names(n)``, ``op.vjps`` / ``op.vjp_all`` (for
+the source text), ``kwargs``, ``parents``, ``inputs`` (the saved input
+Tensors), ``ans`` (the saved output), ``shape``, ``dtype`` and ``scope``
+(``.path()``); from a leaf's Node ``ans``, ``shape``, ``dtype``; from a
+constant Tensor ``data``, ``shape``, ``dtype``.
+"""
+import inspect
+
+import numpy as np
+
+from ..graph import Node
+from . import fmt
+from .draw import Builder, options
+
+
+def is_op(key):
+    """True when ``key`` is an op's output, False for a leaf or a constant."""
+    return type(key) is Node and key.op is not None
+
+
+def creation_order(key):
+    """The position of an op in the forward pass (nodes are numbered as they are made)."""
+    return key.id
+
+
+class Drawing:
+    """The picture and where each graph key is in it.
+
+    ``svg`` is the rendered picture; ``tensor_vertex(key)`` the box of a tensor,
+    ``op_vertex(node)`` the ellipse of an op (or the box of the group hiding it,
+    or the "more ops" note when ``max_nodes`` cut it), ``module(key)`` the
+    scope path as the picture labels it.  Unknown keys give None.
+    """
+
+    def __init__(self, builder, picture):
+        self.picture = picture
+        self._b = builder
+        self.keys = [k for (prefix, k) in builder.ids if prefix == "t"]
+
+    def svg(self):
+        return self.picture.svg()
+
+    def tensor_vertex(self, key):
+        return self._b.ids.get(("t", key))
+
+    def op_vertex(self, node):
+        b = self._b
+        v = b.ids.get(("op", node))
+        if v is None and node in b.group_of:
+            v = b.ids.get(("g", b.group_of[node]))
+        if v is None and node not in b.walk.inputs:
+            v = b.ids.get(("more", None))
+        return v
+
+    def group_members(self):
+        """{group vertex: member nodes} for ops drawn as one box."""
+        return {self._b.ids[("g", g)]: nodes for g, nodes in self._b.members.items()
+                if ("g", g) in self._b.ids}
+
+    def module(self, key):
+        b = self._b
+        if is_op(key):
+            chain = key.scope.path() if key.scope is not None else []
+        else:
+            s = b.cluster_of.get(key)
+            chain = s.path() if s is not None else []
+        return " / ".join(b.scope_label(s) for s in chain)
+
+    def names(self):
+        return self._b.names
+
+
+def drawing(root, **draw_opts):
+    """Draw ``root`` (options as for ``ag.viz.draw``) and keep the key -> vertex tables."""
+    builder = Builder(root, options(**draw_opts))
+    return Drawing(builder, builder.build())
+
+
+def node_facts(node):
+    """What the panel shows of an op's output: value, inputs (key or None for a
+    constant, and its value), op name and options."""
+    ins = node.inputs
+    parents = node.parents
+    inputs = []
+    for i, p in enumerate(parents):
+        x = None if ins is None else ins[i]
+        inputs.append(dict(key=p if p is not None else x, differentiable=p is not None,
+                           value=None if x is None else np.asarray(x.data)))
+    value = None if node.ans is None else np.asarray(node.ans)
+    return dict(op=node.op.name, options=fmt.kwargs_text(node.kwargs), shape=tuple(node.shape),
+                dtype=str(node.dtype), value=value, inputs=inputs)
+
+
+def leaf_facts(key):
+    """What the panel shows of a leaf (its Node) or a constant (its Tensor)."""
+    if type(key) is Node:
+        leaf = key.receiver()                  # the leaf tensor (None once it was deleted)
+        return dict(shape=tuple(key.shape), dtype=str(key.dtype),
+                    value=None if leaf is None else np.array(leaf.data), requires_grad=True)
+    return dict(shape=tuple(key.shape), dtype=str(key.dtype), value=np.asarray(key.data),
+                requires_grad=False)
+
+
+def op_rules(node):
+    """Per input: (symbol, local derivative, VJP formula, VJP source or None), as the op
+    states them where it is defined (``defvjp(..., inputs=, formulas=)``)."""
+    op, n = node.op, len(node.parents)
+    syms = op.input_names(n)
+    out = []
+    for i in range(n):
+        rule = op.formula(i)
+        if rule is None:
+            fn = op.vjp_all if op.vjp_all is not None else op.vjps[i] if i < len(op.vjps) else None
+            out.append((syms[i], None, None, _source(fn)))
+        else:
+            out.append((syms[i], rule[0], rule[1], None))
+    return out
+
+
+def _source(fn):
+    try:
+        return inspect.getsource(fn).strip()
+    except (OSError, TypeError):
+        return repr(fn)
+
+
+def short(a):
+    """An array as one short line: entries when few, else min/mean/max."""
+    return fmt.array_text(a, 4)
+
+
+def grad_color(g):
+    """The fill ``draw(color_by="grad")`` gives a tensor whose gradient is ``g``."""
+    return fmt.scale_color(fmt.rms(g))
+
+
+def color_scale():
+    """Legend rows ``[range text, colour, meaning]`` of the gradient colour scale."""
+    return [list(row) for row in fmt.scale_rows()]
+
+
