@@ -8,13 +8,15 @@ nb.md(r"""
 With gradients in hand (notebooks 1 and 2), training is a loop: pick examples, run the network
 forward, measure the loss, get the gradient, step downhill. This notebook writes that loop exactly as
 the MIT notes print it, shows that a network with two hidden ReLU units really computes XOR (with
-Sayed's weights, then with learned ones), draws decision boundaries on two moons and spirals, and
-checks which loss belongs with which output activation.
+Sayed's weights, then with learned ones), draws decision boundaries on two moons and spirals (and, as
+the KTH lecture does, against the hidden width, the random start and the L2 penalty), and checks which
+loss belongs with which output activation.
 
 **Reading.** MIT notes ch. 7 §7.4 (loss and activation pairs) and §7.6 (SGD-NEURAL-NET, initialization);
 the earlier edition, ch. 8 §6 (hinge loss, NLL, NLLM). Sayed ch. 65: Problem 65.1
 (XOR), §65.3 (regression and classification outputs), §65.5 (the stochastic-gradient algorithm and
-its initialization (65.88)-(65.89)), §65.7.1 (why cross-entropy).
+its initialization (65.88)-(65.89)), §65.7 (cross-entropy with a softmax output: (65.144), (65.147),
+Table 65.2) and §65.8 (the slowdown of learning).
 """)
 nb.code(r"""
 %matplotlib inline
@@ -139,8 +141,10 @@ print(f"{T} single-example steps in {time.perf_counter() - start:.1f} s")
 ag.manual_seed(0); m_a = nn.MLP([1, 16, 16, 1], activation="tanh")
 sgd_neural_net(m_a, 300, eta, np.random.default_rng(1))
 sgd_neural_net(m_opt, 300, eta, np.random.default_rng(1), use_optim=True)
-compare([(name, p, q) for (name, p), q in zip(m_a.named_parameters(), m_opt.parameters())],
-        tol=1e-12, title="After 300 steps: hand-written update vs. optim.SGD")
+compare([(f"{name}: optim.SGD vs. hand-written update", q, p)
+         for (name, p), q in zip(m_a.named_parameters(), m_opt.parameters())],
+        tol=1e-12, title="After 300 steps: optim.SGD (first column) vs. the hand-written update "
+                         "(second); both use the engine's gradients")
 
 fig, ax = plt.subplots(1, 2, figsize=(11, 3.5))
 ax[0].plot(np.convolve(losses, np.ones(100) / 100, mode="valid"))
@@ -191,7 +195,8 @@ display(Markdown("| input h | label | hidden y2 | output | sign |\n|--|--|--|--|
     f"| ({h[0]:+d}, {h[1]:+d}) | {l:+.0f} | ({yh[0]:g}, {yh[1]:g}) | {o:+g} | {'ok' if np.sign(o) == l else 'WRONG'} |"
     for h, l, yh, o in zip(H.astype(int), labels, hidden_eng.numpy(), out_eng.numpy()[:, 0]))))
 compare([("hidden layer", hidden_eng, hidden_hand), ("output", out_eng.numpy()[:, 0], out_hand),
-         ("output = label", out_eng.numpy()[:, 0], labels)], tol=0, title="Problem 65.1: engine vs. by hand")
+         ("output vs. the labels +-1 (not a derivation)", out_eng.numpy()[:, 0], labels)], tol=0,
+        title="Problem 65.1: engine vs. by hand")
 """)
 nb.md(r"""
 The graph of this network on the four inputs, grouped by module, with values:
@@ -305,10 +310,67 @@ axs[0].set_yscale("log"); axs[0].set_xlabel("step"); axs[0].set_title("training 
 plt.tight_layout(); plt.show()
 """)
 nb.md(r"""
-The boundaries bend as far as the data asks. With these sizes each fit takes a few seconds. A
-bigger run (more points, more steps) mainly pushes the training loss further down; with the test
+The boundaries bend as far as the data asks. With these sizes each fit takes a second or less (the
+times are printed above; they vary with the load of the machine). A bigger run (more points, more steps) mainly pushes the training loss further down; with the test
 accuracy already above 98% here, what changes is mostly where the boundary runs through the empty
 space between the arms, which no data point constrains.
+""")
+
+nb.md(r"""
+### Width, initialization and regularization (KTH lecture 4)
+
+The KTH lecture shows decision boundaries of a network with one hidden layer of $m$ units and asks
+three questions with pictures: how the boundary depends on $m$, on the random initialization, and on
+the L2 penalty $\lambda\sum_i\|W_i\|^2$ added to the loss ($\lambda \in \{0, 0.001, 0.01, 0.1\}$ at
+$m = 100$). Here on the spirals, each network $2\to m\to3$ (ReLU) trained for 300 full-batch Adam steps
+on the mean cross-entropy plus the penalty on the weight matrices (not the biases), as in the
+lecture's cost $J$:
+""")
+nb.code(r"""
+from chaingrad.nn import functional as F
+(Xk, yk), (Xk_te, yk_te) = problems["spirals"][0], problems["spirals"][1]
+
+
+def fit_one_hidden(m, lam=0.0, seed=0, steps=300):
+    ag.manual_seed(seed)
+    net = nn.MLP([2, m, 3])
+    weights = [p for name, p in net.named_parameters() if name.endswith("weight")]
+    opt = optim.Adam(net.parameters(), lr=0.01)
+    Xt = ag.tensor(Xk)
+    for _ in range(steps):
+        opt.zero_grad()
+        loss = nn.CrossEntropyLoss()(net(Xt), yk) + lam * F.l2_penalty(weights)
+        loss.backward()
+        opt.step()
+    return net
+
+
+start = time.perf_counter()
+grid_runs = [[(f"m = {m}", dict(m=m)) for m in (3, 10, 30, 100)],
+             [(f"m = 10, initialization seed {s_}", dict(m=10, seed=s_)) for s_ in (1, 2, 3, 4)],
+             [(f"m = 100, lambda = {lam:g}", dict(m=100, lam=lam)) for lam in (0, 0.001, 0.01, 0.1)]]
+fig, axs = plt.subplots(3, 4, figsize=(15, 11))
+trained_nets = {}
+for row, runs in zip(axs, grid_runs):
+    for ax, (title, kw) in zip(row, runs):
+        key = (kw["m"], kw.get("lam", 0.0), kw.get("seed", 0))        # m = 100, lambda = 0 appears twice
+        if key not in trained_nets:
+            trained_nets[key] = fit_one_hidden(**kw)
+        net = trained_nets[key]
+        boundary(ax, lambda P: net(ag.tensor(P)).numpy().argmax(1).astype(float), Xk, yk,
+                 f"{title}\ntrain {accuracy(net, Xk, yk):.2f}, test {accuracy(net, Xk_te, yk_te):.2f}")
+plt.tight_layout(); plt.show()
+print(f"{len(trained_nets)} networks trained in {time.perf_counter() - start:.1f} s")
+""")
+nb.md(r"""
+What the three rows show, as in the lecture: a few hidden units can draw only a few straight pieces
+(with ReLU every boundary is piecewise linear, one kink per unit at most), and a wider layer bends the
+boundary around the arms. With $m = 10$ the result depends visibly on the random start: each seed finds
+a different arrangement of its ten pieces, and a different training and test accuracy. The penalty does
+what its name says: as $\lambda$ grows, the weights shrink and the boundary becomes simpler and
+smoother; at $\lambda = 0.1$ the network no longer follows the arms at all. The lecture's advice follows
+from the last row: to control over-fitting, do not make the network smaller; use a large network and
+tune $\lambda$.
 """)
 
 # ------------------------------------------------------------------ 4. loss / activation pairs
@@ -326,9 +388,13 @@ the last layer, $f^L$:
 | NLLM $-\sum_k y_k\log a_k$ | softmax | one-hot $y$ | $a - y$ |
 
 The last column is the point of the pairing: the derivative of the output activation cancels against
-the derivative of the loss, leaving a gradient that is large exactly when the prediction is wrong
-(compare Sayed (65.70) for softmax, and §65.7.1 for why cross-entropy avoids the slowdown of the
-squared loss with saturating outputs). We train one small network per pair, keep $z$ with
+the derivative of the loss, leaving a gradient that is large exactly when the prediction is wrong.
+Sayed derives the softmax case as $\delta_L = \hat\gamma - \gamma$ (65.144), for a mini-batch (65.147),
+and collects the boundary sensitivities in Table 65.2. The same table shows that the pairing matters:
+the least-squares risk on a softmax output gives $\delta_L = 2J(\hat\gamma-\gamma)$ with
+$J = \operatorname{diag}(\hat\gamma) - \hat\gamma\hat\gamma^\top$ (65.70), where nothing cancels; §65.8
+explains why saturating derivatives in $\delta$ slow learning down (both are measured at the end of
+this section). We train one small network per pair, keep $z$ with
 `retain_grad`, and compare the engine's $\partial\,\text{loss}/\partial z$ with the last column (divided by
 the batch size, because the losses average over it).
 """)
@@ -393,20 +459,43 @@ nb.md(r"""
 Each pair works. What goes wrong with a *mismatched* pair? Put the squared loss on a sigmoid output:
 $\partial\,\text{loss}/\partial z = 2(a - y)\,a(1 - a)$. When the network is confidently wrong
 ($y = 1$, $z \ll 0$) the factor $a(1-a)$ is nearly zero, so the gradient vanishes exactly when it is
-needed most. The NLL's $a - y$ stays near $-1$. The engine's gradients for both, over a range of $z$:
+needed most. The NLL's $a - y$ stays near $-1$.
+
+The softmax rows of Sayed's Table 65.2 behave the same way. With three classes, true class 1 and
+logits $(z, 0, 0)$, cross-entropy gives $\delta_L = \hat\gamma - \gamma$ (65.144), whose size tends to
+$\sqrt2$ as $z \to -\infty$; the least-squares risk gives $\delta_L = 2J(\hat\gamma - \gamma)$ (65.70). (65.70)
+has no factor $f'(z_L)$, as Sayed points out in §65.8, but $J$ plays that role: when the softmax
+saturates, $\hat\gamma$ approaches a one-hot vector and $J = \operatorname{diag}(\hat\gamma) -
+\hat\gamma\hat\gamma^\top$ approaches zero. The engine's gradients for all four, over a range of $z$:
 """)
 nb.code(r"""
 zgrid = ag.tensor(np.linspace(-8, 8, 161), requires_grad=True)
 (g_sq,) = ag.grad(((zgrid.sigmoid() - 1.0) ** 2).sum(), zgrid)
 (g_nll,) = ag.grad(nn.BCELoss(reduction="sum")(zgrid.sigmoid(), np.ones(161)), zgrid)
 zg = zgrid.numpy()
-plt.figure(figsize=(6.5, 3.5))
-plt.plot(zg, np.abs(g_sq.numpy()), label="squared loss on sigmoid: |2(a-1)a(1-a)|")
-plt.plot(zg, np.abs(g_nll.numpy()), label="NLL on sigmoid: |a - 1|")
-plt.yscale("log"); plt.xlabel("output pre-activation z (true label y = 1)"); plt.ylabel("|dloss/dz|")
-plt.legend(); plt.title("a confidently wrong output (z << 0) barely moves under the squared loss"); plt.show()
+logits = ag.tensor(np.stack([zg, 0 * zg, 0 * zg], axis=1), requires_grad=True)   # true class: the first
+onehot = np.eye(3)[np.zeros(len(zg), dtype=int)]
+(d_ls,) = ag.grad(((logits.softmax(axis=1) - onehot) ** 2).sum(), logits)
+(d_ce,) = ag.grad(nn.CrossEntropyLoss(reduction="sum")(logits, np.zeros(len(zg), dtype=int)), logits)
+p3 = soft(logits.numpy())
+J = p3[:, :, None] * np.eye(3) - p3[:, :, None] * p3[:, None, :]      # diag(p) - p p^T, one per row
+d_ls_hand = 2 * np.einsum("njk,nk->nj", J, p3 - onehot)             # (65.70)
+
+fig, ax = plt.subplots(1, 2, figsize=(13, 3.6))
+ax[0].plot(zg, np.abs(g_sq.numpy()), label="squared loss on sigmoid: |2(a-1)a(1-a)|")
+ax[0].plot(zg, np.abs(g_nll.numpy()), label="NLL on sigmoid: |a - 1|")
+ax[0].set_xlabel("output pre-activation z (true label y = 1)"); ax[0].set_ylabel("|dloss/dz|")
+ax[1].plot(zg, np.linalg.norm(d_ls.numpy(), axis=1), label="least squares on softmax (65.70): |2J(a - y)|")
+ax[1].plot(zg, np.linalg.norm(d_ce.numpy(), axis=1), label="cross-entropy on softmax (65.144): |a - y|")
+ax[1].set_xlabel("logit z of the true class (the other two are 0)"); ax[1].set_ylabel("|delta_L|")
+for a in ax:
+    a.set_yscale("log"); a.set_ylim(1e-4, 5); a.legend(fontsize=8)
+plt.suptitle("a confidently wrong output (z << 0) barely moves under the squared loss"); plt.tight_layout(); plt.show()
 compare([("squared/sigmoid", g_sq, 2 * (sig(zg) - 1) * sig(zg) * (1 - sig(zg))),
-         ("NLL/sigmoid", g_nll, sig(zg) - 1)], tol=1e-12, title="Both gradients vs. by hand")
+         ("NLL/sigmoid", g_nll, sig(zg) - 1),
+         ("least squares/softmax vs. (65.70)", d_ls, d_ls_hand),
+         ("cross-entropy/softmax vs. (65.144)", d_ce, p3 - onehot)], tol=1e-12,
+        title="All four gradients vs. by hand (Table 65.2 for the softmax rows)")
 """)
 nb.md(r"""
 ## Summary
@@ -417,8 +506,9 @@ nb.md(r"""
   other solutions, but with only two hidden ReLUs some starts get stuck.
 - Small MLPs separate two moons and three spirals; their boundaries are drawn above.
 - Each loss / output-activation pair of the MIT table trains, and the engine's output gradient is the
-  simple closed form of the table ($a - y$ for NLL/sigmoid and NLLM/softmax); a mismatched pair
-  (squared loss on a sigmoid) loses its gradient when it is confidently wrong.
+  simple closed form of the table ($a - y$ for NLL/sigmoid and NLLM/softmax, Sayed (65.144) and
+  Table 65.2); a mismatched pair (squared loss on a sigmoid, or least squares on a softmax, (65.70))
+  loses its gradient when it is confidently wrong.
 """)
 
 if __name__ == "__main__":

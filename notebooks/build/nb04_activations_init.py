@@ -10,7 +10,8 @@ matrix (MIT eq. 7.6, Sayed (65.61)). Whether the gradient that reaches the first
 therefore depends on two choices made before training starts: the activation function and the scale
 of the initial weights. This notebook plots every activation of Sayed's Table 65.1 with the
 derivative the engine computes, repeats the KTH lecture's 10-layer experiment with five
-initializations, and makes Sayed's vanishing-gradient argument (§65.8) visible.
+initializations, makes Sayed's vanishing-gradient argument (§65.8) visible, and ends with two more
+ways to start badly: weights that are all equal (zero or a constant), and dead ReLUs.
 
 **Reading.** Sayed ch. 65: §65.1 and Table 65.1 (eqs. 65.6-65.12), the initialization rules
 (65.88)-(65.93), §65.8 "Slowdown in learning" (65.165)-(65.166). KTH lecture 4: the activation
@@ -84,13 +85,14 @@ plt.suptitle("Sayed, Table 65.1: activations (blue) and their derivatives (red: 
 plt.tight_layout(); plt.show()
 
 zz = np.linspace(-6, 6, 121)
-rows += [("sigmoid(z) = (1 + tanh(z/2))/2  (65.8, Prob. 65.2)", F.sigmoid(zz), 0.5 * (1 + np.tanh(zz / 2))),
-         ("scaled tanh at z = -1, 1  (65.10)", F.scaled_tanh(np.array([-1.0, 1.0])), [-1.0, 1.0])]
-compare(rows, tol=1e-4, title="Derivatives on the grid: engine vs. by hand")
+rows += [("sigmoid(z) = (1 + tanh(z/2))/2  (65.8, Prob. 65.2)", F.sigmoid(zz), 0.5 * (1 + np.tanh(zz / 2)))]
+compare(rows, tol=1e-14, title="Derivatives on the grid: engine vs. by hand")
+compare([("scaled tanh at z = -1, 1  (65.10)", F.scaled_tanh(np.array([-1.0, 1.0])), [-1.0, 1.0])], tol=1e-5,
+        title="A rounded constant: a = 1.7159 makes f(1) = 1 only to about 3e-6")
 """)
 nb.md(r"""
-(The tolerance of the last row is loose because the constant $a = 1.7159$ is $1/\tanh(2/3)$ rounded to
-four decimals; the other rows agree to rounding error.) In §65.8 the book restates the tanh
+(The second table has its own, looser tolerance because the constant $a = 1.7159$ is $1/\tanh(2/3)$
+rounded to four decimals; every row of the first agrees to rounding error, $10^{-14}$.) In §65.8 the book restates the tanh
 derivative as $1/\cosh(x)$; that is a misprint for $1/\cosh^2(x)$, which equals $1-\tanh^2 x$ of
 (65.7) and is what the engine computes.
 
@@ -128,7 +130,12 @@ fully connected layers of 500 units with $\tanh$, no biases, and three ways to d
 - large: $W_{ij}\sim\mathcal N(0, 1)$;
 - Xavier: $W_{ij}\sim\mathcal N(0, 1/500)$, i.e. standard deviation $1/\sqrt{500}$. With equal fan-in
   and fan-out this is Glorot's rule and also the $\mathcal N(0, 1/n_\ell)$ of Sayed (65.89) and of
-  the MIT notes' SGD-NEURAL-NET;
+  the MIT notes' SGD-NEURAL-NET. **A note on reading the slide:** it writes $N(w; 0, 1/\sqrt{500})$, and
+  on its other slides the second argument is a variance ($N(w; 0, .01^2)$, $N(w; 0, 1^2)$). Read the same
+  way, $1/\sqrt{500}$ would be a variance, a standard deviation of $500^{-1/4}\approx0.21$, which makes
+  $500\,\sigma_w^2 = \sqrt{500} \approx 22$ and saturates about half of the
+  tanh units by layer 10 (printed after the experiment). We read it as the standard deviation: that is
+  the rule the slide names, Glorot and Bengio's variance $1/n$;
 
 and then the same network with ReLU, with Xavier and with He's $\mathcal N(0, 2/500)$.
 
@@ -182,6 +189,13 @@ def run(act, std, seed=0):
 start = time.perf_counter()
 results = {name: run(*cfg) for name, cfg in configs.items()}
 print(f"5 networks, forward and backward, in {time.perf_counter() - start:.1f} s")
+
+# The slide's N(0, 1/sqrt(500)) read literally, as a variance: forward pass only.
+h = X
+for _ in range(DEPTH):
+    h = np.tanh(h @ (rng.normal(size=(D, D)) * 500 ** -0.25))
+print(f"variance 1/sqrt(500) instead: {np.mean(np.abs(h) > 0.99):.0%} of the layer-10 units beyond |y| = 0.99"
+      f" (Xavier: {np.mean(np.abs(results['tanh, Xavier N(0, 1/500)'][1][-1]) > 0.99):.0%})")
 """)
 nb.code(r"""
 def ticks(lo, hi):
@@ -311,8 +325,9 @@ $$
 and since $0 < f' \le 1/4$ for the sigmoid and $0 < f' \le 1$ for tanh (65.166), such a product is
 small; it gets smaller the further a layer is from the output, so early layers learn slowest. With
 ReLU the active units have slope exactly 1, so the product does not shrink (the inactive ones pass
-nothing, which is ReLU's own problem). A softmax output with cross-entropy removes the last factor
-$f'(z_L)$ (65.70) but not the others.
+nothing, which is ReLU's own problem). A softmax output with cross-entropy has the boundary sensitivity
+$\delta_L = \hat\gamma - \gamma$ ((65.144) and Table 65.2), without the last factor $f'(z_L)$, but the factors
+of the hidden layers remain.
 
 The experiment: an 8-layer network of width 32 on the two moons, with the initialization of Sayed
 (65.88)-(65.89) (`nn.Linear`'s default), the same seed for each activation, a softmax output and
@@ -378,8 +393,8 @@ for ax in axs[:2]:
 axs[2].set_yscale("log"); axs[2].set_xlabel("SGD step")
 for ax in axs: ax.legend(fontsize=8)
 plt.tight_layout(); plt.show()
-print("ratio of weight movement, last layer / first layer:",
-      {k: float(round(v[-1] / v[0], 1)) for k, v in moved.items()})
+print("ratio of weight movement, last layer / first layer (two digits: see below):",
+      ", ".join(f"{k} {v[-1] / v[0]:.2g}" for k, v in moved.items()))
 """)
 nb.md(r"""
 The sigmoid network's weight gradients fall by a factor of about 6 per layer towards the input:
@@ -390,7 +405,11 @@ sigmoid network's first four layers have moved by less than 0.01% of their size,
 a quarter, and its loss is stuck at $\ln 2 \approx 0.693$, the loss of a coin toss. Tanh and ReLU
 lose some gradient towards the input too with this initialization (roughly a factor of 2 per
 layer), but every one of their layers moves by about 10% or more and both networks learn (with the
-occasional spike: full-batch SGD with a fixed step on an 8-layer network is not smooth). Nothing is
+occasional spike: full-batch SGD with a fixed step on an 8-layer network is not smooth). Those spikes make
+the tanh and ReLU runs sensitive to the last bits of the arithmetic: the runs are seeded and repeat
+exactly, but a different order of additions inside the engine moves their printed ratios by several per
+cent (we have seen 5.8 and 6.1 for tanh with two versions of the engine), so they are printed to two
+digits; the sigmoid's ratio, of order $10^4$, does not depend on such details. Nothing is
 wrong with the sigmoid network's gradient; it is simply the product (65.165) of many slopes that
 are each at most 1/4.
 
@@ -415,7 +434,7 @@ loss.backward()
 
 zn = [z.numpy() for z in zs]
 p = np.exp(zn[-1] - zn[-1].max()); p /= p.sum()
-delta = p - np.eye(2)[c0]                               # (65.70) with cross-entropy: no f'(z_L)
+delta = p - np.eye(2)[c0]                               # (65.144), softmax with cross-entropy: no f'(z_L)
 deltas = {len(lins) - 1: delta}
 for k in range(len(lins) - 2, -1, -1):
     s = sig(zn[k])
@@ -426,6 +445,212 @@ compare([(f"delta_{k + 1}", zs[k].grad, deltas[k]) for k in range(len(lins))], t
 slopes = np.array([np.mean(sig(z) * (1 - sig(z))) for z in zn[:-1]])
 print("mean sigmoid slope per hidden layer:", np.round(slopes, 3), "(never above 1/4)")
 """)
+# ------------------------------------------------------------------ 4. symmetry and dead units
+nb.md(r"""
+## 4. Two more ways to start badly: symmetry and dead units
+
+**Zero and constant initialization.** The KTH lecture asks what happens when every weight starts at
+zero, and the MIT notes (§7.6) warn that units which start with the same weights tend to stay alike.
+Both are exact statements. With every weight and bias zero, a tanh network outputs zero in every
+hidden layer, so every weight gradient is zero ($\partial J/\partial W_\ell = y_{\ell-1}^\top\delta_\ell$, and
+either $y_{\ell-1}$ or $\delta_\ell$ vanishes); only the output bias can learn, and the loss stays at
+$\ln 2$. With every weight equal to the same non-zero constant, the hidden units of a layer compute the
+same function, receive the same gradient and take the same step, forever: the layer of 8 units trains
+like a layer of one. The test below trains a $2\to8\to8\to2$ tanh network on the two moons for 300
+Adam steps from three starts, and measures how different the units of each layer have become (the largest
+spread across the columns of $W_\ell$, which is 0 when all units are copies).
+""")
+nb.code(r"""
+def train_moons(net, steps=300, lr=0.01):
+    opt = optim.Adam(net.parameters(), lr=lr)
+    for _ in range(steps):
+        opt.zero_grad()
+        loss = nn.CrossEntropyLoss()(net(ag.tensor(Xm)), ym)
+        loss.backward()
+        opt.step()
+    with ag.no_grad():
+        accuracy = (net(ag.tensor(Xm)).numpy().argmax(1) == ym).mean()
+    return loss.item(), accuracy
+
+
+def start_from(weight_value, seed=0):
+    # weight_value None: the default random initialization; else every weight = weight_value, biases 0
+    ag.manual_seed(seed)
+    net = nn.MLP([2, 8, 8, 2], activation="tanh")
+    if weight_value is not None:
+        for m in net.modules():
+            if isinstance(m, nn.Linear):
+                nn.init.zeros_(m.bias)
+                nn.init.constant_(m.weight, weight_value)
+    return net
+
+
+lines = ["| start | loss after 300 steps | training accuracy | spread of layer 1's units | spread of layer 2's units |",
+         "|:--|--:|--:|--:|--:|"]
+for label, value in [("all weights 0", 0.0), ("all weights 0.3", 0.3), ("random, N(0, 1/m)", None)]:
+    net = start_from(value)
+    loss, accuracy = train_moons(net)
+    spread = [np.ptp(net.layers[k].weight.numpy(), axis=1).max() for k in (0, 2)]
+    lines.append(f"| {label} | {loss:.4f} | {accuracy:.1%} | {spread[0]:.3g} | {spread[1]:.3g} |")
+    if value is not None:
+        assert spread == [0.0, 0.0]          # exactly: the copies never part
+display(Markdown("\n".join(lines)))
+""")
+nb.md(r"""
+The zero start never leaves $\ln 2 \approx 0.6931$ (a coin toss); the constant start learns what a network
+with one unit per layer can, one bent line through the moons, and its units are still exact copies after
+300 steps, to the last bit; only the random start breaks the symmetry and separates the moons. Random initialization is not a refinement: it is what
+makes the width of a layer count.
+
+**Dead ReLUs, and the slightly positive bias.** A ReLU unit whose pre-activation is negative on every
+example passes no gradient to its weights (KTH: "dead ReLU will never activate, never update parameter
+weights"). Behind a ReLU layer every input is $\ge 0$, so a unit whose incoming weights are mostly
+negative can be dead from the first step. The lecture's practical advice is to initialize the biases
+slightly positive. We count the dead units of a $2\to32\to32\to32\to2$ ReLU network on the two moons at
+initialization, weights $N(0, 1/m)$, with the biases set to 0, 0.01 and 0.1, over 20 random starts, and
+check on one start that a dead unit's weights get exactly zero gradient.
+""")
+nb.code(r"""
+def dead_units(net, X):
+    # per hidden ReLU layer: units that are 0 on every row of X
+    counts, h = [], ag.tensor(X)
+    with ag.no_grad():
+        for layer in net.layers:
+            h = layer(h)
+            if isinstance(layer, nn.ReLU):
+                counts.append(int((h.numpy() <= 0).all(axis=0).sum()))
+    return counts
+
+
+def relu_net(bias, seed):
+    ag.manual_seed(seed)
+    net = nn.MLP([2, 32, 32, 32, 2], activation="relu")
+    for m in net.modules():
+        if isinstance(m, nn.Linear):
+            nn.init.constant_(m.bias, bias)
+    return net
+
+
+lines = ["| bias at start | dead units per hidden layer (sum over 20 starts) | share of the 1,920 hidden units |",
+         "|--:|:--|--:|"]
+for bias in (0.0, 0.01, 0.1):
+    counts = np.array([dead_units(relu_net(bias, seed), Xm) for seed in range(20)]).sum(axis=0)
+    lines.append(f"| {bias:g} | {counts.tolist()} | {counts.sum() / (20 * 3 * 32):.1%} |")
+display(Markdown("\n".join(lines)))
+
+net = relu_net(0.0, seed=0)
+nn.CrossEntropyLoss()(net(ag.tensor(Xm)), ym).backward()
+with ag.no_grad():
+    z2 = net.layers[2](net.layers[1](net.layers[0](ag.tensor(Xm)))).numpy()
+dead = (z2 <= 0).all(axis=0)
+g = net.layers[2].weight.grad.numpy()
+print(f"layer 2: {dead.sum()} dead units; largest |gradient| of their incoming weights: "
+      f"{np.abs(g[:, dead]).max(initial=0):g}; of the live units' weights: {np.abs(g[:, ~dead]).max():.3g}")
+""")
+nb.md(r"""
+The first hidden layer sees the raw, centred inputs and has no dead units; the deeper layers, fed only
+non-negative numbers, lose a few units per start with zero biases. A bias of 0.1 roughly halves their
+number; 0.01 helps a little. The gradient printout
+is the reason it matters: a dead unit's weights get exactly zero gradient, so, unless the units below
+it change enough to wake it, it stays dead, and its share of the layer is wasted.
+""")
+
+# ------------------------------------------------------------------ 5. uniform inits, zig-zag
+nb.md(r"""
+## 5. Sayed's uniform initializations, and outputs that are not centred
+
+Besides the Gaussian (65.89), Sayed lists three uniform rules (65.93a-c): $U[\pm 1/\sqrt{n_\ell}]$,
+$U[\pm\sqrt6/\sqrt{n_\ell + n_{\ell+1}}]$ recommended for tanh, and four times that range for the sigmoid.
+A uniform $U[-a, a]$ has variance $a^2/3$, so the first has variance $1/(3n)$, a third of (65.89); the
+second (Glorot's uniform rule, `nn.init.xavier_uniform_`) has $2/(n_\ell+n_{\ell+1})$, which is $1/n$ for
+the KTH layers; the third has 16 times that, because the sigmoid's slope at 0 is $1/4$ instead of tanh's
+1, and its pre-activations need four times the spread to pass the signal on. The samples drawn by `nn.init`
+against these variances, then the KTH network (forward only, 10 layers of 500) under each rule:
+""")
+nb.code(r"""
+n = D
+uniform_rules = {"(65.93a) U[±1/√n], tanh": ("tanh", 1 / np.sqrt(n)),
+                 "(65.93b) U[±√6/√(2n)], tanh": ("tanh", np.sqrt(6 / (2 * n))),
+                 "(65.93b) U[±√6/√(2n)], sigmoid": ("sigmoid", np.sqrt(6 / (2 * n))),
+                 "(65.93c) U[±4√6/√(2n)], sigmoid": ("sigmoid", 4 * np.sqrt(6 / (2 * n)))}
+ag.manual_seed(0)
+w = ag.zeros((n, n))
+nn.init.xavier_uniform_(w)
+sampled = [("nn.init.xavier_uniform_ (500, 500): variance", w.numpy().var(), 1 / n)]
+for label, (_, a) in uniform_rules.items():
+    nn.init.uniform_(w, -a, a)
+    sampled.append((f"nn.init.uniform_ for {label}: variance", w.numpy().var(), a ** 2 / 3))
+compare(sampled, tol=2e-4, title="Sampled variance (engine's nn.init, 250,000 draws) vs. a²/3 (tolerance: sampling error)")
+
+rng_u = np.random.default_rng(2)
+lines = ["| rule | std of y at layer 1 | at layer 5 | at layer 10 | share of units with slope < 1/10 of the maximum, layer 10 |",
+         "|:--|--:|--:|--:|--:|"]
+for label, (act, a) in uniform_rules.items():
+    h, stds = X[:250], []                           # 250 of the 500 inputs are plenty here
+    for _ in range(DEPTH):
+        z = h @ rng_u.uniform(-a, a, size=(n, n))
+        h = np.tanh(z) if act == "tanh" else 1 / (1 + np.exp(-z))
+        stds.append(h.std())
+    slope = 1 - h ** 2 if act == "tanh" else h * (1 - h) * 4      # relative to the maximum slope (1, 1/4)
+    lines.append(f"| {label} | {stds[0]:.3f} | {stds[4]:.3f} | {stds[9]:.3f} | {np.mean(slope < 0.1):.0%} |")
+display(Markdown("\n".join(lines)))
+""")
+nb.md(r"""
+For tanh, (65.93b) keeps the spread, as Xavier's Gaussian did in section 2, while (65.93a), with a third
+of the variance, shrinks it by a factor of about $1/\sqrt3$ per layer, a milder version of the small
+initialization. The sigmoid's outputs lie in $(0, 1)$ around $1/2$, so what carries the signal is their
+spread around $1/2$. With (65.93b) the units stay in their nearly linear middle and the spread is small
+(about 0.12); the four-times-wider range of (65.93c) makes for a spread of about 0.34 at every depth, at
+the price of some saturation (the last column). Both keep the spread roughly constant after the first layer.
+
+**The zig-zag.** The KTH lecture adds a second cost of outputs that are not centred: a unit fed by sigmoid
+outputs $y \ge 0$ gets, for one example, the weight gradient $\delta_j\,y$, a vector whose entries all
+have the sign of $\delta_j$. So each example can only push all of that unit's incoming weights up, or all
+of them down; reaching weights of mixed signs takes a zig-zag of such steps. Counted on the two moons,
+per example, for every unit of the second layer of a $2\to32\to32\to32\to2$ network, and the effect on
+training (full-batch SGD, learning rate 1), against the same network with the sigmoid shifted to be centred,
+$\sigma(z) - 1/2 = \tfrac12\tanh(z/2)$:
+""")
+nb.code(r"""
+class CenteredSigmoid(nn.Module):
+    # sigma(z) - 1/2 = tanh(z/2) / 2: the same shape, centred on 0
+    def forward(self, x):
+        return x.sigmoid() - 0.5
+
+
+def sigmoid_net(activation):
+    ag.manual_seed(0)
+    return nn.Sequential(nn.Linear(2, 32), activation(), nn.Linear(32, 32), activation(),
+                         nn.Linear(32, 32), activation(), nn.Linear(32, 2))
+
+
+for label, activation in [("sigmoid", nn.Sigmoid), ("centred sigmoid", CenteredSigmoid)]:
+    net = sigmoid_net(activation)
+    one_signed = []
+    for i in range(50):                              # per-example gradients of the second layer's weights
+        net.zero_grad()
+        nn.CrossEntropyLoss()(net(ag.tensor(Xm[i:i + 1])), ym[i:i + 1]).backward()
+        G = net[2].weight.grad.numpy()               # column j: delta_j times the layer's input y
+        one_signed += [bool(np.all(G[:, j] >= 0) or np.all(G[:, j] <= 0)) for j in range(G.shape[1])]
+    opt = optim.SGD(net.parameters(), lr=1.0)
+    curve = []
+    for _ in range(300):
+        opt.zero_grad()
+        loss = nn.CrossEntropyLoss()(net(ag.tensor(Xm)), ym)
+        loss.backward()
+        opt.step()
+        curve.append(loss.item())
+    print(f"{label:16} per-example weight gradients of one sign: {np.mean(one_signed):.0%};   "
+          f"loss after 30, 100, 300 steps: {curve[29]:.3f}, {curve[99]:.3f}, {curve[299]:.3f}")
+""")
+nb.md(r"""
+Every per-example gradient column of the sigmoid network has a single sign, and none of the centred
+network's does: the restriction is exact. Its cost in training is real but modest here, a faster start for
+the centred network and nearly the same loss after 300 steps, because the next layer's bias can absorb
+the common offset of $1/2$; it is one reason, among those of section 3, why tanh and ReLU displaced the
+sigmoid in hidden layers.
+""")
+
 nb.md(r"""
 ## Summary
 
@@ -440,6 +665,11 @@ nb.md(r"""
 - Sayed's vanishing-gradient product (65.165) is visible in the gradient norms per layer: sigmoid
   networks lose about a factor of four or more per layer, so their first layers learn far more
   slowly than their last ones.
+- Zero or constant weights keep every unit of a layer an exact copy of the others (zero weights: no
+  weight learns at all); random initialization is what breaks the symmetry. Behind a ReLU layer, units
+  can be dead from the start and get exactly zero gradient; a slightly positive bias reduces their number.
+- Sayed's uniform rules (65.93a-c) have the variances $a^2/3$ that `nn.init` reproduces; with the sigmoid,
+  whose outputs are centred on $1/2$, every per-example weight gradient of the next layer has one sign.
 
 **Bigger runs.** More layers make every effect stronger: with 20 sigmoid layers of width 32 the
 first layer's weight gradient at initialization is about $10^{-15}$, next to $0.2$ for the last

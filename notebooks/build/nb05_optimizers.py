@@ -21,7 +21,8 @@ This notebook follows the notes' order:
    usually called RMSprop), Zeiler's Adadelta, and Adam (7.7.2.4; also Sayed, ch. 65, Example 65.3,
    Eqs. 65.95-65.98);
 3. every optimizer in `optim` checked against the update rule written out by hand;
-4. the same optimizers training a small network, as loss curves.
+4. the same optimizers training a small network, as loss curves;
+5. one example, a mini-batch or the whole batch per step (section 7.7.1), per pass and per second.
 
 Everything runs on our engine: the loss is an `ag.Tensor` expression, `backward()` fills `.grad`,
 and an `optim` object moves the parameters.
@@ -87,7 +88,8 @@ compare([
     ("gamma_t = (t-1)/t vs cumulative mean", true_mean, np.cumsum(a) / t),
     ("constant 3, gamma = 0.99: A_t vs 3(1 - 0.99^t)", const, 3 * (1 - 0.99 ** t)),
     ("constant 3, bias-corrected A_t / (1 - 0.99^t) vs 3", const / (1 - 0.99 ** t), np.full(T, 3.0)),
-])
+], title="No engine yet: numpy against numpy, the recursion (first column) against the closed form "
+         "of each row (second column)")
 """)
 
 nb.code(r"""
@@ -206,8 +208,11 @@ nb.md(r"""
 
 Now the adaptive methods. The hand versions below are the formulas of the texts in numpy, with one
 convention fixed: the notes put $\epsilon$ inside the square root ($\eta/\sqrt{G+\epsilon}$), while
-`optim` (like PyTorch) adds it after the root ($\eta/(\sqrt{G}+\epsilon)$); with $\epsilon=10^{-8}$ the two
-differ far below anything visible, and we write the hand rules the library's way so the comparison can be exact.
+`optim` (like PyTorch) adds it after the root ($\eta/(\sqrt{G}+\epsilon)$). The two agree closely only while
+$\sqrt G \gg \sqrt\epsilon$: with $\epsilon = 10^{-8}$ and gradients of size $10^{-2}$ the steps differ by
+0.005%, but at $|g| \approx \sqrt\epsilon = 10^{-4}$ by a factor $\sqrt2$, and below that the notes' step
+shrinks in proportion to $|g|$ while the library's stays near $\eta$ (measured after the table). We write
+the hand rules the library's way so that the comparison can be exact.
 
 * **RMSprop, the notes' "adadelta"** (7.7.2.3): $G_t = \gamma G_{t-1} + (1-\gamma)g_t^2$,
   $w_t = w_{t-1} - \eta\, g_t/(\sqrt{G_t}+\epsilon)$. Each weight's step is divided by the recent size of its
@@ -220,6 +225,11 @@ differ far below anything visible, and we write the hand rules the library's way
 * **Adam** (notes 7.7.2.4; Sayed Example 65.3): running averages $m_t$ of $g_t$ and $v_t$ of $g_t^2$ with
   $B_1 = 0.9$, $B_2 = 0.999$, both bias-corrected as in section 1, and
   $w_t = w_{t-1} - \eta\,\hat m_t/(\sqrt{\hat v_t}+\epsilon)$: the direction of momentum, the scaling of RMSprop.
+  This is the library's form. The notes write $\sqrt{\hat v_t + \epsilon}$; Sayed (65.98) folds both
+  corrections into the step size, $\mu\sqrt{1-\beta_2^{t}}/(1-\beta_1^{t})$, and adds $\epsilon$ to the root of
+  the *uncorrected* $v_t$. Dividing through by $\sqrt{1-\beta_2^t}$ shows that Sayed's rule is the library's
+  with $\epsilon$ replaced by $\epsilon/\sqrt{1-\beta_2^t}$: about 32 times larger at the first step, the same
+  once $\beta_2^t$ has died out. The table checks his form separately.
 """)
 
 nb.code(r"""
@@ -243,11 +253,16 @@ def hand_optimizer(name, lr, steps, grad=lambda w: A @ w, w0=(-4.5, 2.0), **hp):
             delta = np.sqrt(D + hp["eps"]) / np.sqrt(G + hp["eps"]) * g
             D = hp["rho"] * D + (1 - hp["rho"]) * delta ** 2
             w = w - lr * delta
-        elif name == "adam":                             # notes 7.7.2.4, Sayed (65.96)-(65.98)
+        elif name == "adam":                             # notes 7.7.2.4, eps after the root (the library's form)
             b1, b2 = hp["betas"]
             m = b1 * m + (1 - b1) * g
             v = b2 * v + (1 - b2) * g ** 2
             w = w - lr * (m / (1 - b1 ** t)) / (np.sqrt(v / (1 - b2 ** t)) + hp["eps"])
+        elif name == "adam_sayed":                       # Sayed (65.96)-(65.98): corrections in the step size,
+            b1, b2 = hp["betas"]                         # eps added to the root of the uncorrected v
+            m = b1 * m + (1 - b1) * g
+            v = b2 * v + (1 - b2) * g ** 2
+            w = w - lr * np.sqrt(1 - b2 ** t) / (1 - b1 ** t) * m / (hp["eps"] + np.sqrt(v))
         path.append(w.copy())
     return np.array(path)
 
@@ -267,7 +282,52 @@ for name, (make, rule, hp) in OPTIMIZERS.items():
     lr = 0.02
     engine_path, _ = run(lambda p: make(p, lr), 30)
     rows.append((f"{name}: 30 steps, lr = {lr}", engine_path, hand_optimizer(rule, lr, 30, **hp)))
-compare(rows)
+compare(rows, title="optim (engine gradients) vs. the update rules in numpy (gradient A w by hand)")
+
+adam_hp = OPTIMIZERS["Adam"][2]
+compare([("optim.Adam vs. Sayed's form (65.98), 30 steps", run(lambda p: OPTIMIZERS["Adam"][0](p, 0.02), 30)[0],
+          hand_optimizer("adam_sayed", 0.02, 30, **adam_hp))], tol=1e-6,
+        title="Sayed's Adam: equal up to where eps sits (not to rounding error)")
+""")
+
+nb.md(r"""
+**Where $\epsilon$ sits.** Feed Adam a constant gradient $g$: the bias-corrected averages are exactly $g$
+and $g^2$, so the step is $\eta\,|g|/(|g| + \epsilon)$ in the library's form, $\eta\,|g|/\sqrt{g^2+\epsilon}$ in
+the notes' and $\eta\,|g|/(|g| + \epsilon/\sqrt{1-\beta_2^t})$ in Sayed's. The first step of `optim.Adam`
+against the first formula, then all three as a function of $|g|$:
+""")
+nb.code(r"""
+eps, lr = 1e-8, 0.01
+sizes = np.array([1e-2, 1e-4, 1e-6, 1e-8, 1e-10])
+first_steps = []
+for g_ in sizes:
+    w = ag.tensor([0.0], requires_grad=True)
+    opt = optim.Adam([w], lr=lr, eps=eps)
+    (g_ * w).sum().backward()
+    opt.step()
+    first_steps.append(-w.item() / lr)
+compare([("first Adam step / lr for |g| = 1e-2 ... 1e-10", np.array(first_steps), sizes / (sizes + eps))],
+        title="optim.Adam vs. |g| / (|g| + eps)")
+
+g_grid = np.geomspace(1e-12, 1, 200)
+plt.figure(figsize=(6.5, 3.4))
+plt.loglog(g_grid, g_grid / (g_grid + eps), label=r"optim, PyTorch: $|g|/(|g|+\epsilon)$")
+plt.loglog(g_grid, g_grid / np.sqrt(g_grid ** 2 + eps), label=r"MIT notes: $|g|/\sqrt{g^2+\epsilon}$")
+plt.loglog(g_grid, g_grid / (g_grid + eps / np.sqrt(1 - 0.999)), "--",
+           label=r"Sayed (65.98), first step: $\epsilon/\sqrt{1-\beta_2}$")
+plt.axvline(np.sqrt(eps), color="0.6", lw=0.8)
+plt.xlabel("gradient size |g|"); plt.ylabel("step / lr"); plt.ylim(1e-5, 2)
+plt.title(r"Adam's step for a constant gradient, $\epsilon = 10^{-8}$"); plt.legend(fontsize=8)
+plt.tight_layout(); plt.show()
+for g_ in (1e-2, 1e-4, 1e-6):
+    print(f"|g| = {g_:.0e}: step/lr {g_ / (g_ + eps):.6f} (library), {g_ / np.sqrt(g_ ** 2 + eps):.6f} (notes)")
+""")
+nb.md(r"""
+The three agree for gradients well above $\sqrt\epsilon = 10^{-4}$ (grey line) and part ways below it: the
+notes' Adam takes steps proportional to $|g|$ there, like plain gradient descent with step $\eta/\sqrt\epsilon$,
+while the library's keeps a step of about $\eta$ down to $|g| \approx \epsilon$. Gradients of $10^{-6}$ are not
+exotic: the first layers of the sigmoid network in notebook 4 get about that much, or less. With the notes'
+placement such a layer barely moves; with the library's it moves as fast as any other.
 """)
 
 nb.md(r"""
@@ -318,16 +378,46 @@ for k, valley in enumerate(valleys):
         ax[k].semilogx(grid, scores[valley, name], ".-", label=name)
     ax[k].set(title=valley, xlabel="learning rate", ylim=(-6.5, 2.5))
 ax[0].set_ylabel(r"mean $\log_{10} f$, steps 91-100")
+for a in ax:
+    for limit in (2 / 50, 2 * 1.9 / 50):
+        a.axvline(limit, color="0.5", ls=":", lw=1)
 ax[1].legend(fontsize=8)
-plt.tight_layout()
+plt.tight_layout(); plt.show()
+
+
+def spectral_radius(eta, lam=50.0, gamma=0.9):
+    return max(abs(np.linalg.eigvals(np.array([[1 - eta * lam, -gamma], [eta * lam, gamma]]))))
+
+
+print("momentum, spectral radius at lr 0.075 and 0.077:", round(spectral_radius(0.075), 4),
+      round(spectral_radius(0.077), 4))
+for valley in valleys:
+    for name in OPTIMIZERS:
+        good = grid[scores[valley, name] < -2]
+        span = f"{good.min():.3g} to {good.max():.3g}" if len(good) else "none"
+        print(f"{valley:13} {name:9} lr with f < 1e-2 after 100 steps: {span:>16}   "
+              f"best lr {grid[np.argmin(scores[valley, name])]:.3g}")
 """)
 
 nb.md(r"""
-Gradient descent and momentum only work in a narrow band below the stability limit
-($\eta < 2/\lambda_{\max} = 0.04$; the missing points diverged). RMSprop and Adam take steps of roughly
-$\eta$ in every coordinate, whatever the gradient's size, so they tolerate learning rates over
-several decades. Now the paths over the contour lines of $f$, for each method with the smallest
-learning rate that scores within 0.5 of its best:
+Gradient descent works only below its stability limit $\eta < 2/\lambda_{\max} = 0.04$ (the missing points
+diverged). Heavy-ball momentum has a larger one: the characteristic polynomial of the $2\times2$ matrix of
+section 2 is $\mu^2 - (1 + \gamma - \eta\lambda)\mu + \gamma$, which has the root $\mu = -1$ when
+$\eta\lambda = 2(1+\gamma)$, so with $\gamma = 0.9$ momentum is stable up to $2(1+\gamma)/\lambda_{\max} = 0.076$,
+and its curve does continue past 0.04 (dotted lines: the two limits; the printed spectral radii check the
+second one). Which learning rates bring $f$ below $10^{-2}$ after 100 steps, method by method:
+""")
+
+nb.md(r"""
+Only Adam is forgiving on this problem: it brings $f$ below $10^{-2}$ for learning rates from about 0.1
+to 7 on the axis-aligned valley, close to two decades (0.7 to 4.6 when rotated). RMSprop, although it goes
+lowest of all at its best rate, gets there only between about 0.07 and 0.11, and for no rate at all on the
+rotated valley; above about 3 it ends higher than it started. Its steps have a size of about $\eta$ in every
+coordinate whatever the gradient, so near the minimum it keeps bouncing at a scale set by $\eta$ (the paths
+below show it). Adam hovers too, but its running average $m_t$ lets gradients of alternating sign partly
+cancel, and over a wide range of rates it stays near $f \approx 10^{-3}$.
+Now the paths over the contour lines of $f$, for each method with the smallest learning rate that scores
+within 0.5 of its best:
 """)
 
 nb.code(r"""
@@ -488,6 +578,69 @@ advantage is speed and robustness to the choice of $\eta$, not a better final an
 $\eta = \eta'(1-\gamma)$. (2) In section 3, increase the condition number to 200: which methods suffer?
 (3) What single running average does Adam's $\hat m_t$ equal, with which decay (the notes' study question)?
 """)
+
+nb.md(r"""
+## 6. Batch, mini-batch or one example at a time (MIT notes §7.7.1)
+
+Before any of these methods there is a simpler choice: how many examples go into each gradient. The notes
+compare *batch* gradient descent (all $n$ examples per step: the exact gradient, but one step per pass over
+the data), *stochastic* gradient descent (one example per step: $n$ noisy steps per pass) and
+*mini-batches* of $K$ examples, drawn by shuffling and cutting (their MINI-BATCH-SGD). The experiment: the
+spiral network of section 5 from the same initial weights, plain SGD on the mean loss of each batch with
+$\eta = 0.1$, and the full batch also with $\eta = 0.3$ (the exact gradient tolerates a larger step). Each
+regime gets a number of passes that costs roughly the same time (12 passes for $K = 1$, 300 for the full
+batch); after every pass we record the loss on the whole training set and the wall-clock time.
+""")
+nb.code(r"""
+def train_batches(K, lr, passes):
+    net.load_state_dict(start)
+    opt = optim.SGD(net.parameters(), lr=lr)
+    loader = nn.data.DataLoader(X, y, batch_size=K, shuffle=True, seed=2)
+    losses, seconds, t0 = [], [], time.perf_counter()
+    for _ in range(passes):
+        for xb, yb in loader:                    # MINI-BATCH-SGD: shuffle, then ceil(n/K) updates
+            opt.zero_grad()
+            criterion(net(xb), yb).backward()
+            opt.step()
+        with ag.no_grad():
+            losses.append(criterion(net(ag.tensor(X)), y).item())
+        seconds.append(time.perf_counter() - t0)
+    return np.array(losses), np.array(seconds)
+
+
+n = len(y)
+regimes = {"one example (K = 1), lr 0.1": (1, 0.1, 12), "mini-batch K = 10, lr 0.1": (10, 0.1, 30),
+           "mini-batch K = 50, lr 0.1": (50, 0.1, 100), f"batch (K = n = {n}), lr 0.1": (n, 0.1, 300),
+           f"batch (K = n = {n}), lr 0.3": (n, 0.3, 300)}
+batch_runs = {name: train_batches(*setting) for name, setting in regimes.items()}
+fig, ax = plt.subplots(1, 2, figsize=(11, 3.6), sharey=True)
+for name, (losses, seconds) in batch_runs.items():
+    ax[0].plot(np.arange(1, len(losses) + 1), losses, ".-", ms=3, label=name)
+    ax[1].plot(seconds, losses, ".-", ms=3, label=name)
+ax[0].set(xlabel="passes over the data (each example used once per pass)", ylabel="training loss",
+          xscale="log", title="per pass")
+ax[1].set(xlabel="seconds", title="per second of this engine")
+ax[0].legend(fontsize=8)
+plt.tight_layout(); plt.show()
+for name, (losses, seconds) in batch_runs.items():
+    K = regimes[name][0]
+    print(f"{name:30} loss after 1 pass {losses[0]:.3f}, after 12 passes {losses[11]:.3f}, "
+          f"at the end {losses[-1]:.3f}   ({seconds[-1] / (len(seconds) * -(-n // K)) * 1000:.2f} ms per step, "
+          f"{len(seconds) * -(-n // K)} steps)")
+""")
+nb.md(r"""
+Per pass, one example at a time wins by far: it takes $n = 300$ small steps per pass against the full
+batch's single exact one, and after 12 passes its loss is far below the full batch's (printed above). It is
+also the noisiest curve, jumping up and down from pass to pass, as the notes warn ("competing" directions,
+which a decreasing step size would average out). Per second the picture turns: one step of this engine costs
+about a millisecond whatever the batch size, since most of the time goes into Python bookkeeping rather
+than arithmetic, so a pass with $K = 1$ costs as much as a hundred full-batch passes. In the first second
+the full batch with the larger step and the mini-batches make the most progress; one example at a time
+gets lower only given several times longer. Mini-batches are the compromise the notes recommend, and on
+vectorised hardware the reason is even stronger: a batch of examples costs little more than one.
+(The times, and so the right-hand panel, vary with the load of the machine; the per-pass panel does not.)
+""")
+
 
 nb.code(r"""
 print(f"notebook ran in {time.perf_counter() - T0:.1f} s")

@@ -351,13 +351,14 @@ def pair_risk(net, X, pairs, idx, rho=RHO):
 with ag.viz.record_grads():
     loss = pair_risk(embed, X_train, pairs_train, np.arange(2))
     loss.backward()
-ag.viz.draw(loss, model=embed, show_values=False, depth=1)
+ag.viz.draw(loss, model=embed, show_values=False, depth=0)     # each call of the network as one box
 """)
 
 nb.md(r"""
 The picture is the whole point: the module's parameters (`0.weight`, `0.bias`, `2.weight`, `2.bias`)
 are single leaves, each feeding both calls of the network (drawn as `Sequential` and
-`Sequential (call 2)`), and the cosine joins the two branches.
+`Sequential (call 2)`, each collapsed into one box by `depth=0`; `depth=1` opens them into their
+four layers, in a picture twice as large), and the cosine joins the two branches.
 
 **By hand.** For one pair, write $u$, $v$ for the embeddings and $c$ for their cosine. Then
 $$\frac{\partial c}{\partial u} = \frac{v}{\|u\|\|v\|} - c\,\frac{u}{\|u\|^2},\qquad
