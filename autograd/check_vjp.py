@@ -611,8 +611,10 @@ def _to_numpy(v):
 
 
 def _scale(e):
-    m = float(np.max(np.abs(e), initial=0.0))
-    return m if m > 0 else 1.0
+    """The size tolerances are relative to: max |expected|, but at least 1e-6, so that
+    a gradient that is zero up to the central difference's own error (x**3 at 0 gives
+    2.6e-13, not 0) is compared with an absolute floor, not with that noise."""
+    return max(float(np.max(np.abs(e), initial=0.0)), 1e-6)
 
 
 def _within(o, lo, hi, expected, rtol):

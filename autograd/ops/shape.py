@@ -38,7 +38,17 @@ _transpose.defvjp(lambda g, ans, x, axes=None:
 
 
 def transpose(x, *axes):
-    """Permute axes (reverse them when none are given); the VJP applies the inverse permutation."""
+    """Permute axes (reverse them when none are given); the VJP applies the inverse permutation.
+
+    ``transpose(x, (1, 0, 2))`` is numpy's permutation; two separate ints,
+    ``transpose(x, 0, 1)``, are PyTorch's spelling (numpy has none) and swap
+    those two axes, on any rank.
+    """
+    if len(axes) == 2 and all(isinstance(a, int) for a in axes):
+        d0, d1 = (a % x.ndim for a in axes)
+        perm = list(range(x.ndim))
+        perm[d0], perm[d1] = perm[d1], perm[d0]
+        axes = tuple(perm)
     axes = _shape_arg(axes) if axes else None
     if axes is not None:
         # Negative axes must be made positive, or the VJP's argsort inverts the wrong permutation.
