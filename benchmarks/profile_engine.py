@@ -39,17 +39,8 @@ def pyinstrument():
 
 def scalar_phases(model, X, ys):
     """Workload 1's step in three timed phases: (forward, backward, update) CPU seconds."""
-    from chaingrad import autograd as ag
-    t0 = time.process_time()
-    loss = w1_scalar.svm_loss(model, [[ag.tensor(v) for v in row] for row in X.tolist()], ys)
-    t1 = time.process_time()
-    loss.backward()
-    t2 = time.process_time()
-    with ag.no_grad():
-        for p in model.parameters():
-            p -= 0.05 * p.grad
-            p.grad = None
-    return t1 - t0, t2 - t1, time.process_time() - t2
+    times = w1_scalar.phases(model, X, ys)
+    return tuple(times[name][1] for name in w1_scalar.PHASES)
 
 
 def chain_phases(n):
@@ -81,7 +72,7 @@ def workloads(only):
         params, X, y, loss = mlp_step.problem("small", np.float64)
         step = mlp_step.chaingrad_step(params, X, y, loss)
         Ps = [ag.tensor(p, requires_grad=True) for p in params]
-        nodes = w1_scalar.count_nodes(mlp_step.chaingrad_forward_loss(
+        nodes = w1_scalar.count_nodes(mlp_step.forward_loss(
             ag.tensor(X), Ps, ag.tensor(y), loss, np.arange(len(X))))
         calls = 2000
 
