@@ -2,7 +2,9 @@
 
     .venv/bin/python -m benchmarks.profile_engine [--only 1] [--top 25]
 
-For each workload it prints three views of chaingrad's step:
+For each workload it prints four views of chaingrad's step:
+- the garbage collector: time spent in collections during the step, timed
+  exactly through ``gc.callbacks``;
 - phases: CPU time per node of forward, backward and update, unprofiled;
 - cProfile (deterministic, so it inflates cheap calls but counts exactly):
   calls per graph node and own CPU time per call of the top functions;
@@ -14,6 +16,7 @@ a busy machine do not blur the picture; pyinstrument samples wall time.
 """
 import argparse
 import cProfile
+import gc
 import glob
 import pstats
 import sys
@@ -87,6 +90,28 @@ def workloads(only):
     return out
 
 
+def collector_time(work):
+    """(wall seconds spent in garbage collections during ``work()``, number of collections).
+
+    Python calls every function in ``gc.callbacks`` at the start and the
+    stop of each collection, so the sum of the intervals is exact.
+    """
+    spent, started = [0.0, 0], [0.0]
+
+    def callback(phase, info):
+        if phase == "start":
+            started[0] = time.perf_counter()
+        else:
+            spent[0] += time.perf_counter() - started[0]
+            spent[1] += 1
+    gc.callbacks.append(callback)
+    try:
+        work()
+    finally:
+        gc.callbacks.remove(callback)
+    return tuple(spent)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--only", type=int, action="append", choices=[1, 3, 4])
@@ -100,6 +125,10 @@ def main(argv=None):
         wall, cpu = time.perf_counter() - t0, time.process_time() - c0
         print(f"\n=== {title}: unprofiled {cpu:.3f} s CPU ({wall:.3f} s wall), "
               f"{cpu / nodes * 1e6:.2f} µs CPU per node")
+        collector, collections = collector_time(work)
+        print(f"--- garbage collector: {collections} collections during the step took "
+              f"{collector / nodes * 1e6:.2f} µs/node wall "
+              f"({100 * collector / wall:.0f}% of the unprofiled wall time)")
         if phases:
             names, run = phases
             best = min((run() for _ in range(3)), key=sum)
@@ -129,7 +158,7 @@ def main(argv=None):
         print(f"--- cProfile (total own CPU time {total:.2f} s, inflated by tracing): top own time")
         print(f"{'own %':>6} {'calls/node':>10} {'µs/call':>8}  function")
         for (file, line, fn), (cc, nc, tt, ct, callers) in rows:
-            where = f"{file.split('/work/main/')[-1]}:{line}({fn})"
+            where = f"{file.split(str(peers.HERE.parent) + '/')[-1]}:{line}({fn})"
             print(f"{100 * tt / total:6.1f} {nc / nodes:10.2f} {tt / nc * 1e6:8.2f}  {where}")
 
 

@@ -11,9 +11,10 @@ time, 6 second order (issue 10: a Hessian-vector product, a third
 derivative), 7 stack / cat backward with many inputs.  In-process
 implementations alternate, sample by sample (``timing.measure``); HIPS
 autograd runs in its own virtualenv and process (``hips_worker.py``), and
-every peak memory is measured in a fresh process (``memory.py``).  Prints one table per workload (medians), then every
-target of the issue with the measured ratio; a full run also writes
-benchmarks/results.md with the date and the machine.
+every peak memory is measured in a fresh process (``memory.py``).  Prints
+one table per workload (medians), then every target of the issues with the
+measured ratio; a full run also writes benchmarks/results.md with the date
+and the machine.
 
 ``--compare-old PATH`` adds the engine of an older checkout (PATH) against
 this one on workloads 1, 3, 4 and 6, each engine in worker processes of its
@@ -73,7 +74,8 @@ class Report:
             else:
                 verdict = f"MISSED by {value / limit:.2f}x" if limit else "MISSED"
             rows.append([str(workload), what, "-" if value is None else f"{value:.3g}",
-                         "-" if cpu is None else f"{cpu:.3g}", "-" if limit is None else f"<= {limit:g}", verdict])
+                         "-" if cpu is None else f"{cpu:.3g}",
+                         "-" if limit is None else f"<= {limit:g}", verdict])
         return rows
 
 
@@ -222,7 +224,8 @@ def workload1(s, report):
     report.target(1, "chaingrad CPU µs per node", cpu["chaingrad"] / info["nodes"] * 1e6, 3.0)
     data_update = "chaingrad, p.data update"
     report.target(1, "p.data -= lr * p.grad.data / p -= lr * p.grad (no_grad)",
-                  ratio(wall[data_update], wall["chaingrad"]), 1.10, ratio(cpu[data_update], cpu["chaingrad"]))
+                  ratio(wall[data_update], wall["chaingrad"]), 1.10,
+                  ratio(cpu[data_update], cpu["chaingrad"]))
     workload1_phases(s, report, info["nodes"])
 
 
@@ -371,11 +374,13 @@ def workload4(s, report):
 def workload6(s, report):
     log("workload 6: second order")
     rows, notes = [], []
-    cases = [(f"Hessian-vector product of W2's loss, {np.dtype(dt).name}", w6_second_order.hvp_steps(dt, s.quick, s.torch),
-              1e-4 if dt == np.float32 else 1e-10) for dt in (np.float64, np.float32)]
+    # (what, steps, largest relative difference from PyTorch allowed)
+    cases = [(f"Hessian-vector product of W2's loss, {np.dtype(dt).name}",
+              w6_second_order.hvp_steps(dt, s.quick, s.torch), 1e-4 if dt == np.float32 else 1e-10)
+             for dt in (np.float64, np.float32)]
     rounds = w6_second_order.QUICK_ROUNDS if s.quick else w6_second_order.CHAIN_ROUNDS
-    cases.append((f"3rd derivative of a {3 * rounds:,}-op scalar chain", w6_second_order.third_steps(rounds, s.torch),
-                  1e-10))
+    cases.append((f"3rd derivative of a {3 * rounds:,}-op scalar chain",
+                   w6_second_order.third_steps(rounds, s.torch), 1e-10))
     for what, steps, tol in cases:
         answers = {name: step() for name, step in steps.items()}
         diff = w6_second_order.largest_difference(answers["chaingrad"], answers["PyTorch"])
@@ -384,8 +389,8 @@ def workload6(s, report):
                      f"{fmt_ratio(ratio(wall['chaingrad'], wall['PyTorch']))} / "
                      f"{fmt_ratio(ratio(cpu['chaingrad'], cpu['PyTorch']))}", f"{diff:.1e}"])
         report.target(6, f"answers differ from PyTorch's: {what} (relative)", diff, tol)
-        report.target(6, f"chaingrad / PyTorch, {what} (report only)", ratio(wall["chaingrad"], wall["PyTorch"]),
-                      None, ratio(cpu["chaingrad"], cpu["PyTorch"]))
+        report.target(6, f"chaingrad / PyTorch, {what} (report only)",
+                      ratio(wall["chaingrad"], wall["PyTorch"]), None, ratio(cpu["chaingrad"], cpu["PyTorch"]))
     notes += ["Hv = grad(<grad(L, p, create_graph=True), v>, p) with the same weights, batch and v in both",
               "difference = largest |chaingrad - PyTorch| over all entries / largest |PyTorch| entry",
               "compared with the engine before the redesign by --compare-old"]
@@ -414,19 +419,21 @@ def workload7(s, report):
                ["op", "inputs", "chaingrad forward", "chaingrad backward", "backward per input",
                 "PyTorch forward", "PyTorch backward", "chaingrad / PyTorch (total)"], rows,
                ["wall times, medians; implementations alternate; making the leaves is not timed",
-                "the engine before the redesign took 3.6 s (stack) and 48 s (cat) at 16,000 inputs (issue 10)"])
+                "the engine before the redesign took 3.6 s (stack) and 48 s (cat) at 16,000 inputs "
+                "(issue 10)"])
 
 
 # ---- the engine of another checkout (--compare-old) ------------------------
 # (workload number, worker's name for it, what, timed calls per worker)
-OLD_NEW = [(1, "w1", "W1 scalar MLP step", 3), (3, "w3", "W3 small MLP step", 3), (4, "w4", "W4 chain of scalar ops", 1),
+OLD_NEW = [(1, "w1", "W1 scalar MLP step", 3), (3, "w3", "W3 small MLP step", 3),
+           (4, "w4", "W4 chain of scalar ops", 1),
            (6, "w6-hvp-float64", "W6 Hessian-vector product, float64", 5),
            (6, "w6-hvp-float32", "W6 Hessian-vector product, float32", 5),
            (6, "w6-third", "W6 3rd derivative of a scalar chain", 2)]
 
 
 def compare_old(s, report, checkout, todo):
-    """Old engine (checkout) against this one on the workloads in ``todo``, in alternating worker processes."""
+    """The engine of ``checkout`` against this one on the workloads in ``todo``, in alternating workers."""
     rounds = 1 if s.quick else 3
     rows = []
     with tempfile.TemporaryDirectory(prefix="chaingrad-old-") as where:

@@ -7,6 +7,7 @@ the report and the memory worker produce what run.py prints.  micrograd and
 HIPS autograd live in scratch virtualenvs (benchmarks/setup_peers.sh) and are
 not run here; PyTorch is a dev dependency and is.
 """
+import gc
 import json
 import subprocess
 import sys
@@ -159,3 +160,9 @@ def test_run_command_second_order_many_inputs_and_old_engine(tmp_path, capsys):
     assert not any("W1" in name or "W4" in name for name in value)       # only the workloads run
     assert value["answers differ from PyTorch's: 3rd derivative of a 300-op scalar chain (relative)"] < 1e-10
     assert value["chaingrad / PyTorch, 3rd derivative of a 300-op scalar chain (report only)"] > 0
+
+
+def test_profile_times_the_garbage_collector_through_its_callbacks():
+    from benchmarks import profile_engine
+    spent, collections = profile_engine.collector_time(lambda: [gc.collect() for _ in range(3)])
+    assert collections == 3 and spent > 0
