@@ -19,7 +19,7 @@ import time
 
 import autograd.numpy as anp
 import numpy as np
-from chaingrad.autograd import grad
+from autograd import grad      # HIPS autograd (this script runs in its venv)
 
 import data
 import rss

@@ -70,15 +70,18 @@ def matmul_floor_step(params, X):
     return step
 
 
-def chaingrad_forward_loss(h, Ps, yt, loss, rows):
-    """The network and loss with plain chaingrad ops (``Ps`` = [W1, b1, W2, b2, ...])."""
+def forward_loss(h, Ps, yt, loss, rows):
+    """The network and loss with plain tensor ops (``Ps`` = [W1, b1, W2, b2, ...]).
+
+    The same code runs on chaingrad and PyTorch tensors (``log_softmax(1)``:
+    chaingrad calls the axis ``axis``, PyTorch ``dim``)."""
     last = len(Ps) // 2 - 1
     for i in range(last + 1):
         h = h @ Ps[2 * i] + Ps[2 * i + 1]
         if i < last:
             h = h.relu()
     if loss == "ce":
-        return -h.log_softmax(axis=1)[rows, yt].mean()
+        return -h.log_softmax(1)[rows, yt].mean()
     return (1 - yt * h).relu().mean() + data.ALPHA * sum((p * p).sum() for p in Ps)
 
 
@@ -93,7 +96,7 @@ def chaingrad_step(params, X, y, loss, lr=data.LR, check=None):
     rows = np.arange(X.shape[0])
 
     def step():
-        L = chaingrad_forward_loss(Xt, Ps, yt, loss, rows)
+        L = forward_loss(Xt, Ps, yt, loss, rows)
         L.backward()
         if check is not None:
             check([p.grad.dtype for p in Ps], [p.dtype for p in Ps])
@@ -154,23 +157,14 @@ def chaingrad_nn_step(params, X, y, loss, lr=data.LR, check=None):
 
 
 def torch_plain_step(torch, params, X, y, loss, lr=data.LR):
-    """PyTorch eager with plain tensors (no nn.Module), the same code as chaingrad_step."""
+    """PyTorch eager with plain tensors (no nn.Module), the same forward_loss as chaingrad_step."""
     Ps = [torch.from_numpy(p.copy()).requires_grad_() for p in params]
     Xt = torch.from_numpy(X)
     yt = torch.from_numpy(y)
     rows = torch.arange(X.shape[0])
-    last = len(Ps) // 2 - 1
 
     def step():
-        h = Xt
-        for i in range(last + 1):
-            h = h @ Ps[2 * i] + Ps[2 * i + 1]
-            if i < last:
-                h = h.relu()
-        if loss == "ce":
-            L = -h.log_softmax(dim=1)[rows, yt].mean()
-        else:
-            L = (1 - yt * h).relu().mean() + data.ALPHA * sum((p * p).sum() for p in Ps)
+        L = forward_loss(Xt, Ps, yt, loss, rows)
         L.backward()
         with torch.no_grad():
             for p in Ps:

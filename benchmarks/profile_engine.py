@@ -2,7 +2,9 @@
 
     .venv/bin/python -m benchmarks.profile_engine [--only 1] [--top 25]
 
-For each workload it prints three views of chaingrad's step:
+For each workload it prints four views of chaingrad's step:
+- the garbage collector: time spent in collections during the step, timed
+  exactly through ``gc.callbacks``;
 - phases: CPU time per node of forward, backward and update, unprofiled;
 - cProfile (deterministic, so it inflates cheap calls but counts exactly):
   calls per graph node and own CPU time per call of the top functions;
@@ -14,6 +16,7 @@ a busy machine do not blur the picture; pyinstrument samples wall time.
 """
 import argparse
 import cProfile
+import gc
 import glob
 import pstats
 import sys
@@ -39,17 +42,8 @@ def pyinstrument():
 
 def scalar_phases(model, X, ys):
     """Workload 1's step in three timed phases: (forward, backward, update) CPU seconds."""
-    from chaingrad import autograd as ag
-    t0 = time.process_time()
-    loss = w1_scalar.svm_loss(model, [[ag.tensor(v) for v in row] for row in X.tolist()], ys)
-    t1 = time.process_time()
-    loss.backward()
-    t2 = time.process_time()
-    with ag.no_grad():
-        for p in model.parameters():
-            p -= 0.05 * p.grad
-            p.grad = None
-    return t1 - t0, t2 - t1, time.process_time() - t2
+    times = w1_scalar.phases(model, X, ys)
+    return tuple(times[name][1] for name in w1_scalar.PHASES)
 
 
 def chain_phases(n):
@@ -81,7 +75,7 @@ def workloads(only):
         params, X, y, loss = mlp_step.problem("small", np.float64)
         step = mlp_step.chaingrad_step(params, X, y, loss)
         Ps = [ag.tensor(p, requires_grad=True) for p in params]
-        nodes = w1_scalar.count_nodes(mlp_step.chaingrad_forward_loss(
+        nodes = w1_scalar.count_nodes(mlp_step.forward_loss(
             ag.tensor(X), Ps, ag.tensor(y), loss, np.arange(len(X))))
         calls = 2000
 
@@ -94,6 +88,28 @@ def workloads(only):
         out.append((f"Workload 4: chain of {n:,} ops", n, w4_depth.chaingrad_step(n),
                     (("forward", "backward", "free"), lambda: chain_phases(n))))
     return out
+
+
+def collector_time(work):
+    """(wall seconds spent in garbage collections during ``work()``, number of collections).
+
+    Python calls every function in ``gc.callbacks`` at the start and the
+    stop of each collection, so the sum of the intervals is exact.
+    """
+    spent, started = [0.0, 0], [0.0]
+
+    def callback(phase, info):
+        if phase == "start":
+            started[0] = time.perf_counter()
+        else:
+            spent[0] += time.perf_counter() - started[0]
+            spent[1] += 1
+    gc.callbacks.append(callback)
+    try:
+        work()
+    finally:
+        gc.callbacks.remove(callback)
+    return tuple(spent)
 
 
 def main(argv=None):
@@ -109,6 +125,10 @@ def main(argv=None):
         wall, cpu = time.perf_counter() - t0, time.process_time() - c0
         print(f"\n=== {title}: unprofiled {cpu:.3f} s CPU ({wall:.3f} s wall), "
               f"{cpu / nodes * 1e6:.2f} µs CPU per node")
+        collector, collections = collector_time(work)
+        print(f"--- garbage collector: {collections} collections during the step took "
+              f"{collector / nodes * 1e6:.2f} µs/node wall "
+              f"({100 * collector / wall:.0f}% of the unprofiled wall time)")
         if phases:
             names, run = phases
             best = min((run() for _ in range(3)), key=sum)
@@ -138,7 +158,7 @@ def main(argv=None):
         print(f"--- cProfile (total own CPU time {total:.2f} s, inflated by tracing): top own time")
         print(f"{'own %':>6} {'calls/node':>10} {'µs/call':>8}  function")
         for (file, line, fn), (cc, nc, tt, ct, callers) in rows:
-            where = f"{file.split('/work/main/')[-1]}:{line}({fn})"
+            where = f"{file.split(str(peers.HERE.parent) + '/')[-1]}:{line}({fn})"
             print(f"{100 * tt / total:6.1f} {nc / nodes:10.2f} {tt / nc * 1e6:8.2f}  {where}")
 
 

@@ -8,6 +8,7 @@ for micrograd), so the step records 65,077 graph nodes and measures the cost
 of one op in each engine, not the arithmetic.
 """
 import gc
+import time
 
 import numpy as np
 
@@ -79,32 +80,81 @@ def count_micrograd_nodes(root):
     return ops
 
 
+def leaf(v):
+    """A chaingrad parameter: a 0-d tensor that requires grad."""
+    return ag.tensor(v, requires_grad=True)
+
+
+def inputs(X):
+    """The points as lists of 0-d tensors (constants)."""
+    return [[ag.tensor(v) for v in row] for row in X.tolist()]
+
+
+def update_under_no_grad(params):
+    """SGD as optimizers write it: ``p -= lr * p.grad`` on the tensor, with recording off."""
+    with ag.no_grad():
+        for p in params:
+            p -= data.LR * p.grad
+            p.grad = None
+
+
+def update_data(params):
+    """SGD as micrograd writes it: on the raw values, ``p.data -= lr * p.grad.data``."""
+    for p in params:
+        p.data -= data.LR * p.grad.data
+        p.grad = None
+
+
+def chaingrad_step(model, X, ys, update):
+    """One step of workload 1 with chaingrad: forward, backward, ``update(parameters)``."""
+    params = model.parameters()
+
+    def step():
+        loss = svm_loss(model, inputs(X), ys)
+        loss.backward()
+        update(params)
+        return loss.item()
+    return step
+
+
+PHASES = ("forward", "backward", "update")
+
+
+def phases(model, X, ys):
+    """One step timed phase by phase: {phase: (wall seconds, CPU seconds)} for :data:`PHASES`."""
+    marks = [_now()]
+    loss = svm_loss(model, inputs(X), ys)
+    marks.append(_now())
+    loss.backward()
+    marks.append(_now())
+    update_under_no_grad(model.parameters())
+    marks.append(_now())
+    return {name: (b[0] - a[0], b[1] - a[1]) for name, a, b in zip(PHASES, marks, marks[1:])}
+
+
+def _now():
+    return time.perf_counter(), time.process_time()
+
+
+def problem(quick=False):
+    """(points X, labels ys as floats, initial weights): the same for every implementation."""
+    X, y = data.moons(4 if quick else N_POINTS)
+    return X, [float(v) for v in y], data.init_mlp(data.SCALAR_SIZES, uniform=True)
+
+
 def build(quick=False, micrograd=None, torch=None):
     """Steps of workload 1 for every in-process implementation, and facts about the graph.
 
     Returns ``(steps, info)``: ``steps`` maps a name to a function doing one
     step; ``info`` holds the node count.
     """
-    n = 4 if quick else N_POINTS
-    X, y = data.moons(n)
-    ys = [float(v) for v in y]
-    init = data.init_mlp(data.SCALAR_SIZES, uniform=True)
+    X, ys, init = problem(quick)
+    n = len(ys)
     steps = {}
 
-    model = ScalarMLP(init, lambda v: ag.tensor(v, requires_grad=True))
-    params = model.parameters()
-
-    def chaingrad_step():
-        inputs = [[ag.tensor(v) for v in row] for row in X.tolist()]
-        loss = svm_loss(model, inputs, ys)
-        loss.backward()
-        with ag.no_grad():
-            for p in params:
-                p -= data.LR * p.grad
-                p.grad = None
-        return loss.item()
-    steps["chaingrad"] = chaingrad_step
-    nodes = count_nodes(svm_loss(model, [[ag.tensor(v) for v in row] for row in X.tolist()], ys))
+    for name, update in (("chaingrad", update_under_no_grad), ("chaingrad, p.data update", update_data)):
+        steps[name] = chaingrad_step(ScalarMLP(init, leaf), X, ys, update)
+    nodes = count_nodes(svm_loss(ScalarMLP(init, leaf), inputs(X), ys))
     info = {"nodes": nodes, "points": n}
 
     if torch is not None:
@@ -112,8 +162,8 @@ def build(quick=False, micrograd=None, torch=None):
         tparams = tmodel.parameters()
 
         def torch_step():
-            inputs = [[torch.tensor(v, dtype=torch.float64) for v in row] for row in X.tolist()]
-            loss = svm_loss(tmodel, inputs, ys)
+            points = [[torch.tensor(v, dtype=torch.float64) for v in row] for row in X.tolist()]
+            loss = svm_loss(tmodel, points, ys)
             loss.backward()
             with torch.no_grad():
                 for p in tparams:
@@ -131,8 +181,8 @@ def build(quick=False, micrograd=None, torch=None):
             p.data = v
 
         def micrograd_step():
-            inputs = [[Value(v) for v in row] for row in X.tolist()]
-            loss = svm_loss(mmodel, inputs, ys)
+            points = [[Value(v) for v in row] for row in X.tolist()]
+            loss = svm_loss(mmodel, points, ys)
             mmodel.zero_grad()
             loss.backward()
             for p in mmodel.parameters():
