@@ -167,7 +167,8 @@ class Backward:
         while stack:
             node = stack.pop()
             _check_saved_values(node)
-            for parent in node.parents:
+            for t in node.inputs:
+                parent = t._node
                 if parent is None:
                     continue
                 if parent in pending:
@@ -217,7 +218,8 @@ class Backward:
             ans, inputs = node.ans, [t._data for t in node.inputs]
         together = op.vjp_all(g, ans, *inputs, **kwargs) if op.vjp_all is not None else None
         sends = []
-        for i, parent in enumerate(node.parents):
+        for i, saved in enumerate(node.inputs):
+            parent = saved._node
             if parent is None:
                 continue
             gi = op.vjps[i](g, ans, *inputs, **kwargs) if together is None else together[i]

@@ -154,24 +154,25 @@ class Node:
     "accumulate into ``.grad``", like PyTorch's AccumulateGrad.
 
     ``parents[i]`` is the node of input ``i`` (None when that input does not
-    require grad): the edges backward follows.  ``backward`` frees the saved
-    values (``inputs`` and ``ans`` become None) unless asked to retain the
-    graph; ``parents``, ``shape`` and ``dtype`` stay for pictures.
+    require grad): the edges backward follows, read off the saved inputs.
+    ``backward`` frees the saved values (``inputs`` and ``ans`` become None)
+    unless asked to retain the graph; ``parents``, ``shape`` and ``dtype`` are
+    kept then (``_structure``) for pictures.  (A node holds as few Python
+    objects as it can: each one is scanned again and again by the cycle
+    collector while a large graph is built.)
 
     ``receiver`` is a weak reference to the tensor whose ``.grad`` this node
     fills: the leaf itself, or an inner tensor after ``retain_grad()``.
     """
-    __slots__ = ("op", "inputs", "parents", "ans", "kwargs", "shape", "dtype", "version",
+    __slots__ = ("op", "inputs", "ans", "kwargs", "_structure", "version",
                  "output_modified", "hooks", "receiver", "scope", "id", "trace", "__weakref__")
 
-    def __init__(self, op, inputs, parents, ans, kwargs):
+    def __init__(self, op, inputs, ans, kwargs):
         self.op = op
         self.inputs = inputs
-        self.parents = parents
         self.ans = ans
         self.kwargs = kwargs
-        self.shape = ans.shape
-        self.dtype = ans.dtype
+        self._structure = None
         # The inputs' versions when recorded (their sum: versions only grow).  If the
         # sum differs at backward, an input was modified in place and its saved
         # value is stale.  Linear ops never read input values, so they skip it.
@@ -187,8 +188,8 @@ class Node:
     @classmethod
     def leaf(cls, tensor):
         """The vertex of a leaf tensor that requires grad: it receives, nothing sends past it."""
-        node = cls(None, (), (), tensor._data, _NO_KWARGS)
-        node.ans = None                 # a leaf saves nothing; shape and dtype are kept
+        node = cls(None, (), None, _NO_KWARGS)     # a leaf saves nothing
+        node._structure = ((), tensor.shape, tensor.dtype)
         node.receiver = weakref.ref(tensor)
         return node
 
@@ -200,9 +201,24 @@ class Node:
     def freed(self):
         return self.inputs is None
 
+    @property
+    def parents(self):
+        if self._structure is not None:
+            return self._structure[0]
+        return tuple([t._node for t in self.inputs])
+
+    @property
+    def shape(self):
+        return self.ans.shape if self._structure is None else self._structure[1]
+
+    @property
+    def dtype(self):
+        return self.ans.dtype if self._structure is None else self._structure[2]
+
     def free(self):
         """Drop the saved values; the structure (op, parents, shape, dtype) stays."""
-        if self.op is not None:
+        if self.op is not None and self.inputs is not None:
+            self._structure = (self.parents, self.ans.shape, self.ans.dtype)
             self.inputs = self.ans = None
 
     def __repr__(self):

@@ -130,9 +130,10 @@ class Primitive:
             check_finite(self, out, "output")
         result = Tensor._wrap(out)
         if self.differentiable and _state.grad_enabled:
-            parents = tuple([t._node for t in args])
-            if any(parents):                  # some input requires grad: record
-                result._node = Node(self, args, parents, out, kwargs or _NO_KWARGS)
+            for t in args:
+                if t._node is not None:       # some input requires grad: record
+                    result._node = Node(self, args, out, kwargs or _NO_KWARGS)
+                    break
         if type(out) is xp.ndarray and out.base is not None:
             result._base = _viewed_owner(out, args)
         return result
@@ -145,11 +146,18 @@ _ARRAYS = (xp.ndarray, xp.generic)
 def _same_dtype(arrays):
     """Do all the arrays have one dtype?  (Numpy scalars of one type do: asking a
     numpy scalar for its dtype costs more than the scalar arithmetic itself.)"""
-    first = arrays[0]
-    if type(first) is not xp.ndarray and all([type(a) is type(first) for a in arrays]):
-        return True
-    dtype = first.dtype
-    return all([a.dtype == dtype for a in arrays])
+    kind = type(arrays[0])
+    if kind is not xp.ndarray:
+        for a in arrays:
+            if type(a) is not kind:
+                break
+        else:
+            return True
+    dtype = arrays[0].dtype
+    for a in arrays:
+        if a.dtype != dtype:
+            return False
+    return True
 
 
 _CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}

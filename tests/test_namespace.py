@@ -17,7 +17,8 @@ ALLOWED = {Path("benchmarks/hips_worker.py")}
 def sources():
     for path in ROOT.rglob("*"):
         rel = path.relative_to(ROOT)
-        if rel in ALLOWED or rel.parts[0] in {".venv", ".git", "build", "dist", "runs"}:
+        if rel in ALLOWED or rel.parts[0] in {".venv", ".git", "build", "dist", "runs"} \
+                or rel.parts[:2] == ("benchmarks", ".peers"):      # the peers' own venvs (run.sh)
             continue
         if path.suffix == ".py":
             yield rel, path.read_text()
