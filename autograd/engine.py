@@ -309,9 +309,6 @@ class Backward:
         return g if self.create_graph else g._data
 
 
-_ARRAYS = (xp.ndarray, xp.generic)
-
-
 class _CollectorPause:
     """Pause Python's cycle collector while any thread runs a backward pass.
 
