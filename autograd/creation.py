@@ -21,7 +21,13 @@ def _shape(shape):
 
 
 def _float(dtype):
-    return xp.dtype(dtype) if dtype is not None else backend.get_default_dtype()
+    return backend.as_dtype(dtype) if dtype is not None else backend.get_default_dtype()
+
+
+def _values(t):
+    """The array behind a Tensor or array-like, read without going through ``__array__``
+    (which refuses a tensor that requires grad): only its shape and dtype are used."""
+    return t._data if isinstance(t, Tensor) else xp.asarray(t)
 
 
 def tensor(data, requires_grad=False, dtype=None, name=None):
@@ -38,11 +44,11 @@ def ones(*shape, dtype=None, requires_grad=False):
 
 
 def zeros_like(t, dtype=None, requires_grad=False):
-    return Tensor(xp.zeros_like(xp.asarray(t), dtype=dtype), requires_grad=requires_grad)
+    return Tensor(xp.zeros_like(_values(t), dtype=dtype), requires_grad=requires_grad)
 
 
 def ones_like(t, dtype=None, requires_grad=False):
-    return Tensor(xp.ones_like(xp.asarray(t), dtype=dtype), requires_grad=requires_grad)
+    return Tensor(xp.ones_like(_values(t), dtype=dtype), requires_grad=requires_grad)
 
 
 def randn(*shape, dtype=None, requires_grad=False):
@@ -61,8 +67,8 @@ def arange(start, stop=None, step=1, dtype=None, requires_grad=False):
     """Like ``np.arange``; floats get the default dtype, ints stay integer."""
     data = xp.arange(start, stop, step) if stop is not None else xp.arange(start)
     if dtype is not None:
-        data = data.astype(dtype)
-    elif data.dtype.kind == "f":
+        data = data.astype(backend.as_dtype(dtype))
+    elif data.dtype.kind == "f" or requires_grad:
         data = data.astype(backend.get_default_dtype())
     return Tensor(data, requires_grad=requires_grad)
 
@@ -80,10 +86,13 @@ def from_numpy(array):
 
 
 def full(size, fill_value, dtype=None, requires_grad=False):
-    """A tensor of shape ``size`` filled with ``fill_value``.  A Python number gives the default
-    float dtype (ints too, as ``ag.tensor(3)`` does), a bool gives bool, unless ``dtype`` says."""
+    """A tensor of shape ``size`` filled with ``fill_value``: a Python float gives the default
+    float dtype, an int int64 and a bool bool (as numpy and PyTorch), unless ``dtype`` says;
+    with ``requires_grad=True`` an int fill gives the default float dtype."""
     size = (size,) if isinstance(size, int) else tuple(size)
-    if dtype is None and not isinstance(fill_value, bool):
+    if dtype is not None:
+        dtype = backend.as_dtype(dtype)
+    elif isinstance(fill_value, float) or (requires_grad and not isinstance(fill_value, bool)):
         dtype = backend.get_default_dtype()
     return Tensor(xp.full(size, fill_value, dtype=dtype), requires_grad=requires_grad)
 
@@ -105,7 +114,7 @@ def linspace(start, end, steps, dtype=None, requires_grad=False):
 
 
 def _like_dtype(t, dtype, name):
-    dtype = xp.dtype(dtype) if dtype is not None else xp.asarray(t).dtype
+    dtype = backend.as_dtype(dtype) if dtype is not None else _values(t).dtype
     if dtype.kind != "f":
         raise TypeError(f"{name}: random values need a floating dtype, the input has {dtype}; pass dtype=")
     return dtype
@@ -113,16 +122,16 @@ def _like_dtype(t, dtype, name):
 
 def full_like(t, fill_value, dtype=None, requires_grad=False):
     """``full`` with ``t``'s shape and (unless ``dtype`` is given) dtype."""
-    return Tensor(xp.full_like(xp.asarray(t), fill_value, dtype=dtype), requires_grad=requires_grad)
+    return Tensor(xp.full_like(_values(t), fill_value, dtype=dtype), requires_grad=requires_grad)
 
 
 def randn_like(t, dtype=None, requires_grad=False):
     """Standard normal samples with ``t``'s shape and floating dtype (seeded by ``manual_seed``)."""
     dtype = _like_dtype(t, dtype, "randn_like")
-    return Tensor(_rng[0].standard_normal(xp.asarray(t).shape).astype(dtype), requires_grad=requires_grad)
+    return Tensor(_rng[0].standard_normal(_values(t).shape).astype(dtype), requires_grad=requires_grad)
 
 
 def rand_like(t, dtype=None, requires_grad=False):
     """Uniform samples in [0, 1) with ``t``'s shape and floating dtype (seeded by ``manual_seed``)."""
     dtype = _like_dtype(t, dtype, "rand_like")
-    return Tensor(_rng[0].random(xp.asarray(t).shape).astype(dtype), requires_grad=requires_grad)
+    return Tensor(_rng[0].random(_values(t).shape).astype(dtype), requires_grad=requires_grad)

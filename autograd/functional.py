@@ -2,6 +2,7 @@
 from .backend import xp
 from .engine import grad
 from .graph import enable_grad
+from .ops import stack
 from .tensor import Tensor
 
 
@@ -45,7 +46,6 @@ def jacobian(f, x, create_graph=False):
         rows.append(Tensor(xp.zeros_like(x.data)) if g is None else g)
     if not rows:
         return Tensor(xp.zeros(out.shape + x.shape, dtype=x.dtype))
-    from .ops import stack
     jac = stack(rows, axis=0).reshape(*(out.shape + x.shape))
     return jac if create_graph else jac.detach()
 

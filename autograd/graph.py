@@ -4,6 +4,9 @@ Every tensor that requires grad has one Node: a leaf's node receives its
 gradient into ``.grad``; an op's node (left by a primitive call, see
 ``primitive.py``) sends the gradient on to its inputs' nodes through the op's
 VJPs.  ``engine.py`` walks these nodes from the output back to the leaves.
+
+This module is the bottom of the engine: it imports nothing of chaingrad but
+``errors``, and knows nothing of Tensors or numpy.
 """
 import functools
 import itertools
@@ -19,8 +22,10 @@ class _State(threading.local):
     grad_enabled = True
     anomaly = False         # check every value for NaN/Inf (ag.detect_anomaly)
     tracing = False         # record where each node was created (ag.detect_anomaly)
-    arrays = False          # a backward without create_graph: primitives given arrays return arrays
+    arrays = False          # VJPs running in a plain backward: primitives given arrays return arrays
     scope = None
+    checks = False          # VJP results get every check (anomaly mode)
+    observers = ()          # functions told about every backward step (engine.observe)
 
 
 _state = _State()
@@ -147,49 +152,54 @@ def composite(name):
 class Node:
     """A vertex of the graph: one for every tensor that requires grad.
 
-    A node made by a primitive call remembers what its VJPs need: the op, the
-    input Tensors (``inputs``, the saved values), the output array (``ans``)
-    and the op's keyword options.  A *leaf* node (``op`` is None) stands for a
-    tensor the user created with ``requires_grad=True``; its chain-rule step is
-    "accumulate into ``.grad``", like PyTorch's AccumulateGrad.
+    The node of an op (made by a primitive call, see ``primitive.py``) holds
+    all its VJPs need, and nothing that would keep the user's Tensors alive:
 
-    ``parents[i]`` is the node of input ``i`` (None when that input does not
-    require grad): the edges backward follows, read off the saved inputs.
-    ``backward`` frees the saved values (``inputs`` and ``ans`` become None)
-    unless asked to retain the graph; ``parents``, ``shape`` and ``dtype`` are
-    kept then (``_structure``) for pictures.  (A node holds as few Python
-    objects as it can: each one is scanned again and again by the cycle
-    collector while a large graph is built.)
+    - ``op``: the primitive, with its VJPs;
+    - ``parents``: per input, the input's node, or None for a constant (the
+      edges backward follows);
+    - ``saved``: per input, its value (an ndarray or a numpy scalar);
+    - ``ans``: the output's value; ``options``: the op's options (axis, shape...);
+    - ``counters``/``version``: the version counters of the saved ndarrays and
+      their sum when recorded, for ops that read values (see ``Version``).
 
-    ``receiver`` is a weak reference to the tensor whose ``.grad`` this node
-    fills: the leaf itself, or an inner tensor after ``retain_grad()``.
+    A *leaf* node (``op`` is None) stands for a tensor the user created with
+    ``requires_grad=True``; its chain-rule step is "accumulate into ``.grad``",
+    like PyTorch's AccumulateGrad.  ``receiver`` is a weak reference to the
+    tensor whose ``.grad`` this node fills: the leaf itself, or an inner tensor
+    after ``retain_grad()``.
+
+    Backward frees the saved values (``saved`` and ``ans`` become None) unless
+    asked to retain the graph; ``parents``, ``shape`` and ``dtype`` stay for
+    pictures.  A recorded op leaves this one object and its ``parents`` tuple
+    for the cycle collector to scan: intermediate Tensors die as soon as the
+    user drops them.
     """
-    __slots__ = ("op", "inputs", "ans", "kwargs", "_structure", "version",
-                 "output_modified", "hooks", "receiver", "scope", "id", "trace", "__weakref__")
+    __slots__ = ("op", "parents", "saved", "ans", "options", "counters", "version",
+                 "hooks", "receiver", "scope", "id", "trace", "name", "labels", "_meta", "__weakref__")
 
-    def __init__(self, op, inputs, ans, kwargs):
+    def __init__(self, op, parents, saved, ans, options, counters=None, version=0):
         self.op = op
-        self.inputs = inputs
+        self.parents = parents
+        self.saved = saved
         self.ans = ans
-        self.kwargs = kwargs
-        self._structure = None
-        # The inputs' versions when recorded (their sum: versions only grow).  If the
-        # sum differs at backward, an input was modified in place and its saved
-        # value is stale.  Linear ops never read input values, so they skip it.
-        self.version = -1 if op is None or op.linear else versions_sum(inputs)
-        # Set when the output itself is modified in place (see Tensor._inplace).
-        self.output_modified = False
+        self.options = options
+        self.counters = counters
+        self.version = version
         self.hooks = None
         self.receiver = None
         self.scope = _state.scope
         self.id = next(_node_ids)
         self.trace = traceback.extract_stack()[:-3] if _state.tracing else None
+        self.name = None            # the output tensor's name, when the user gives one
+        self.labels = None          # the names of named constant inputs, for pictures
+        self._meta = None
 
     @classmethod
     def leaf(cls, tensor):
         """The vertex of a leaf tensor that requires grad: it receives, nothing sends past it."""
-        node = cls(None, (), None, _NO_KWARGS)     # a leaf saves nothing
-        node._structure = ((), tensor.shape, tensor.dtype)
+        node = cls(None, (), None, None, NO_OPTIONS)
+        node._meta = (tensor.shape, tensor.dtype)
         node.receiver = weakref.ref(tensor)
         return node
 
@@ -199,39 +209,45 @@ class Node:
 
     @property
     def freed(self):
-        return self.inputs is None
-
-    @property
-    def parents(self):
-        if self._structure is not None:
-            return self._structure[0]
-        return tuple([t._node for t in self.inputs])
+        """True once backward released the saved values (a leaf never has any)."""
+        return self.op is not None and self.saved is None
 
     @property
     def shape(self):
-        return self.ans.shape if self._structure is None else self._structure[1]
+        return self.ans.shape if self._meta is None else self._meta[0]
 
     @property
     def dtype(self):
-        return self.ans.dtype if self._structure is None else self._structure[2]
+        return self.ans.dtype if self._meta is None else self._meta[1]
 
     def free(self):
         """Drop the saved values; the structure (op, parents, shape, dtype) stays."""
-        if self.op is not None and self.inputs is not None:
-            self._structure = (self.parents, self.ans.shape, self.ans.dtype)
-            self.inputs = self.ans = None
+        if self.saved is not None:
+            self._meta = (self.ans.shape, self.ans.dtype)
+            self.saved = self.ans = self.counters = None
+
+    def stale(self):
+        """Has a saved ndarray been written in place since the op was recorded?"""
+        if self.counters is None:
+            return False
+        total = 0
+        for c in self.counters:
+            total += c.n
+        return total != self.version
 
     def __repr__(self):
         what = "leaf" if self.op is None else self.op.name
         return f"<Node {what} #{self.id} {shape_str(self.shape)} {self.dtype}>"
 
 
-def versions_sum(tensors):
-    """The sum of the tensors' versions (a view counts its base's, which it shares)."""
-    total = 0
-    for t in tensors:
-        total += t._version if t._base is None else t._base._version
-    return total
+class Version:
+    """How many times an ndarray's memory was written in place (a tensor and its
+    views share one).  Only mutable ndarrays get one: a 0-d value held as a
+    numpy scalar cannot change, so a scalar graph allocates no counters."""
+    __slots__ = ("n",)
+
+    def __init__(self):
+        self.n = 0
 
 
 def where_created(node):
@@ -245,4 +261,4 @@ def where_created(node):
     return "(run under ag.detect_anomaly() to record where)"
 
 
-_NO_KWARGS = {}   # shared by the many nodes without options (never mutated): saves memory
+NO_OPTIONS = {}   # shared by the many nodes without options (never mutated): saves memory

@@ -26,15 +26,11 @@ how to proceed.  So does an option the engine op does not have (``out=``,
     np.cumsum(x)            # TypeError: np.cumsum on a Tensor that requires grad ...
     np.cumsum(x.detach())   # array([1., 3.]): no gradient asked for, numpy runs
 """
-import inspect
-
 from . import ops
 from .backend import xp
+from .dialects import FUNCTIONS, UFUNCS, implements
 from .graph import composite
 from .tensor import Tensor
-
-UFUNCS = {}
-FUNCTIONS = {}      # numpy function -> (implementation, numpy's signature, the implementation's parameters)
 
 
 class _Unsupported(Exception):
@@ -46,6 +42,19 @@ class _Unsupported(Exception):
 
 
 # ---- the two entry points (Tensor.__array_ufunc__ / __array_function__ delegate here) ----
+def _array_ufunc(self, ufunc, method, *inputs, **kwargs):
+    return array_ufunc(ufunc, method, inputs, kwargs)
+
+
+def _array_function(self, func, types, args, kwargs):
+    return array_function(func, types, args, kwargs)
+
+
+# The Tensor answers numpy's two protocols here (see the module docstring).
+Tensor.__array_ufunc__ = _array_ufunc
+Tensor.__array_function__ = _array_function
+
+
 def array_ufunc(ufunc, method, inputs, kwargs):
     op = UFUNCS.get(ufunc) if method == "__call__" else None
     if op is not None and not kwargs:
@@ -79,7 +88,10 @@ def _call(func, args, kwargs):
     """
     impl, signature, known = FUNCTIONS[func]
     given, unsupported = {}, []
-    for name, value in signature.bind(*args, **kwargs).arguments.items():
+    bound = signature.bind(*args, **kwargs).arguments
+    first = next(iter(signature.parameters))
+    inputs = [bound.pop(first)] if first not in known else []     # the array, passed as the op's input
+    for name, value in bound.items():
         param = signature.parameters[name]
         if name in known:
             given[name] = value
@@ -89,7 +101,7 @@ def _call(func, args, kwargs):
             unsupported.append(name)
     if unsupported:
         raise _options(unsupported)
-    return impl(**given)
+    return impl(*inputs, **given)
 
 
 def _is_default(value, param):
@@ -149,16 +161,6 @@ def _refusal(name, why=None):
             f"{hint}, or call it on t.detach().numpy() if no gradient is wanted")
 
 
-# ---- registering implementations -------------------------------------------------------
-def implements(*numpy_functions):
-    """Register ``impl`` as the engine version of the given numpy function(s)."""
-    def register(impl):
-        for func in numpy_functions:
-            FUNCTIONS[func] = (impl, inspect.signature(func), inspect.signature(impl).parameters)
-        return impl
-    return register
-
-
 def _t(x):
     return x if isinstance(x, Tensor) else Tensor(x)
 
@@ -171,17 +173,7 @@ def _ufunc(*ufuncs):
     return register
 
 
-# ---- ufuncs: the engine's primitives, then compositions of them -----------------------
-UFUNCS.update({
-    xp.add: ops.add, xp.subtract: ops.sub, xp.multiply: ops.mul, xp.true_divide: ops.div,
-    xp.power: ops.pow, xp.float_power: ops.pow, xp.matmul: ops.matmul, xp.maximum: ops.maximum,
-    xp.minimum: ops.minimum, xp.less: ops.lt, xp.less_equal: ops.le, xp.greater: ops.gt,
-    xp.greater_equal: ops.ge, xp.equal: ops.eq, xp.not_equal: ops.ne, xp.negative: ops.neg,
-    xp.absolute: ops.abs, xp.fabs: ops.abs, xp.exp: ops.exp, xp.log: ops.log, xp.log1p: ops.log1p,
-    xp.sqrt: ops.sqrt, xp.sin: ops.sin, xp.cos: ops.cos, xp.tanh: ops.tanh,
-})
-
-
+# ---- ufuncs that are compositions of the ops (the ops' own ufuncs come with their declarations) ----
 @_ufunc(xp.positive)
 def positive(x):
     return _t(x)
@@ -281,28 +273,7 @@ NO_GRADIENT_UFUNCS = {
 }
 
 
-# ---- reductions (numpy's meaning: axis=, keepdims=, max gives values, ddof=0) -----------
-def _reduction(method):
-    """``np.<func>(a, axis=None, keepdims=False)`` as the Tensor method with numpy's meaning."""
-    def reduce(a, axis=None, keepdims=False):
-        return getattr(_t(a), method)(axis=axis, keepdims=keepdims)
-    return reduce
-
-
-def _spread(method):
-    """``np.var`` / ``np.std``: numpy's ``ddof`` (0 unless given)."""
-    def spread(a, axis=None, ddof=0, keepdims=False):
-        return getattr(_t(a), method)(axis=axis, keepdims=keepdims, ddof=ddof)
-    return spread
-
-
-for _func, _method in ((xp.sum, "sum"), (xp.mean, "mean"), (xp.max, "max"), (xp.amax, "max"),
-                       (xp.min, "min"), (xp.amin, "min"), (xp.argmax, "argmax"), (xp.argmin, "argmin")):
-    implements(_func)(_reduction(_method))
-implements(xp.var)(_spread("var"))
-implements(xp.std)(_spread("std"))
-
-
+# ---- reductions: sum, mean, max, min, var, std, argmax... come with their declarations -------------
 @implements(xp.ptp)
 @composite("ptp")
 def ptp(a, axis=None, keepdims=False):
@@ -417,11 +388,6 @@ def where(condition, x=None, y=None):
     return ops.where(_arrays(condition), x, y)
 
 
-@implements(xp.copy)
-def copy(a):
-    return _t(a).clone()
-
-
 # ---- shape ------------------------------------------------------------------------------
 @implements(xp.reshape)
 def reshape(a, shape):
@@ -454,11 +420,6 @@ def moveaxis(a, source, destination):
     return ops.transpose(a, tuple(order))
 
 
-@implements(xp.squeeze)
-def squeeze(a, axis=None):
-    return ops.squeeze(a, axis)
-
-
 @implements(xp.expand_dims)
 def expand_dims(a, axis):
     a = _t(a)
@@ -478,21 +439,11 @@ implements(xp.atleast_1d)(_at_least(1))
 implements(xp.atleast_2d)(_at_least(2))
 
 
-@implements(xp.broadcast_to)
-def broadcast_to(array, shape):
-    return ops.broadcast_to(array, shape)
-
-
 @implements(xp.concatenate)
 def concatenate(arrays, axis=0):
     if axis is None:
         return ops.cat([_t(a).reshape(-1) for a in arrays], axis=0)
     return ops.cat(arrays, axis=axis)
-
-
-@implements(xp.stack)
-def stack(arrays, axis=0):
-    return ops.stack(arrays, axis=axis)
 
 
 @implements(xp.vstack)
@@ -508,11 +459,6 @@ def hstack(tup):
 @implements(xp.split)
 def split(ary, indices_or_sections, axis=0):
     return ops.split(_t(ary), indices_or_sections, axis)
-
-
-@implements(xp.flip)
-def flip(m, axis=None):
-    return ops.flip(m, axis)
 
 
 @implements(xp.pad)

@@ -23,21 +23,30 @@ differentiated again.  VJPs therefore use operators, the methods arrays and
 Tensors share (``sum``, ``reshape``, ``T``...) and other primitives, which
 follow their arguments: arrays in, arrays out (only inside a backward);
 Tensors in, Tensors out.
+
+Tensor inputs come first; the arguments after them are the op's options
+(axis, shape...), positional or keyword as in the forward's signature, and
+are handed to the VJPs by keyword.  A built-in op also names its spellings
+once, in its declaration::
+
+    @primitive(method="exp", numpy=[xp.exp])
+    def exp(x): ...
+
+gives ``t.exp()``, ``ag.exp(t)`` and ``np.exp(t)`` (see ``dialects.py``).
 """
 import functools
+import inspect
 
-from . import backend
+from . import backend, dialects
+from .anomaly import check_finite
 from .backend import xp
-from .errors import AnomalyError, ShapeError, shape_str, user_frame
-from .graph import _NO_KWARGS, Node, _state
-from .tensor import Tensor
+from .errors import ShapeError, shape_str, user_frame
+from .graph import NO_OPTIONS, Node, _state
+from .tensor import Tensor, array_from
 
 
 class Primitive:
-    """A numpy function with a VJP per argument.  See the module docstring.
-
-    Tensor arguments are passed positionally; everything else (axis, shape,
-    index) by keyword, and keywords are handed to the VJPs unchanged.
+    """A numpy function with a VJP per Tensor input.  See the module docstring.
 
     ``linear=True`` says the VJPs do not read the input *values* or the output,
     only shapes (sum, reshape, indexing...): no in-place check is needed then.
@@ -52,9 +61,16 @@ class Primitive:
     one input is ``x``, the output is always ``y``, the upstream gradient
     ``g``) and per input the text ``(local derivative, VJP)`` that pictures
     (``formulas=True``) and ``ag.viz.explain`` show.
+
+    Spellings (built-in ops; see ``dialects.py``): ``method`` and ``operators``
+    name Tensor methods and operators, ``numpy`` the numpy ufuncs and functions
+    that run this op, ``torch`` PyTorch's names of options (``{"dim": "axis"}``).
+    ``arity`` is the number of Tensor inputs when the op has no VJPs to count;
+    ``public`` exports an op without other spellings as ``ag.<name>``.
     """
 
-    def __init__(self, forward, name=None, linear=False, differentiable=True, promotes=False):
+    def __init__(self, forward, name=None, linear=False, differentiable=True, promotes=False,
+                 method=(), operators=(), numpy=(), torch=None, arity=None, public=False):
         functools.update_wrapper(self, forward)
         self.forward = forward
         self.name = name or forward.__name__
@@ -65,9 +81,25 @@ class Primitive:
         self.vjp_all = None
         self.inputs = ("x",)
         self.formulas = ()
+        self.torch_options = dict(torch or {})
+        self.spellings = {"method": _names(method), "operators": _names(operators), "numpy": tuple(numpy)}
+        self._params = _positional_params(forward)
+        self._defaults = _defaults(forward)
+        self.variadic = False
+        self._set_arity(arity if arity is not None else _required(forward))
+        if method or operators or numpy or torch or public:
+            dialects.install(Tensor, self, self.spellings["method"], self.spellings["operators"], numpy)
+            dialects.DECLARED[self.name] = self
+
+    def _set_arity(self, n):
+        """The first ``n`` arguments are Tensor inputs; the forward's other parameters are options."""
+        names, rest = self._params
+        self.arity = n
+        self.option_names = tuple(names[n:]) + rest
+        self._option_set = frozenset(self.option_names)
 
     def defvjp(self, *vjps, inputs=None, formulas=None):
-        """Give one VJP per positional argument (None where there is no gradient).
+        """Give one VJP per Tensor input (None where there is no gradient).
 
         Optional, for pictures and ``explain``: ``inputs``, the arguments' names
         in formulas, and ``formulas``, per argument ``(local derivative, VJP)``
@@ -77,22 +109,32 @@ class Primitive:
             raise ValueError(f"defvjp({self.name}): {len(vjps)} VJPs but {len(inputs)} input names")
         if formulas is not None and len(formulas) != len(vjps):
             raise ValueError(f"defvjp({self.name}): {len(vjps)} VJPs but {len(formulas)} formulas")
+        names, _ = self._params
+        if names and len(vjps) > len(names) and not self._star:
+            raise ValueError(f"defvjp({self.name}): {len(vjps)} VJPs but the forward takes "
+                             f"{len(names)} positional argument{'s' if len(names) != 1 else ''}")
         self.vjps = vjps
         if inputs is not None:
             self.inputs = tuple(inputs)
         elif len(vjps) != 1:
             self.inputs = tuple(f"x{i}" for i in range(len(vjps)))
         self.formulas = tuple(formulas) if formulas is not None else ()
+        self._set_arity(len(vjps))
         return self
 
     def defvjp_all(self, vjp_all, formula=None):
-        """Give one function ``(g, ans, *inputs) -> [gradient per input]`` for ops with
-        any number of inputs (cat, stack), where one call beats one call per input.
+        """Give one function ``(g, ans, *inputs) -> [gradient per input]`` for ops that take
+        a sequence of tensors (cat, stack), where one call beats one call per input.
         ``formula``: ``(local derivative, VJP)`` as text, the same for every input."""
         self.vjp_all = vjp_all
         self.inputs = None
         self.formulas = (formula,) if formula is not None else ()
+        self.variadic = True
         return self
+
+    @property
+    def _star(self):
+        return any(p.kind is p.VAR_POSITIONAL for p in _signature(self.forward).parameters.values())
 
     def formula(self, i):
         """``(local derivative, VJP)`` of input ``i`` as text, or None when not given."""
@@ -109,19 +151,21 @@ class Primitive:
     def __repr__(self):
         return f"<primitive {self.name}>"
 
-    def __call__(self, *args, **kwargs):
+    def __call__(self, *args, **options):
         # The hot path of every forward computation: keep it lean.
+        if len(args) != self.arity or (options and not options.keys() <= self._option_set):
+            args, options = self._bind(args, options)
         for a in args:
             if not isinstance(a, Tensor):
                 if _state.arrays and not any(isinstance(b, Tensor) for b in args):
-                    return self.forward(*args, **kwargs)    # inside a plain backward: arrays in, arrays out
+                    return self.forward(*args, **options)    # a VJP in a plain backward: arrays in, arrays out
                 args = _as_tensors(args)
                 break
-        arrays = [t._data for t in args]
-        if self.promotes and not _same_dtype(arrays):
-            arrays = promote(arrays)
+        values = raw = [t._data for t in args]
+        if self.promotes and not _same_dtype(values):
+            values = promote(values)
         try:
-            out = self.forward(*arrays, **kwargs)
+            out = self.forward(*values, **options)
         except (ValueError, IndexError, TypeError) as err:
             raise _op_error(self, err, args) from err
         if not isinstance(out, _ARRAYS):
@@ -132,11 +176,112 @@ class Primitive:
         if self.differentiable and _state.grad_enabled:
             for t in args:
                 if t._node is not None:       # some input requires grad: record
-                    result._node = Node(self, args, out, kwargs or _NO_KWARGS)
+                    result._node = self._record(args, raw, out, result, options)
                     break
         if type(out) is xp.ndarray and out.base is not None:
-            result._base = _viewed_owner(out, args)
+            result._vc = _viewed_counter(out, args)
         return result
+
+    def _record(self, args, values, out, result, options):
+        """The node of this call: parents' nodes, saved values, and for an op that reads
+        values, the version counters of the ndarrays among them (numpy scalars need none)."""
+        counters, version = None, 0
+        if not self.linear:
+            for t, v in zip(args, values):
+                if type(v) is xp.ndarray:
+                    c = t._counter()
+                    counters = [c] if counters is None else counters + [c]
+                    version += c.n
+            if type(out) is xp.ndarray:
+                c = result._counter()
+                counters = [c] if counters is None else counters + [c]
+        parents = tuple([t._node for t in args])
+        node = Node(self, parents, tuple(values), out, options or NO_OPTIONS, counters, version)
+        if None in parents and any(t._name for t in args):
+            node.labels = tuple([t._name for t in args])     # named constants, for pictures
+        return node
+
+    def _bind(self, args, options):
+        """Split a call into Tensor inputs and options by the forward's signature,
+        PyTorch's option names translated (``dim=`` -> ``axis=``); a mismatch raises."""
+        if self.variadic:
+            if not args:
+                raise TypeError(f"{self.name}(): expected a sequence of tensors as the first argument")
+            tensors, extra = tuple(args[0]), args[1:]
+            if not tensors:
+                raise ValueError(f"{self.name}: expected a non-empty sequence of tensors")
+        else:
+            if len(args) < self.arity:
+                names = ", ".join(self._params[0][:self.arity])
+                raise TypeError(f"{self.name}() takes {self.arity} tensor argument"
+                                f"{'s' if self.arity != 1 else ''} ({names}), got {len(args)}")
+            tensors, extra = args[:self.arity], args[self.arity:]
+        if len(extra) > len(self.option_names):
+            raise TypeError(f"{self.name}() got {len(extra)} options after its tensor inputs but takes "
+                            f"{len(self.option_names)} ({', '.join(self.option_names) or 'none'})")
+        bound = dict(zip(self.option_names, extra))
+        for key, value in options.items():
+            name = self.torch_options.get(key, key)
+            if name != key and value is None:
+                continue            # PyTorch's dim=None: "not given" where the dialects agree
+            if name not in self._option_set:
+                raise TypeError(f"{self.name}() got an unexpected option {key}=; it takes "
+                                f"{', '.join(n + '=' for n in self.option_names) or 'no options'}")
+            if name in bound:
+                if name != key and bound[name] is self._defaults.get(name, _NO_DEFAULT):
+                    bound[name] = value     # F.softmax(x, -1, dim=1): the default, passed on, then dim
+                    continue
+                if name != key:
+                    raise TypeError(f"{self.name}: got both {name}= (numpy spelling, or a positional "
+                                    f"argument) and {key}= (PyTorch spelling); pass one of them")
+                raise TypeError(f"{self.name}: got {name}= twice (as a keyword and a positional argument)")
+            bound[name] = value
+        return tensors, bound
+
+
+def _names(x):
+    return (x,) if isinstance(x, str) else tuple(x)
+
+
+@functools.lru_cache(maxsize=None)
+def _signature(fn):
+    return inspect.signature(fn)
+
+
+def _positional_params(fn):
+    """The forward's positional parameter names, and its keyword-only ones."""
+    try:
+        params = list(_signature(fn).parameters.values())
+    except (TypeError, ValueError):          # a builtin without a signature: all inputs
+        return (), ()
+    positional = tuple(p.name for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD))
+    keyword = tuple(p.name for p in params if p.kind is p.KEYWORD_ONLY)
+    return positional, keyword
+
+
+_NO_DEFAULT = object()
+
+
+def _defaults(fn):
+    try:
+        return {p.name: p.default for p in _signature(fn).parameters.values() if p.default is not p.empty}
+    except (TypeError, ValueError):
+        return {}
+
+
+def _required(fn):
+    """How many leading positional parameters have no default (the Tensor inputs, by default)."""
+    try:
+        params = list(_signature(fn).parameters.values())
+    except (TypeError, ValueError):
+        return 1
+    n = 0
+    for p in params:
+        if p.kind not in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) or p.default is not p.empty:
+            break
+        n += 1
+    return n
+
 
 # A 0-d result of numpy arithmetic is a numpy scalar, and stays one: arithmetic on
 # numpy scalars is ~10x faster than on 0-d arrays (88 ns against 880 ns for a multiply).
@@ -188,13 +333,13 @@ def promote(arrays):
             for a in arrays]
 
 
-def _viewed_owner(out, args):
-    """The input whose memory ``out`` views (reshape, transpose, slicing), so that the
-    two share one version counter: writing into either is seen by the other's saved uses."""
+def _viewed_counter(out, args):
+    """The version counter of the input whose memory ``out`` views (reshape, transpose,
+    slicing), so that the two share it: writing into either is seen by the other's saved uses."""
     for t in args:
         data = t._data
         if type(data) is xp.ndarray and (out.base is data or out.base is data.base):
-            return t._version_owner()
+            return t._counter()
     return None
 
 
@@ -209,20 +354,15 @@ def _op_error(op, err, tensors):
     return kind(msg)
 
 
-def primitive(fn=None, *, name=None, linear=False, differentiable=True, promotes=False):
-    """Decorator making a numpy function into a :class:`Primitive` (see module docstring)."""
+def primitive(fn=None, **declaration):
+    """Decorator making a numpy function into a :class:`Primitive` (see module docstring).
+
+    ``@ag.primitive`` or ``@ag.primitive(name=..., linear=..., ...)`` with the
+    keywords of :class:`Primitive`.
+    """
     if fn is None:
-        return lambda f: Primitive(f, name=name, linear=linear, differentiable=differentiable,
-                                   promotes=promotes)
-    return Primitive(fn, name=name, linear=linear, differentiable=differentiable, promotes=promotes)
-
-
-def check_finite(op, arr, what):
-    """Under ``detect_anomaly``: raise at the first NaN/Inf, naming the op and the user's line."""
-    if arr.dtype.kind in "fc" and not xp.isfinite(arr).all():
-        bad = "nan" if xp.isnan(arr).any() else "inf"
-        raise AnomalyError(
-            f"detect_anomaly: op '{op.name}' produced {bad} in its {what} at {user_frame()}")
+        return lambda f: Primitive(f, **declaration)
+    return Primitive(fn, **declaration)
 
 
 def _as_tensors(args):
@@ -242,4 +382,4 @@ def _constant(value, like):
     # Python (and numpy) numbers adapt to the tensor, as in PyTorch; bools do not (True * x).
     if like is not None and isinstance(value, (float, int)) and not isinstance(value, bool):
         return Tensor._wrap(like.type(value))
-    return Tensor._wrap(backend.asarray(value))
+    return Tensor._wrap(backend.store(array_from(value, None, False)))

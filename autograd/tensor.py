@@ -3,69 +3,63 @@
 Every Tensor that requires grad has a graph vertex, ``_node`` (a
 :class:`~.graph.Node`): the node of the op that made it, or, for a *leaf* the
 user created with ``requires_grad=True``, a leaf node that receives its
-gradient.  ``_node is None`` means: no gradient flows here.  Scalars are 0-d Tensors and mix freely with Python numbers::
+gradient.  ``_node is None`` means: no gradient flows here.  Scalars are 0-d
+Tensors and mix freely with Python numbers::
 
     x = ag.tensor(3.0, requires_grad=True)
     y = 2 * x + 2 + x ** 2      # 0-d Tensors all the way
     y.backward()
     x.grad                      # tensor(8.)
+
+This module holds the data side only: values, gradients, versions, hooks and
+in-place updates.  What computes is attached by the layers above, each where
+it is defined: every op's declaration (``ops/``) adds its method and operator,
+``engine.py`` adds ``backward``, ``numpy_functions.py`` the numpy protocol,
+``torch_names.py`` PyTorch's convenience methods.  So no module below the ops
+ever imports them, and the import graph has no cycle.
 """
 import weakref
 
 from . import backend, graph
 from .backend import xp
 from .errors import GradDtypeError, ShapeError, shape_str
-from .torch_names import NOT_GIVEN, TorchNames, translate
 
 
-class Tensor(TorchNames):
+class Tensor:
     """An n-dimensional array that can record the ops applied to it.
 
     ``Tensor(data, requires_grad=False, dtype=None, name=None)``: ``data`` is
-    anything ``np.asarray`` takes; Python floats and a single Python int get the
-    default float dtype (see ``ag.set_default_dtype``); integer and bool data
-    (arrays, lists of ints) keep their dtype and cannot require grad.
+    numbers, nested lists or an array of bool, integer or floating type.
+    Python floats get the default float dtype (``ag.set_default_dtype``);
+    Python ints give int64 and bools bool, as in numpy and PyTorch, except with
+    ``requires_grad=True``, which makes Python numbers the default float dtype.
+    Integer, bool and complex data cannot require grad.
     """
-    __slots__ = ("_data", "_grad", "_owns_grad", "_node", "_base", "_version", "name", "__weakref__")
-    # numpy functions on Tensors: the engine op (recorded), or a clear refusal when a
-    # tensor requires grad; never a silent ndarray.  The tables are in numpy_functions.py.
-    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
-        return numpy_functions.array_ufunc(ufunc, method, inputs, kwargs)
-
-    def __array_function__(self, func, types, args, kwargs):
-        return numpy_functions.array_function(func, types, args, kwargs)
+    __slots__ = ("_data", "_grad", "_node", "_vc", "_name", "__weakref__")
 
     def __init__(self, data, requires_grad=False, dtype=None, name=None):
-        if isinstance(data, Tensor):
-            data = data.data
-        elif dtype is None and type(data) is int:
-            dtype = backend.get_default_dtype()     # API.md: a Python int is a number, like a float
-        arr = backend.asarray(data, dtype)
+        arr = array_from(data, dtype, requires_grad)
         if arr is data:
             # Own the memory, as torch.tensor does: an optimizer step or `t += 1`
             # must not change the caller's array behind their back.
             arr = arr.copy()
-        self._data = _store(arr)
+        self._data = backend.store(arr)
         self._grad = None
-        self._owns_grad = False
         self._node = None
-        self._base = None
-        self._version = 0
-        self.name = name
+        self._vc = None
+        self._name = name
         if requires_grad:
             self.requires_grad_(True)
 
     @classmethod
-    def _wrap(cls, arr):
-        """Fast constructor for an ndarray the engine already owns (no checks)."""
+    def _wrap(cls, value):
+        """Fast constructor for a value the engine already owns (no checks)."""
         t = object.__new__(cls)
-        t._data = arr
+        t._data = value
         t._grad = None
-        t._owns_grad = False
         t._node = None
-        t._base = None      # the tensor whose memory this one views (it holds the version)
-        t._version = 0
-        t.name = None
+        t._vc = None
+        t._name = None
         return t
 
     # ---- attributes -----------------------------------------------------
@@ -73,27 +67,43 @@ class Tensor(TorchNames):
     def data(self):
         """The ndarray, outside the graph (as PyTorch's ``.data``): writing into it is
         not tracked.  Assigning to it (also ``t.data -= ...``) counts as an in-place change."""
-        return self._storage_array()
+        return self._writable()
 
     @data.setter
     def data(self, value):
-        self._data = _store(backend.asarray(value.data if isinstance(value, Tensor) else value))
-        self._version_owner()._version += 1
+        self._data = backend.store(backend.asarray(value._data if isinstance(value, Tensor) else value))
+        self._bump_version()
 
-    def _storage_array(self):
-        """The value as an ndarray that shares this tensor's memory.
-
-        A 0-d value is normally held as an (immutable) numpy scalar, the form numpy's
-        own arithmetic returns and the fast one.  Whoever needs memory to write into
-        or share (``.data``, ``detach``) gets a 0-d array that replaces the scalar."""
+    def _writable(self):
+        """The value as an ndarray that shares this tensor's memory (see ``backend.store``:
+        a 0-d value held as a numpy scalar becomes a 0-d array here, for good)."""
         d = self._data
         if type(d) is not xp.ndarray:
             d = self._data = xp.asarray(d)
         return d
 
-    def _version_owner(self):
-        """The tensor whose version counter this one shares: its base if it is a view."""
-        return self if self._base is None else self._base
+    def _counter(self):
+        """This tensor's version counter (made on first need; views and detached
+        copies share their base's)."""
+        if self._vc is None:
+            self._vc = graph.Version()
+        return self._vc
+
+    @property
+    def _version(self):
+        """How many in-place writes this tensor's memory has seen (PyTorch's ``t._version``)."""
+        return 0 if self._vc is None else self._vc.n
+
+    @property
+    def name(self):
+        """A label for pictures and messages (also shown for inner tensors)."""
+        return self._name
+
+    @name.setter
+    def name(self, value):
+        self._name = value
+        if self._node is not None and self._node.op is not None:
+            self._node.name = value
 
     @property
     def grad(self):
@@ -102,10 +112,15 @@ class Tensor(TorchNames):
 
     @grad.setter
     def grad(self, value):
-        if value is not None and not isinstance(value, Tensor):
-            raise TypeError(f"grad: expected a Tensor or None, got {type(value).__name__}")
+        # As PyTorch: only None or a gradient of this tensor's shape and dtype.
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"grad: expected a Tensor or None, got {type(value).__name__}")
+            if value.shape != self.shape or value.dtype != self.dtype:
+                raise RuntimeError(
+                    f"grad: assigned a gradient of shape {shape_str(value.shape)} and dtype {value.dtype} "
+                    f"to a tensor of shape {shape_str(self.shape)} and dtype {self.dtype}; they must match")
         self._grad = value
-        self._owns_grad = False     # the caller may hold it: never add into it in place
 
     @property
     def requires_grad(self):
@@ -117,10 +132,11 @@ class Tensor(TorchNames):
 
     def requires_grad_(self, flag=True):
         """Mark a leaf as a variable to differentiate (returns self)."""
-        if flag and self._data.dtype.kind not in "fc":
+        if flag and self._data.dtype.kind != "f":
+            kind = "complex" if self._data.dtype.kind == "c" else "integer or bool"
             raise GradDtypeError(
-                f"requires_grad: only floating-point tensors can require gradients, "
-                f"this one has dtype {self._data.dtype}; convert it first, e.g. t.astype('float64')")
+                f"requires_grad: only floating-point tensors can require gradients; this one has "
+                f"dtype {self._data.dtype} ({kind}); convert it first, e.g. t.astype('float64')")
         if not self.is_leaf:
             if flag:
                 return self
@@ -156,19 +172,16 @@ class Tensor(TorchNames):
     def dtype(self):
         return self._data.dtype
 
-    @property
-    def T(self):
-        return ops.transpose(self)
-
     def __len__(self):
         if self._data.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
         return len(self._data)
 
+    # ---- leaving the graph ------------------------------------------------
     def numpy(self):
         """The values as an ndarray sharing memory.  For a tensor that requires grad it is
         read-only: a write would go unseen by the graph (PyTorch refuses numpy() there)."""
-        data = self._storage_array()
+        data = self._writable()
         if self._node is not None:
             data = data.view()
             data.flags.writeable = False
@@ -182,10 +195,23 @@ class Tensor(TorchNames):
         return self._data.item()
 
     def __array__(self, dtype=None, copy=None):
+        # numpy asks for this when it converts implicitly (np.asarray(t), np.array([t1, t2]),
+        # np.r_): the result could not carry the gradient, so refuse while recording.
+        if self._node is not None and graph._state.grad_enabled:
+            raise TypeError(
+                f"a tensor that requires grad (shape {shape_str(self.shape)}) was converted to a numpy "
+                f"array implicitly, which would drop its gradient; build tensors from tensors with "
+                f"ag.stack / ag.cat, or leave the graph explicitly with t.detach() (or t.numpy())")
         data = self.numpy()
         if dtype is not None and dtype != data.dtype:
             return data.astype(dtype)
         return data.copy() if copy else data
+
+    def detach(self):
+        """A new leaf sharing this tensor's data (and version counter), cut from the graph."""
+        t = Tensor._wrap(self._writable())
+        t._vc = self._counter()
+        return t
 
     # Any one-element tensor converts, whatever its number of axes (as PyTorch's float(t)).
     def __float__(self):
@@ -193,6 +219,12 @@ class Tensor(TorchNames):
 
     def __int__(self):
         return int(self.item())
+
+    def __index__(self):
+        if self._data.dtype.kind not in "iu" or self._data.size != 1:
+            raise TypeError(f"only a one-element integer tensor can be used as an index "
+                            f"(this one: shape {shape_str(self.shape)}, dtype {self.dtype})")
+        return int(self._data.item())
 
     def __bool__(self):
         if self._data.size != 1:
@@ -210,34 +242,27 @@ class Tensor(TorchNames):
         extra = []
         dtype = self._data.dtype
         if dtype != backend.get_default_dtype():
-            extra.append(f"dtype={self._data.dtype}")
+            extra.append(f"dtype={dtype}")
         if not self.is_leaf:
             extra.append(f"op={self._node.op.name}")
         elif self._node is not None:
             extra.append("requires_grad=True")
-        if self.name:
-            extra.append(f"name={self.name!r}")
+        if self._name:
+            extra.append(f"name={self._name!r}")
         return "tensor(" + body + "".join(", " + e for e in extra) + ")"
 
-    # ---- autograd -------------------------------------------------------
-    def backward(self, grad=None, retain_graph=False, create_graph=False):
-        """Accumulate d(self)/d(leaf) into every leaf's ``.grad``.  See engine.backward.
+    def __format__(self, spec):
+        """``f"{loss:.4f}"`` formats a 0-d tensor as its number (as PyTorch does)."""
+        if self.ndim == 0:
+            return format(self.item(), spec)
+        return super().__format__(spec)
 
-        ``create_graph=True`` keeps the graph too: the recorded gradient refers to it.
-        """
-        engine.backward(self, grad, retain_graph=retain_graph or create_graph, create_graph=create_graph)
-
-    def detach(self):
-        """A new leaf sharing this tensor's data (and version counter), cut from the graph."""
-        t = Tensor._wrap(self._storage_array())
-        t._base = self._version_owner()
-        return t
-
+    # ---- hooks -------------------------------------------------------------
     def register_hook(self, fn):
         """Call ``fn(grad)`` when this tensor's gradient is computed; a returned Tensor replaces it.
 
-        The replacement must keep the gradient's shape.  Returns a handle whose
-        ``remove()`` unregisters the hook.
+        ``fn`` gets a Tensor and runs in normal grad mode; the replacement must
+        keep the gradient's shape.  Returns a handle whose ``remove()`` unregisters it.
         """
         if self._node is None:
             raise RuntimeError("register_hook: this tensor does not require grad, so no gradient will reach it")
@@ -269,18 +294,13 @@ class Tensor(TorchNames):
             arr = xp.array(data)
             fn(arr, other)
             self._data = arr[()]
-        self._mark_modified()
+        self._bump_version()
         return self
 
-    def _mark_modified(self):
-        """After an in-place write: bump the version shared with views (inputs saved by
-        ops are checked against it) and tell the ops that made this memory that their
-        saved output is stale (ops like exp reuse their output in the VJP)."""
-        owner = self._version_owner()
-        owner._version += 1
-        for t in (self, owner):
-            if t._node is not None and t._node.op is not None:
-                t._node.output_modified = True
+    def _bump_version(self):
+        """After an in-place write: count it on the counter this tensor shares with its
+        views, so an op that saved this memory refuses to use the stale value."""
+        self._counter().n += 1
 
     def __iadd__(self, other):
         return self._inplace("+=", other, lambda a, b: xp.add(a, b, out=a, casting="same_kind"))
@@ -295,159 +315,97 @@ class Tensor(TorchNames):
         return self._inplace("/=", other, lambda a, b: xp.divide(a, b, out=a, casting="same_kind"))
 
     def __setitem__(self, index, value):
-        index = ops._index_arrays(index)
+        index = index_arrays(index)
         return self._inplace("[...] =", value, lambda a, b: a.__setitem__(index, b))
 
     def fill_(self, value):
+        """Set every element to ``value``, in place."""
         return self._inplace("fill_", value, lambda a, b: a.fill(b))
 
+    def zero_(self):
+        """Set every element to 0, in place."""
+        return self.fill_(0)
+
     def copy_(self, src):
+        """Copy ``src``'s values into this tensor, in place."""
         return self._inplace("copy_", src, lambda a, b: xp.copyto(a, b, casting="same_kind"))
 
-    # ---- operators ------------------------------------------------------
-    def __add__(self, other):
-        return ops.add(self, other)
+    def add_(self, other, alpha=1):
+        """``self += alpha * other``, in place (``p.add_(g, alpha=-lr)`` is an SGD step)."""
+        return self._inplace("add_", _scaled(other, alpha), lambda a, b: xp.add(a, b, out=a, casting="same_kind"))
 
-    def __radd__(self, other):
-        return ops.add(other, self)
+    def sub_(self, other, alpha=1):
+        """``self -= alpha * other``, in place."""
+        return self._inplace("sub_", _scaled(other, alpha),
+                             lambda a, b: xp.subtract(a, b, out=a, casting="same_kind"))
 
-    def __sub__(self, other):
-        return ops.sub(self, other)
+    def mul_(self, other):
+        """``self *= other``, in place."""
+        return self.__imul__(other)
 
-    def __rsub__(self, other):
-        return ops.sub(other, self)
-
-    def __mul__(self, other):
-        return ops.mul(self, other)
-
-    def __rmul__(self, other):
-        return ops.mul(other, self)
-
-    def __truediv__(self, other):
-        return ops.div(self, other)
-
-    def __rtruediv__(self, other):
-        return ops.div(other, self)
-
-    def __pow__(self, other):
-        return ops.pow(self, other)
-
-    def __rpow__(self, other):
-        return ops.pow(other, self)
-
-    def __matmul__(self, other):
-        return ops.matmul(self, other)
-
-    def __rmatmul__(self, other):
-        return ops.matmul(other, self)
-
-    def __neg__(self):
-        return ops.neg(self)
-
-    def __pos__(self):
-        return self
-
-    def __abs__(self):
-        return ops.abs(self)
-
-    def __lt__(self, other):
-        return ops.lt(self, other)
-
-    def __le__(self, other):
-        return ops.le(self, other)
-
-    def __gt__(self, other):
-        return ops.gt(self, other)
-
-    def __ge__(self, other):
-        return ops.ge(self, other)
-
-    def __eq__(self, other):
-        return ops.eq(self, other)
-
-    def __ne__(self, other):
-        return ops.ne(self, other)
-
-    def __getitem__(self, index):
-        return ops.getitem(self, index)
-
-    # ---- methods (each also a function ag.<name>) ------------------------
-    def exp(self): return ops.exp(self)
-    def log(self): return ops.log(self)
-    def log1p(self): return ops.log1p(self)
-    def sqrt(self): return ops.sqrt(self)
-    def abs(self): return ops.abs(self)
-    def sin(self): return ops.sin(self)
-    def cos(self): return ops.cos(self)
-    def tanh(self): return ops.tanh(self)
-    def sigmoid(self): return ops.sigmoid(self)
-    def relu(self): return ops.relu(self)
-    def clip(self, lo=None, hi=None): return ops.clip(self, lo, hi)
-    def astype(self, dtype): return ops.astype(self, dtype)
-
-    # Reductions take numpy's spelling (axis=, keepdims=; positional = axis) with numpy's
-    # meaning, or PyTorch's (dim=, keepdim=) with PyTorch's; see torch_names.translate.
-    # Where the meanings agree the two may mix; both spellings of one argument raise.
-    def sum(self, axis=None, keepdims=False, *, dim=NOT_GIVEN, keepdim=None):
-        return ops.sum(self, *translate("sum", axis, keepdims, dim, keepdim)[:2])
-
-    def mean(self, axis=None, keepdims=False, *, dim=NOT_GIVEN, keepdim=None):
-        return ops.mean(self, *translate("mean", axis, keepdims, dim, keepdim)[:2])
-
-    # max/min: numpy (axis=, positional): the values, ties share the gradient.
-    # PyTorch (dim=int): (values, indices) named tuple, the gradient goes to the index;
-    # t.max(other_tensor) is the elementwise maximum.  Mixing the two raises.
-    def max(self, axis=None, keepdims=False, *, dim=NOT_GIVEN, keepdim=None):
-        return self._extreme("max", axis, keepdims, dim, keepdim)
-
-    def min(self, axis=None, keepdims=False, *, dim=NOT_GIVEN, keepdim=None):
-        return self._extreme("min", axis, keepdims, dim, keepdim)
-
-    # var/std: numpy (axis=, ddof=0 by default); PyTorch (dim=, keepdim=, correction= or
-    # unbiased=): correction 1 by default.  Mixing the two raises.
-    def var(self, axis=None, keepdims=False, ddof=0, *, dim=NOT_GIVEN, keepdim=None, correction=None,
-            unbiased=None):
-        return self._spread("var", axis, keepdims, ddof, dim, keepdim, correction, unbiased)
-
-    def std(self, axis=None, keepdims=False, ddof=0, *, dim=NOT_GIVEN, keepdim=None, correction=None,
-            unbiased=None):
-        return self._spread("std", axis, keepdims, ddof, dim, keepdim, correction, unbiased)
-
-    # logsumexp: axis= or dim= (the same meaning; one is required), keepdims= or keepdim=.
-    def logsumexp(self, axis=None, keepdims=False, *, dim=NOT_GIVEN, keepdim=None):
-        return self._logsumexp_spelled(axis, keepdims, dim, keepdim)
-
-    # softmax pair: axis= or dim= (the same meaning), default the last axis.
-    def softmax(self, axis=-1, *, dim=None): return ops.softmax(self, axis, dim=dim)
-    def log_softmax(self, axis=-1, *, dim=None): return ops.log_softmax(self, axis, dim=dim)
-
-    # argmax/argmin: axis= or dim=, keepdims= or keepdim= (the same meaning); no gradient.
-    def argmax(self, axis=None, keepdims=False, *, dim=NOT_GIVEN, keepdim=None):
-        return self._arg_extreme("argmax", axis, keepdims, dim, keepdim)
-
-    def argmin(self, axis=None, keepdims=False, *, dim=NOT_GIVEN, keepdim=None):
-        return self._arg_extreme("argmin", axis, keepdims, dim, keepdim)
-
-    def reshape(self, *shape): return ops.reshape(self, *shape)
-    # transpose: numpy's permutation (a tuple, or 3+ ints; none reverses the axes) or
-    # PyTorch's swap of two axes (two ints, or dim0=, dim1=) on any rank.
-    def transpose(self, *axes, dim0=None, dim1=None): return self._transpose_spelled(axes, dim0, dim1)
-    # flatten(): all into one axis; PyTorch's flatten(start_dim, end_dim) joins just those axes.
-    def flatten(self, start_dim=0, end_dim=-1): return self._flatten(start_dim, end_dim)
-    # squeeze: numpy's axis= raises on an axis longer than 1; PyTorch's dim= leaves it alone.
-    def squeeze(self, axis=None, *, dim=NOT_GIVEN): return self._squeeze_spelled(axis, dim)
-    # unsqueeze: axis= or dim= (the same meaning).
-    def unsqueeze(self, axis=None, *, dim=None): return self._unsqueeze_spelled(axis, dim)
-    def broadcast_to(self, shape): return ops.broadcast_to(self, shape)
-    def flip(self, axis=None): return ops.flip(self, axis)
-    def pad(self, pad_width): return ops.pad(self, pad_width)
-    def split(self, indices_or_sections, axis=0): return ops.split(self, indices_or_sections, axis)
-    def matmul(self, other): return ops.matmul(self, other)
+    def div_(self, other):
+        """``self /= other``, in place."""
+        return self.__itruediv__(other)
 
 
-def _store(arr):
-    """0-d values are kept as numpy scalars: scalar graphs run ~8x faster on them."""
-    return arr[()] if arr.ndim == 0 else arr
+def _scaled(other, alpha):
+    if alpha == 1:
+        return other
+    return (other._data if isinstance(other, Tensor) else xp.asarray(other)) * alpha
+
+
+def array_from(data, dtype, requires_grad):
+    """The ndarray a new Tensor holds, or a TypeError that says what was given."""
+    if dtype is not None:
+        dtype = backend.as_dtype(dtype)
+    if isinstance(data, Tensor):       # a copy of the values, detached (as torch.tensor(t))
+        return data._writable().copy() if dtype is None else data._writable().astype(dtype)
+    if isinstance(data, (list, tuple)) and _holds_recording_tensor(data) and graph._state.grad_enabled:
+        raise TypeError("tensor(): the data holds tensors that require grad; a new tensor made from "
+                        "their values would drop their gradients: use ag.stack(...) (or ag.cat) to "
+                        "combine them in the graph, or .detach() them first")
+    if dtype is None and requires_grad and _python_numbers(data):
+        dtype = backend.get_default_dtype()      # ag.tensor(2, requires_grad=True) works, as in PyTorch
+    try:
+        arr = backend.asarray(data, dtype)
+    except (ValueError, TypeError) as err:
+        raise TypeError(f"tensor(): cannot make a tensor from {_describe(data)}: {err}") from None
+    if arr.dtype.kind not in "biufc":
+        raise TypeError(f"tensor(): expected numbers, nested lists of numbers or a numeric array, got "
+                        f"{_describe(data)} (numpy would make an array of dtype {arr.dtype})")
+    return arr
+
+
+def _holds_recording_tensor(data):
+    for item in data:
+        if isinstance(item, Tensor):
+            if item._node is not None:
+                return True
+        elif isinstance(item, (list, tuple)) and _holds_recording_tensor(item):
+            return True
+    return False
+
+
+def _python_numbers(data):
+    if isinstance(data, (bool, int, float)):
+        return True
+    return isinstance(data, (list, tuple)) and all(_python_numbers(d) for d in data)
+
+
+def _describe(data):
+    text = repr(data)
+    return f"{type(data).__name__} {text[:60] + '...' if len(text) > 60 else text}"
+
+
+def index_arrays(index):
+    """Normalise an index: Tensors and lists become arrays; everything else stays."""
+    if isinstance(index, tuple):
+        return tuple(index_arrays(i) for i in index)
+    if isinstance(index, Tensor):
+        return index._writable()
+    if isinstance(index, list):
+        return xp.asarray(index)
+    return index
 
 
 class _HookHandle:
@@ -457,10 +415,3 @@ class _HookHandle:
     def remove(self):
         if self._fn in self._hooks:
             self._hooks.remove(self._fn)
-
-
-# The ops are built on Tensor (primitive.py wraps their results in it), so they
-# are imported once Tensor exists; Tensor's methods and operators call them.
-from . import engine, ops  # noqa: E402
-
-from . import numpy_functions  # noqa: E402  (its tables map numpy functions to the ops)

@@ -3,7 +3,7 @@
 Each one calls its function in ``nn.functional``, where the math (and the
 derivative the engine will find) is documented.
 """
-from chaingrad.autograd.torch_names import translate
+from chaingrad.autograd.dialects import translate
 
 from . import functional as F
 from .module import Module

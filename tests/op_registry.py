@@ -168,6 +168,7 @@ for _name, _np_name in [("lt", "less"), ("le", "less_equal"), ("gt", "greater"),
     _op = f"__{_name}__"
     case(_name + "_op", lambda x, y, op=_op: getattr(x, op)(y), lambda a, b, op=_op: getattr(a, op)(b),
          lambda s, t, op=_op: getattr(s, op)(t), [[(2, 3), (2, 3)]], "grid", differentiable=False)
+case("clone", lambda x: x.clone() * x, lambda a: a.copy() * a, lambda t: t.clone() * t, [[(3, 4)]], "real")
 case("astype_int", lambda x: (x * 3).astype(np.int64), lambda a: (a * 3).astype(np.int64),
      lambda t: (t * 3).to(torch.int64), [[(3, 4)]], "real", differentiable=False)
 case("argmax", lambda x: x.argmax(1), lambda a: np.argmax(a, 1), lambda t: torch.argmax(t, 1),

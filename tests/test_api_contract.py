@@ -74,12 +74,19 @@ def test_tensor_constructor_signature(ctor):
     assert t.requires_grad and t.dtype == np.float32 and t.name == "w"
 
 
-@pytest.mark.parametrize("data", [1.5, [1.0, 2.0], [[1.0], [2.5]], 3, -7],
-                         ids=["float", "float list", "nested", "int", "negative int"])
-def test_python_numbers_take_the_default_float_dtype(data, default_dtype_float32):
+@pytest.mark.parametrize("data", [1.5, [1.0, 2.0], [[1.0], [2.5]]], ids=["float", "float list", "nested"])
+def test_python_floats_take_the_default_float_dtype(data, default_dtype_float32):
     assert ag.tensor(data).dtype == np.float32
     ag.set_default_dtype(np.float64)
     assert ag.tensor(data).dtype == np.float64
+
+
+@pytest.mark.parametrize("data", [3, -7, [1, 2], [[1], [2]]])
+def test_python_ints_give_int64_unless_they_require_grad(data, default_dtype_float32):
+    assert ag.tensor(data).dtype == np.int64                      # as numpy and PyTorch
+    assert ag.tensor(data, requires_grad=True).dtype == np.float32
+    assert ag.full((2,), 7).dtype == np.int64 and ag.arange(3).dtype == np.int64
+    assert ag.tensor(True).dtype == np.bool_
 
 
 def test_a_python_int_can_require_grad():
@@ -96,7 +103,7 @@ def test_integer_and_bool_arrays_keep_their_dtype(arr):
 
 
 @pytest.mark.parametrize("exc", [TypeError, RuntimeError], ids=["numpy-minded", "torch-minded"])
-@pytest.mark.parametrize("data", [np.array([1, 2]), np.array([True]), [1, 2]])
+@pytest.mark.parametrize("data", [np.array([1, 2]), np.array([True]), np.array([1, 2], np.int32)])
 def test_integer_data_cannot_require_grad(data, exc):
     with pytest.raises(exc, match="floating"):
         ag.tensor(data, requires_grad=True)
@@ -221,12 +228,15 @@ def test_backward_create_graph_gives_a_differentiable_grad():
 def test_numpy_item_array_and_python_conversions():
     x = leaf([[1.5, 2.0]])
     assert isinstance(x.numpy(), np.ndarray) and np.array_equal(x.numpy(), [[1.5, 2.0]])
-    assert isinstance(np.asarray(x), np.ndarray) and np.array(x, dtype=np.float32).dtype == np.float32
+    with pytest.raises(TypeError, match="implicitly"):       # it would drop the gradient (as PyTorch)
+        np.asarray(x)
+    with ag.no_grad():
+        assert isinstance(np.asarray(x), np.ndarray) and np.array(x, dtype=np.float32).dtype == np.float32
     assert x[0, 0].item() == 1.5 and isinstance(x.sum().item(), float)
     assert float(x[0, 1]) == 2.0 and int(x[0, 1]) == 2
     assert float(ag.tensor([[3.5]])) == 3.5                # any one-element tensor, as PyTorch
     assert len(x) == 1 and len(x[0]) == 2
-    np.testing.assert_allclose(x, [[1.5, 2.0]])            # numpy's testing helpers take Tensors
+    np.testing.assert_allclose(x.detach(), [[1.5, 2.0]])   # numpy's testing helpers take Tensors
 
 
 @pytest.mark.parametrize("exc", [ValueError, RuntimeError])
@@ -719,7 +729,7 @@ def test_gradgradcheck_checks_second_derivatives():
     assert ag.gradgradcheck(lambda t: (t ** 3).sum() * ag.sin(t), [leaf([0.5, 1.5])]) is True
     bad = ag.primitive(lambda x: x ** 3, name="bad_cube")
     # right first derivative 3x^2, but computed so that its own derivative is wrong
-    bad.defvjp(lambda g, ans, x: g * 3 * ag.tensor(np.asarray(x) ** 2))
+    bad.defvjp(lambda g, ans, x: g * 3 * ag.tensor(np.array(x.detach() if isinstance(x, ag.Tensor) else x) ** 2))
     assert ag.gradcheck(bad, [leaf([0.5, 1.5])])
     with pytest.raises(RuntimeError, match="input 0"):
         ag.gradgradcheck(bad, [leaf([0.5, 1.5])])

@@ -52,7 +52,7 @@ def test_other_shape_errors_name_the_op(make, words):
 
 
 # ---------------------------------------------------------------- requires_grad and backward
-@pytest.mark.parametrize("data", [[1, 2], np.array([True, False]), np.arange(3, dtype=np.int32)])
+@pytest.mark.parametrize("data", [np.array([1, 2]), np.array([True, False]), np.arange(3, dtype=np.int32)])
 def test_requires_grad_on_integer_tensor_is_refused(data):
     with pytest.raises(TypeError, match="floating"):
         ag.tensor(data, requires_grad=True)

@@ -415,10 +415,12 @@ def test_creation_functions_match_torch(ours, theirs):
         assert out.dtype == ref.numpy().dtype
 
 
-def test_full_of_a_python_int_gets_the_default_float_dtype():
-    # As ag.tensor(3) does (API.md: a Python int is a number); torch would give int64.
-    assert ag.full((2,), 3).dtype == np.float64
+def test_full_of_a_python_int_is_int64_as_in_numpy_and_torch():
+    assert ag.full((2,), 3).dtype == np.int64 == torch.full((2,), 3).numpy().dtype
+    assert ag.full((2,), 3.0).dtype == np.float64
+    assert ag.full((2,), 3, requires_grad=True).dtype == np.float64     # as ag.tensor(3, requires_grad=True)
     assert ag.full((2,), 3, dtype=np.int32).dtype == np.int32
+    assert ag.full((2,), 3, dtype=torch.float32).dtype == np.float32
 
 
 def test_empty_and_random_like():

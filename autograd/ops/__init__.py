@@ -1,20 +1,12 @@
-"""Every primitive op, grouped by family.  Each op is a numpy forward with its
-VJPs right below it, defined through the public ``ag.primitive`` mechanism."""
-from .elementwise import (neg, exp, log, log1p, sqrt, abs, sin, cos, tanh, sigmoid, relu,
-                          clip, astype)
-from .arithmetic import (add, sub, mul, div, pow, maximum, minimum, where,
-                         lt, le, gt, ge, eq, ne)
-from .reductions import (sum, mean, max, min, var, std, logsumexp, softmax, log_softmax,
-                         argmax, argmin)
-from .shape import (reshape, flatten, transpose, broadcast_to, squeeze, unsqueeze, getitem, cat, stack,
-                    split, pad, flip, _index_arrays)
-from .linalg import matmul, linear
+"""Every op, grouped by family.  Each op is declared once, in its family's module:
+a numpy forward with its VJPs right below it, defined through the public
+``ag.primitive`` mechanism, and its spellings (Tensor method, numpy function,
+PyTorch's option names).  The list of public ops, ``__all__``, is read off
+those declarations (``dialects.DECLARED``)."""
+from .. import dialects
+from . import arithmetic, elementwise, linalg, reductions, shape, torch_extra  # noqa: F401  (declare)
+from .elementwise import astype
+from .linalg import linear
 
-__all__ = [
-    "neg", "exp", "log", "log1p", "sqrt", "abs", "sin", "cos", "tanh", "sigmoid", "relu",
-    "clip", "astype", "add", "sub", "mul", "div", "pow", "maximum", "minimum", "where",
-    "lt", "le", "gt", "ge", "eq", "ne", "sum", "mean", "max", "min", "var", "std",
-    "logsumexp", "softmax", "log_softmax", "argmax", "argmin", "reshape", "flatten", "transpose",
-    "broadcast_to", "squeeze", "unsqueeze", "getitem", "cat", "stack", "split", "pad",
-    "flip", "matmul", "linear",
-]
+globals().update(dialects.DECLARED)
+__all__ = sorted(dialects.DECLARED) + ["astype", "linear"]

@@ -9,7 +9,7 @@ from ..primitive import primitive
 from .elementwise import log
 
 
-@primitive(promotes=True, linear=True)
+@primitive(promotes=True, linear=True, operators=("__add__", "__radd__"), numpy=[xp.add])
 def add(x, y):
     return x + y
 add.defvjp(lambda g, ans, x, y: g,
@@ -18,7 +18,7 @@ add.defvjp(lambda g, ans, x, y: g,
            formulas=[('1', 'g'), ('1', 'g')])
 
 
-@primitive(promotes=True, linear=True)
+@primitive(promotes=True, linear=True, operators=("__sub__", "__rsub__"), numpy=[xp.subtract])
 def sub(x, y):
     return x - y
 sub.defvjp(lambda g, ans, x, y: g,
@@ -27,7 +27,7 @@ sub.defvjp(lambda g, ans, x, y: g,
            formulas=[('1', 'g'), ('-1', '-g')])
 
 
-@primitive(promotes=True)
+@primitive(promotes=True, operators=("__mul__", "__rmul__"), numpy=[xp.multiply])
 def mul(x, y):
     return x * y
 mul.defvjp(lambda g, ans, x, y: g * y,
@@ -36,7 +36,7 @@ mul.defvjp(lambda g, ans, x, y: g * y,
            formulas=[('b', 'g·b'), ('a', 'g·a')])
 
 
-@primitive(promotes=True)
+@primitive(promotes=True, operators=("__truediv__", "__rtruediv__"), numpy=[xp.true_divide])
 def div(x, y):
     return x / y
 div.defvjp(lambda g, ans, x, y: g / y,
@@ -60,7 +60,7 @@ def _pow_vjp_x(g, ans, x, y):
 _both_zero = primitive(lambda x, y: (x == 0) & (y == 0), name="both_zero", differentiable=False, promotes=True)
 
 
-@primitive(promotes=True)
+@primitive(promotes=True, method="pow", operators=("__pow__", "__rpow__"), numpy=[xp.power, xp.float_power])
 def pow(x, y):
     return x ** y
 pow.defvjp(_pow_vjp_x,
@@ -76,7 +76,7 @@ def _wins(a, b):
     return xp.where(a == b, 0.5, xp.where(a < b, 0.0, 1.0)).astype(xp.result_type(a, b))
 
 
-@primitive(promotes=True)
+@primitive(promotes=True, numpy=[xp.maximum])
 def maximum(x, y):
     return xp.maximum(x, y)
 maximum.defvjp(lambda g, ans, x, y: g * _wins(x, y),
@@ -85,7 +85,7 @@ maximum.defvjp(lambda g, ans, x, y: g * _wins(x, y),
                formulas=[('[a > b] (½ at ties)', 'g·[a > b]'), ('[b > a] (½ at ties)', 'g·[b > a]')])
 
 
-@primitive(promotes=True)
+@primitive(promotes=True, numpy=[xp.minimum])
 def minimum(x, y):
     return xp.minimum(x, y)
 minimum.defvjp(lambda g, ans, x, y: g * _wins(y, x),
@@ -94,7 +94,7 @@ minimum.defvjp(lambda g, ans, x, y: g * _wins(y, x),
                formulas=[('[a < b] (½ at ties)', 'g·[a < b]'), ('[b < a] (½ at ties)', 'g·[b < a]')])
 
 
-@primitive(promotes=True)
+@primitive(promotes=True, public=True)
 def where(c, a, b):
     """``a`` where ``c`` is true, else ``b`` (the condition gets no gradient)."""
     return xp.where(c, a, b)
@@ -103,9 +103,16 @@ where.defvjp(None,
              lambda g, ans, c, x, y: where(c, 0.0, g),
              inputs=('c', 'a', 'b'),
              formulas=[None, ('[c]', 'g where c, else 0'), ('[not c]', 'g where not c, else 0')])
-lt = primitive(lambda x, y: x < y, name="lt", differentiable=False, promotes=True)
-le = primitive(lambda x, y: x <= y, name="le", differentiable=False, promotes=True)
-gt = primitive(lambda x, y: x > y, name="gt", differentiable=False, promotes=True)
-ge = primitive(lambda x, y: x >= y, name="ge", differentiable=False, promotes=True)
-eq = primitive(lambda x, y: x == y, name="eq", differentiable=False, promotes=True)
-ne = primitive(lambda x, y: x != y, name="ne", differentiable=False, promotes=True)
+# Comparisons: bool results, no gradient.
+lt = primitive(lambda x, y: x < y, name="lt", differentiable=False, promotes=True,
+               operators="__lt__", numpy=[xp.less])
+le = primitive(lambda x, y: x <= y, name="le", differentiable=False, promotes=True,
+               operators="__le__", numpy=[xp.less_equal])
+gt = primitive(lambda x, y: x > y, name="gt", differentiable=False, promotes=True,
+               operators="__gt__", numpy=[xp.greater])
+ge = primitive(lambda x, y: x >= y, name="ge", differentiable=False, promotes=True,
+               operators="__ge__", numpy=[xp.greater_equal])
+eq = primitive(lambda x, y: x == y, name="eq", differentiable=False, promotes=True,
+               operators="__eq__", numpy=[xp.equal])
+ne = primitive(lambda x, y: x != y, name="ne", differentiable=False, promotes=True,
+               operators="__ne__", numpy=[xp.not_equal])

@@ -34,7 +34,7 @@ def _matmul_vjp_y(g, ans, x, y):
     return _mT(x) @ g                         # dL/dY = X^T G
 
 
-@primitive(promotes=True)
+@primitive(promotes=True, method="matmul", operators=("__matmul__", "__rmatmul__"), numpy=[xp.matmul])
 def matmul(x, y):
     """``x @ y``.  For 2-D, dL/dX = G Y^T and dL/dY = X^T G; batch axes broadcast."""
     return xp.matmul(x, y)

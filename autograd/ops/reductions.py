@@ -2,16 +2,23 @@
 
 A reduction's VJP spreads the upstream gradient back over the reduced axes:
 ``_expand`` puts the reduced axes back (as size 1) and broadcasts to the
-input's shape.
+input's shape.  Options follow numpy (``axis=``, ``keepdims=``); PyTorch's
+``dim=``/``keepdim=`` are the same options where the two dialects agree.
+Where they disagree (max, min, var, std), the public function picks the
+meaning by the spelling (see ``dialects.translate``).
 """
 import builtins
+from collections import namedtuple
 
 from ..backend import xp
+from ..dialects import NOT_GIVEN, function, translate
 from ..primitive import primitive
-from ..torch_names import translate
-from .arithmetic import eq, where
+from ..tensor import Tensor
+from .arithmetic import eq, maximum, minimum, where
 from .elementwise import exp
-from .shape import broadcast_to
+from .shape import broadcast_to, getitem, unsqueeze
+
+DIMS = {"dim": "axis", "keepdim": "keepdims"}     # PyTorch's names of the same options
 
 
 def _axes(axis, ndim):
@@ -43,29 +50,21 @@ def _count(shape, axis):
     return n
 
 
-@primitive(name="sum", linear=True)
-def _sum(x, axis=None, keepdims=False):
-    return xp.sum(x, axis=axis, keepdims=keepdims)
-_sum.defvjp(lambda g, ans, x, axis=None, keepdims=False: _expand(g, x.shape, axis, keepdims),
-            formulas=[('1', 'g spread over the summed axes')])
-
-
+@primitive(linear=True, method="sum", numpy=[xp.sum], torch=DIMS)
 def sum(x, axis=None, keepdims=False):
     """Sum over ``axis`` (int, tuple or None for all).  d/dx_i = 1 for every summed element."""
-    return _sum(x, axis=axis, keepdims=keepdims)
+    return xp.sum(x, axis=axis, keepdims=keepdims)
+sum.defvjp(lambda g, ans, x, axis=None, keepdims=False: _expand(g, x.shape, axis, keepdims),
+           formulas=[('1', 'g spread over the summed axes')])
 
 
-@primitive(name="mean", linear=True)
-def _mean(x, axis=None, keepdims=False):
-    return xp.mean(x, axis=axis, keepdims=keepdims)
-_mean.defvjp(lambda g, ans, x, axis=None, keepdims=False:
-             _expand(g, x.shape, axis, keepdims) / _count(x.shape, axis),
-             formulas=[('1/n', 'g spread over the averaged axes, / n')])
-
-
+@primitive(linear=True, method="mean", numpy=[xp.mean], torch=DIMS)
 def mean(x, axis=None, keepdims=False):
     """Mean over ``axis``; each element gets 1/n of the gradient."""
-    return _mean(x, axis=axis, keepdims=keepdims)
+    return xp.mean(x, axis=axis, keepdims=keepdims)
+mean.defvjp(lambda g, ans, x, axis=None, keepdims=False:
+            _expand(g, x.shape, axis, keepdims) / _count(x.shape, axis),
+            formulas=[('1/n', 'g spread over the averaged axes, / n')])
 
 
 @primitive(name="extreme_share", differentiable=False)
@@ -97,14 +96,72 @@ _min.defvjp(_extreme_vjp,
             formulas=[('[x = y] (ties share)', 'g to the smallest entries')])
 
 
-def max(x, axis=None, keepdims=False):
-    """Largest element over ``axis``; tied maxima split the gradient evenly."""
-    return _max(x, axis=axis, keepdims=keepdims)
+# What max(dim=...) and min(dim=...) return, like torch.return_types.max / .min.
+max_result = namedtuple("max", ["values", "indices"])
+min_result = namedtuple("min", ["values", "indices"])
 
 
-def min(x, axis=None, keepdims=False):
-    """Smallest element over ``axis``; tied minima split the gradient evenly."""
-    return _min(x, axis=axis, keepdims=keepdims)
+@function(Tensor, numpy=[xp.max, xp.amax])
+def max(x, axis=None, keepdims=False, *, dim=NOT_GIVEN, keepdim=None):
+    """Largest element over ``axis``; tied maxima split the gradient evenly (numpy's meaning).
+
+    PyTorch's spelling ``max(dim=1)`` gives ``(values, indices)``, the gradient going
+    to the index; ``t.max(other)`` is the elementwise ``maximum``.
+    """
+    return _extreme("max", x, axis, keepdims, dim, keepdim)
+
+
+@function(Tensor, numpy=[xp.min, xp.amin])
+def min(x, axis=None, keepdims=False, *, dim=NOT_GIVEN, keepdim=None):
+    """Smallest element over ``axis``; tied minima split the gradient evenly (see ``max``)."""
+    return _extreme("min", x, axis, keepdims, dim, keepdim)
+
+
+# The methods add PyTorch's one more meaning: t.max(other) is the elementwise maximum.
+def _max_method(self, axis=None, keepdims=False, *, dim=NOT_GIVEN, keepdim=None):
+    if isinstance(axis, Tensor) and axis.ndim > 0 or isinstance(axis, Tensor) and axis.dtype.kind == "f":
+        return maximum(self, axis)
+    return max(self, axis, keepdims, dim=dim, keepdim=keepdim)
+
+
+def _min_method(self, axis=None, keepdims=False, *, dim=NOT_GIVEN, keepdim=None):
+    if isinstance(axis, Tensor) and axis.ndim > 0 or isinstance(axis, Tensor) and axis.dtype.kind == "f":
+        return minimum(self, axis)
+    return min(self, axis, keepdims, dim=dim, keepdim=keepdim)
+
+
+Tensor.max, Tensor.min = _max_method, _min_method
+max.spellings["method"], min.spellings["method"] = ("max",), ("min",)
+
+
+def _extreme(op, x, axis, keepdims, dim, keepdim):
+    if isinstance(axis, Tensor) and axis.ndim == 0 and axis.dtype.kind in "iu":
+        axis = int(axis)
+    if isinstance(axis, Tensor) or (axis is not None and not isinstance(axis, (int, tuple, list, xp.integer))):
+        raise TypeError(f"{op}(a, b): the second argument is the axis; for the elementwise "
+                        f"{'largest' if op == 'max' else 'smallest'} of two tensors use "
+                        f"ag.{'maximum' if op == 'max' else 'minimum'}(a, b)")
+    axis, keepdims, pytorch = translate(op, axis, keepdims, dim, keepdim, strict=True)
+    if not pytorch:
+        return (_max if op == "max" else _min)(x, axis, keepdims)
+    # PyTorch sends the gradient of max(dim=) to the one index it returns (not split among
+    # ties), so the values are taken by indexing at the indices.
+    if not isinstance(axis, (int, xp.integer)):
+        raise TypeError(f"{op}(dim=...): dim must be one int (got {axis!r}); for the largest value over "
+                        f"several axes use {op}(axis=...) (numpy) or a{op}")
+    axis = axis % builtins.max(x.ndim, 1)
+    indices = (argmax if op == "max" else argmin)(x, axis)
+    values = getitem(x, _index_along(indices.data, axis))
+    if keepdims:
+        values, indices = unsqueeze(values, axis), unsqueeze(indices, axis)
+    return (max_result if op == "max" else min_result)(values, indices)
+
+
+def _index_along(indices, axis):
+    """The index tuple that picks position ``indices[...]`` along ``axis`` in every slice
+    (numpy's ``take_along_axis``, with the axis dropped)."""
+    grids = xp.indices(indices.shape, sparse=True)
+    return tuple(grids[:axis]) + (indices,) + tuple(grids[axis:])
 
 
 @primitive(name="var")
@@ -117,14 +174,11 @@ _var.defvjp(lambda g, ans, x, axis=None, keepdims=False, ddof=0:
             formulas=[('2(x - x̄)/(n - ddof)', 'g·2(x - x̄)/(n - ddof)')])
 
 
-def var(x, axis=None, keepdims=False, ddof=0):
-    """Variance over ``axis`` with ``ddof`` delta degrees of freedom (0: biased, 1: unbiased)."""
-    return _var(x, axis=axis, keepdims=keepdims, ddof=ddof)
-
-
 @primitive(name="std")
 def _std(x, axis=None, keepdims=False, ddof=0):
     return xp.std(x, axis=axis, keepdims=keepdims, ddof=ddof)
+
+
 def _std_vjp(g, ans, x, axis=None, keepdims=False, ddof=0):
     # d std / dx_i = (x_i - mean) / ((n - ddof) std).  Where std = 0 every x_i equals the
     # mean, and the gradient is 0 (as PyTorch), not 0/0: divide by 1 there instead.
@@ -137,9 +191,30 @@ _std.defvjp(_std_vjp,
             formulas=[('(x - x̄)/((n - ddof)·y)', 'g·(x - x̄)/((n - ddof)·y)')])
 
 
-def std(x, axis=None, keepdims=False, ddof=0):
-    """Standard deviation over ``axis`` (see ``var`` for ``ddof``)."""
-    return _std(x, axis=axis, keepdims=keepdims, ddof=ddof)
+@function(Tensor, method="var", numpy=[xp.var])
+def var(x, axis=None, keepdims=False, ddof=0, *, dim=NOT_GIVEN, keepdim=None, correction=None,
+        unbiased=None):
+    """Variance over ``axis`` with numpy's ``ddof`` (0 unless given: biased); PyTorch's
+    spelling (``dim=``, ``keepdim=``, ``correction=``/``unbiased=``) uses correction 1."""
+    return _spread("var", x, axis, keepdims, ddof, dim, keepdim, correction, unbiased)
+
+
+@function(Tensor, method="std", numpy=[xp.std])
+def std(x, axis=None, keepdims=False, ddof=0, *, dim=NOT_GIVEN, keepdim=None, correction=None,
+        unbiased=None):
+    """Standard deviation over ``axis`` (see ``var`` for ``ddof`` and PyTorch's spelling)."""
+    return _spread("std", x, axis, keepdims, ddof, dim, keepdim, correction, unbiased)
+
+
+def _spread(op, x, axis, keepdims, ddof, dim, keepdim, correction, unbiased):
+    extras = [n for n, v in (("correction", correction), ("unbiased", unbiased)) if v is not None]
+    axis, keepdims, pytorch = translate(op, axis, keepdims, dim, keepdim, strict=True,
+                                        numpy_only=["ddof"] if ddof else [], pytorch_only=extras)
+    if pytorch:
+        if correction is not None and unbiased is not None:
+            raise TypeError(f"{op}: got both correction= and unbiased=; pass one of them")
+        ddof = correction if correction is not None else (1 if unbiased is None else int(bool(unbiased)))
+    return (_var if op == "var" else _std)(x, axis, keepdims, ddof)
 
 
 def _stable_max(x, axis):
@@ -147,65 +222,47 @@ def _stable_max(x, axis):
     return xp.where(xp.isfinite(m), m, 0)      # all -inf rows: shift by 0, not by -inf
 
 
-@primitive(name="logsumexp")
-def _logsumexp(x, axis, keepdims=False):
+@primitive(method="logsumexp", torch=DIMS)
+def logsumexp(x, axis=None, keepdims=False):
+    """log(sum(exp(x), axis)), computed without overflow by shifting by the maximum."""
+    if axis is None:
+        raise TypeError("logsumexp: needs the axis to reduce, axis= (numpy) or dim= (PyTorch)")
     m = _stable_max(x, axis)
     out = xp.log(xp.sum(xp.exp(x - m), axis=axis, keepdims=True)) + m
     return out if keepdims else xp.squeeze(out, axis=axis)
 # d/dx_i log sum_j e^{x_j} = e^{x_i} / sum_j e^{x_j} = exp(x_i - lse)
-_logsumexp.defvjp(lambda g, ans, x, axis, keepdims=False:
-                  _expand(g, x.shape, axis, keepdims) * exp(x - _expand(ans, x.shape, axis, keepdims)),
-                  formulas=[('softmax(x)', 'g·softmax(x)')])
+logsumexp.defvjp(lambda g, ans, x, axis, keepdims=False:
+                 _expand(g, x.shape, axis, keepdims) * exp(x - _expand(ans, x.shape, axis, keepdims)),
+                 formulas=[('softmax(x)', 'g·softmax(x)')])
 
 
-def logsumexp(x, axis, keepdims=False):
-    """log(sum(exp(x), axis)), computed without overflow by shifting by the maximum."""
-    return _logsumexp(x, axis=axis, keepdims=keepdims)
-
-
-@primitive(name="softmax")
-def _softmax(x, axis=-1):
+@primitive(method="softmax", torch={"dim": "axis"})
+def softmax(x, axis=-1):
+    """exp(x) / sum(exp(x)) along ``axis`` (or PyTorch's ``dim``); stable for any finite logits."""
     e = xp.exp(x - _stable_max(x, axis))
     return e / xp.sum(e, axis=axis, keepdims=True)
 # J = diag(s) - s s^T, so  J^T g = s * (g - <g, s>)
-_softmax.defvjp(lambda g, ans, x, axis=-1: ans * (g - sum(g * ans, axis, keepdims=True)),
-                formulas=[('diag(y) - y yᵀ', 'y·(g - Σ g·y)')])
+softmax.defvjp(lambda g, ans, x, axis=-1: ans * (g - sum(g * ans, axis, keepdims=True)),
+               formulas=[('diag(y) - y yᵀ', 'y·(g - Σ g·y)')])
 
 
-def softmax(x, axis=-1, *, dim=None):
-    """exp(x) / sum(exp(x)) along ``axis`` (or PyTorch's ``dim``); stable for any finite logits."""
-    return _softmax(x, axis=translate("softmax", axis, False, dim, None, axis_default=-1)[0])
-
-
-@primitive(name="log_softmax")
-def _log_softmax(x, axis=-1):
+@primitive(method="log_softmax", torch={"dim": "axis"})
+def log_softmax(x, axis=-1):
+    """x - logsumexp(x) along ``axis`` (or PyTorch's ``dim``); stable for any finite logits."""
     shifted = x - _stable_max(x, axis)
     return shifted - xp.log(xp.sum(xp.exp(shifted), axis=axis, keepdims=True))
 # d/dx_j (x_i - lse) = delta_ij - softmax_j,  so  J^T g = g - softmax * sum(g)
-_log_softmax.defvjp(lambda g, ans, x, axis=-1: g - exp(ans) * sum(g, axis, keepdims=True),
-                    formulas=[('I - softmax(x)', 'g - eʸ·Σ g')])
+log_softmax.defvjp(lambda g, ans, x, axis=-1: g - exp(ans) * sum(g, axis, keepdims=True),
+                   formulas=[('I - softmax(x)', 'g - eʸ·Σ g')])
 
 
-def log_softmax(x, axis=-1, *, dim=None):
-    """x - logsumexp(x) along ``axis`` (or PyTorch's ``dim``); stable for any finite logits."""
-    return _log_softmax(x, axis=translate("log_softmax", axis, False, dim, None, axis_default=-1)[0])
-
-
-@primitive(name="argmax", differentiable=False)
-def _argmax(x, axis=None):
-    return xp.argmax(x, axis=axis)
-
-
-@primitive(name="argmin", differentiable=False)
-def _argmin(x, axis=None):
-    return xp.argmin(x, axis=axis)
-
-
-def argmax(x, axis=None):
+@primitive(differentiable=False, method="argmax", numpy=[xp.argmax], torch=DIMS)
+def argmax(x, axis=None, keepdims=False):
     """Index of the largest element (no gradient)."""
-    return _argmax(x, axis=axis)
+    return xp.argmax(x, axis=axis, keepdims=keepdims)
 
 
-def argmin(x, axis=None):
+@primitive(differentiable=False, method="argmin", numpy=[xp.argmin], torch=DIMS)
+def argmin(x, axis=None, keepdims=False):
     """Index of the smallest element (no gradient)."""
-    return _argmin(x, axis=axis)
+    return xp.argmin(x, axis=axis, keepdims=keepdims)

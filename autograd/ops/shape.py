@@ -1,8 +1,15 @@
 """Ops that move elements around without changing them: their VJPs move the
-gradient back (reshape it back, transpose it back, scatter it back)."""
+gradient back (reshape it back, transpose it back, scatter it back).
+
+A few public functions normalise their arguments before the primitive runs
+(``reshape(2, 3)`` or ``reshape((2, 3))``; an index holding Tensors; PyTorch's
+``dim=`` spellings); they are declared with ``function`` next to their primitive.
+"""
 from ..backend import xp
+from ..dialects import NOT_GIVEN, function, translate
+from ..errors import ShapeError, shape_str
 from ..primitive import primitive
-from ..torch_names import translate
+from ..tensor import Tensor, index_arrays
 
 
 def _shape_arg(shape):
@@ -19,14 +26,24 @@ _reshape.defvjp(lambda g, ans, x, shape: _reshape(g, shape=x.shape),
                 formulas=[('1 (moved)', 'g reshaped back')])
 
 
+@function(Tensor, method="reshape")
 def reshape(x, *shape):
     """The same elements in a new shape (one dimension may be -1)."""
-    return _reshape(x, shape=_shape_arg(shape))
+    return _reshape(x, _shape_arg(shape))
 
 
-def flatten(x):
-    """All elements in one axis: ``reshape(x, -1)``."""
-    return _reshape(x, shape=(-1,))
+@function(Tensor, method="flatten")
+def flatten(x, start_dim=0, end_dim=-1):
+    """All elements in one axis; PyTorch's ``flatten(start_dim, end_dim)`` joins just those
+    axes (inclusive), so ``flatten(1)`` keeps the batch axis."""
+    if x.ndim == 0:
+        return _reshape(x, (1,))
+    start, end = start_dim % x.ndim, end_dim % x.ndim
+    if start > end:
+        raise ShapeError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} "
+                         f"for a tensor of shape {shape_str(x.shape)}")
+    joined = int(xp.prod(x.shape[start:end + 1]))
+    return _reshape(x, x.shape[:start] + (joined,) + x.shape[end + 1:])
 
 
 @primitive(name="transpose", linear=True)
@@ -37,14 +54,19 @@ _transpose.defvjp(lambda g, ans, x, axes=None:
                   formulas=[('1 (moved)', 'g transposed back')])
 
 
-def transpose(x, *axes):
+@function(Tensor, method="transpose")
+def transpose(x, *axes, dim0=None, dim1=None):
     """Permute axes (reverse them when none are given); the VJP applies the inverse permutation.
 
     ``transpose(x, (1, 0, 2))`` is numpy's permutation; two separate ints,
-    ``transpose(x, 0, 1)``, are PyTorch's spelling (numpy has none) and swap
-    those two axes, on any rank.
+    ``transpose(x, 0, 1)`` (or ``dim0=, dim1=``), are PyTorch's spelling (numpy
+    has none) and swap those two axes, on any rank.
     """
-    if len(axes) == 2 and all(isinstance(a, int) for a in axes):
+    if dim0 is not None or dim1 is not None:
+        if axes or dim0 is None or dim1 is None:
+            raise TypeError("transpose: pass both dim0= and dim1= (PyTorch) or the axes (numpy), not a mix")
+        axes = (dim0, dim1)
+    if len(axes) == 2 and all(isinstance(a, (int, xp.integer)) for a in axes):
         d0, d1 = (a % x.ndim for a in axes)
         perm = list(range(x.ndim))
         perm[d0], perm[d1] = perm[d1], perm[d0]
@@ -53,41 +75,41 @@ def transpose(x, *axes):
     if axes is not None:
         # Negative axes must be made positive, or the VJP's argsort inverts the wrong permutation.
         axes = tuple(int(a) % x.ndim if -x.ndim <= a < x.ndim else a for a in axes)
-    return _transpose(x, axes=axes)
+    return _transpose(x, axes)
 
 
-@primitive(name="broadcast_to", linear=True)
-def _broadcast_to(x, shape):
-    return xp.broadcast_to(x, shape)
-# The engine sums the gradient back to x's shape (unbroadcast), so the VJP is the identity.
-_broadcast_to.defvjp(lambda g, ans, x, shape: g,
-                     formulas=[('1 (copied)', 'g summed over the copies')])
+Tensor.T = property(lambda self: _transpose(self), doc="The axes reversed (a matrix's transpose).")
 
 
+@primitive(linear=True, method="broadcast_to", numpy=[xp.broadcast_to])
 def broadcast_to(x, shape):
-    return _broadcast_to(x, shape=tuple(shape))
+    """``x`` repeated along new or length-1 axes to ``shape``."""
+    return xp.broadcast_to(x, tuple(shape))
+# The engine sums the gradient back to x's shape (unbroadcast), so the VJP is the identity.
+broadcast_to.defvjp(lambda g, ans, x, shape: g,
+                    formulas=[('1 (copied)', 'g summed over the copies')])
 
 
-def squeeze(x, axis=None):
-    """Drop axes of length 1 (all of them when ``axis`` is None)."""
-    return _reshape(x, shape=xp.squeeze(xp.empty(x.shape, dtype=bool), axis=axis).shape)
+@function(Tensor, method="squeeze", numpy=[xp.squeeze])
+def squeeze(x, axis=None, *, dim=NOT_GIVEN):
+    """Drop axes of length 1 (all of them when ``axis`` is None).  numpy's ``axis=`` raises on
+    an axis longer than 1; PyTorch's ``dim=`` leaves such an axis alone."""
+    axis, _, pytorch = translate("squeeze", axis, False, dim, None)
+    if pytorch and axis is not None:
+        axes = axis if isinstance(axis, tuple) else (axis,)
+        axis = tuple(a for a in axes if x.shape[a] == 1) or None
+        if axis is None:
+            return _reshape(x, x.shape)     # nothing to drop: a new tensor, as in PyTorch
+    return _reshape(x, xp.squeeze(xp.empty(x.shape, dtype=bool), axis=axis).shape)
 
 
-def unsqueeze(x, axis):
-    """Insert an axis of length 1 at ``axis``."""
-    return _reshape(x, shape=xp.expand_dims(xp.empty(x.shape, dtype=bool), axis).shape)
-
-
-def _index_arrays(index):
-    """Normalise an index: Tensors and lists become arrays; everything else stays."""
-    from ..tensor import Tensor
-    if isinstance(index, tuple):
-        return tuple(_index_arrays(i) for i in index)
-    if isinstance(index, Tensor):
-        return index.data
-    if isinstance(index, list):
-        return xp.asarray(index)
-    return index
+@function(Tensor, method="unsqueeze")
+def unsqueeze(x, axis=None, *, dim=None):
+    """Insert an axis of length 1 at ``axis`` (or PyTorch's ``dim``)."""
+    axis, _, _ = translate("unsqueeze", axis, False, dim, None)
+    if axis is None:
+        raise TypeError("unsqueeze: needs the position of the new axis, axis= (numpy) or dim= (PyTorch)")
+    return _reshape(x, xp.expand_dims(xp.empty(x.shape, dtype=bool), axis).shape)
 
 
 def _has_int_array(index):
@@ -115,9 +137,10 @@ _scatter_add.defvjp(lambda g, ans, x, shape, index: _getitem(g, index=index),
                     formulas=[('1 at index', 'g[index]')])
 
 
+@function(Tensor, method="__getitem__")
 def getitem(x, index):
     """``x[index]`` with ints, slices, None, Ellipsis, integer arrays and bool masks."""
-    return _getitem(x, index=_index_arrays(index))
+    return _getitem(x, index_arrays(index))
 
 
 def _offsets(sizes):
@@ -147,22 +170,25 @@ _stack.defvjp_all(lambda g, ans, *xs, axis=0:
                   formula=('1 on its slice', 'g[i] along the new axis'))
 
 
+@function(Tensor)
 def cat(ts, axis=0, *, dim=None):
     """Join tensors along an existing ``axis`` (or PyTorch's ``dim``); the VJP slices the gradient apart."""
     ts = tuple(ts)
     if not ts:
         raise ValueError("cat: expected a non-empty sequence of tensors")
-    return _cat(*ts, axis=translate("cat", axis, False, dim, None, axis_default=0)[0])
+    return _cat(ts, translate("cat", axis, False, dim, None, axis_default=0)[0])
 
 
+@function(Tensor, numpy=[xp.stack])
 def stack(ts, axis=0, *, dim=None):
     """Join tensors along a new ``axis`` (or PyTorch's ``dim``); the VJP takes each slice back."""
     ts = tuple(ts)
     if not ts:
         raise ValueError("stack: expected a non-empty sequence of tensors")
-    return _stack(*ts, axis=translate("stack", axis, False, dim, None, axis_default=0)[0])
+    return _stack(ts, translate("stack", axis, False, dim, None, axis_default=0)[0])
 
 
+@function(Tensor, method="split")
 def split(x, indices_or_sections, axis=0):
     """Split into pieces like ``np.split``; each piece is a slice (getitem) of ``x``."""
     n = x.shape[axis]
@@ -185,19 +211,16 @@ _pad.defvjp(lambda g, ans, x, pad_width:
             formulas=[('1 inside', 'g cropped')])
 
 
+@function(Tensor, method="pad")
 def pad(x, pad_width):
     """Zero-pad like ``np.pad(x, pad_width)``; the VJP crops the gradient."""
     pw = xp.broadcast_to(xp.asarray(pad_width, dtype=int), (x.ndim, 2))
-    return _pad(x, pad_width=tuple(tuple(int(v) for v in row) for row in pw))
+    return _pad(x, tuple(tuple(int(v) for v in row) for row in pw))
 
 
-@primitive(name="flip", linear=True)
-def _flip(x, axis=None):
-    return xp.flip(x, axis)
-_flip.defvjp(lambda g, ans, x, axis=None: _flip(g, axis=axis),
-             formulas=[('1 (moved)', 'g flipped back')])
-
-
+@primitive(linear=True, method="flip", numpy=[xp.flip], torch={"dims": "axis"})
 def flip(x, axis=None):
     """Reverse the order of elements along ``axis`` (all axes when None)."""
-    return _flip(x, axis=axis)
+    return xp.flip(x, axis)
+flip.defvjp(lambda g, ans, x, axis=None: flip(g, axis),
+            formulas=[('1 (moved)', 'g flipped back')])

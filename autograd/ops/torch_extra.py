@@ -8,7 +8,8 @@ from ..backend import xp
 from ..primitive import primitive
 
 
-@primitive
+@primitive(method="clone", numpy=[xp.copy])
 def clone(x):
+    """A copy with its own memory that stays in the graph (the gradient passes unchanged)."""
     return xp.array(x, copy=True)
 clone.defvjp(lambda g, ans, x: g, formulas=[("1", "g")])      # d clone(x) / dx = identity

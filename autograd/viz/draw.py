@@ -238,7 +238,7 @@ class Builder(Grouping):
         return name
 
     def op_label(self, node):
-        extra = fmt.kwargs_text(node.kwargs)
+        extra = fmt.kwargs_text(node.options)
         sub = f'<BR/><FONT POINT-SIZE="9">{esc(extra)}</FONT>' if extra else ""
         return f"<<B>{esc(node.op.name)}</B>{sub}>"
 
@@ -405,7 +405,7 @@ class Builder(Grouping):
             g, _ = self.grad_of(node)
             if g is not None:
                 lines.append(f'<FONT POINT-SIZE="9">{esc(fmt.array_text(g, self.o["max_values"]))}</FONT>')
-        if node.inputs is None:
+        if node.freed:
             self.legend["freed"] = True
             lines.append('<FONT POINT-SIZE="9" COLOR="#888888"><I>saved values freed</I></FONT>')
         self.legend["op"] = True

@@ -8,6 +8,8 @@ import numpy as np
 
 from .. import graph
 from ..tensor import Tensor
+from .draw import draw
+from .record import record_grads
 
 
 class _Module:
@@ -82,7 +84,6 @@ def two_layer_example(path=None, **draw_opts):
     """Build the two-layer network, run forward and backward under ``record_grads``, and
     draw it (``draw_opts`` go to ``draw``).  Writes SVG to ``path`` when given; returns
     the picture."""
-    from . import draw, record_grads
     rng = np.random.default_rng(0)
     net = TwoLayer(rng)
     x = Tensor([[0.5, -1.0], [1.5, 2.0]], name="x")

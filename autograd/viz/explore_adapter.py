@@ -30,6 +30,7 @@ import inspect
 import numpy as np
 
 from ..graph import Node
+from .walk import Const
 from . import fmt
 from .draw import Builder, options
 
@@ -100,15 +101,15 @@ def drawing(root, **draw_opts):
 def node_facts(node):
     """What the panel shows of an op's output: value, inputs (key or None for a
     constant, and its value), op name and options."""
-    ins = node.inputs
+    ins = node.saved
     parents = node.parents
     inputs = []
     for i, p in enumerate(parents):
         x = None if ins is None else ins[i]
-        inputs.append(dict(key=p if p is not None else x, differentiable=p is not None,
-                           value=None if x is None else np.asarray(x.data)))
+        inputs.append(dict(key=p if p is not None else (None if x is None else Const(node, i)),
+                           differentiable=p is not None, value=None if x is None else np.asarray(x)))
     value = None if node.ans is None else np.asarray(node.ans)
-    return dict(op=node.op.name, options=fmt.kwargs_text(node.kwargs), shape=tuple(node.shape),
+    return dict(op=node.op.name, options=fmt.kwargs_text(node.options), shape=tuple(node.shape),
                 dtype=str(node.dtype), value=value, inputs=inputs)
 
 
@@ -118,7 +119,7 @@ def leaf_facts(key):
         leaf = key.receiver()                  # the leaf tensor (None once it was deleted)
         return dict(shape=tuple(key.shape), dtype=str(key.dtype),
                     value=None if leaf is None else np.array(leaf.data), requires_grad=True)
-    return dict(shape=tuple(key.shape), dtype=str(key.dtype), value=np.asarray(key.data),
+    return dict(shape=tuple(key.shape), dtype=str(key.dtype), value=np.asarray(key.numpy()),
                 requires_grad=False)
 
 

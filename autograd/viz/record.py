@@ -2,7 +2,7 @@
 
 ``backward`` computes a gradient for every tensor in the graph but keeps only
 the leaves' (in ``.grad``).  ``record_grads`` listens to the engine
-(``autograd.engine.step_observers``) and keeps a copy of each one, so the
+(``autograd.engine.observe``) and keeps a copy of each one, so the
 pictures can show them::
 
     with ag.viz.record_grads() as rec:
@@ -78,12 +78,13 @@ class record_grads:
         self.record = GradRecord()
 
     def __enter__(self):
-        engine.step_observers.append(self.record._observe)
+        self._observing = engine.observe(self.record._observe)
+        self._observing.__enter__()
         _last[0] = self.record
         return self.record
 
     def __exit__(self, *exc):
-        engine.step_observers.remove(self.record._observe)
+        self._observing.__exit__(*exc)
         return False
 
 

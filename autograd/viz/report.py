@@ -82,7 +82,7 @@ def _listing(root, model, name_map, grads, show_values, show_grads, max_values, 
     scope_texts = {}            # many ops share a scope: describe each scope once
     for node in walk.nodes:
         args = ", ".join(label.get(k, "...") if k is not None else "..." for _, k in walk.inputs[node])
-        kw = fmt.kwargs_text(node.kwargs)
+        kw = fmt.kwargs_text(node.options)
         head = f"{label[node]} = {node.op.name}({args}{', ' + kw if kw else ''})"
         where = scope_texts.get(node.scope)
         if where is None:
@@ -123,7 +123,7 @@ def explanation(t, grad=None):
                 f"backward adds the gradients of all its uses into its .grad, there is no VJP to apply.")
     op, n_in = node.op.name, len(node.parents)
     syms = node.op.input_names(n_in)     # formulas call the inputs x (or a, b...) and the output y
-    kw = fmt.kwargs_text(node.kwargs)
+    kw = fmt.kwargs_text(node.options)
     lines = [f"y = {op}({', '.join(syms)}{', ' + kw if kw else ''})    "
              f"output{' ' + t.name if t.name else ''} {fmt.shape_text(node.shape)} {node.dtype}"]
     for i in range(n_in):
@@ -134,7 +134,7 @@ def explanation(t, grad=None):
             lines.append(f"  ∂y/∂{syms[i]} = {f[0]:<22} VJP: grad_{syms[i]} = {f[1]}")
         else:
             lines.append(f"  grad_{syms[i]} = {_vjp_source(node.op.vjps[i])}")
-    if node.inputs is None:
+    if node.freed:
         lines.append("  (backward freed the saved values, so no numbers: rebuild the graph, or "
                      "use backward(retain_graph=True))")
         return "\n".join(lines)
@@ -147,25 +147,26 @@ def explanation(t, grad=None):
     else:
         g, source = np.asarray(getattr(grad, "data", grad), dtype=node.dtype), "given"
     lines.append(f"  g = dloss/dy ({source}) = {fmt.array_text(g)}")
-    for i, x in enumerate(node.inputs):
-        lines.append(f"  {syms[i]} = {fmt.array_text(x.data)}    ({_describe(x)})")
+    for i, x in enumerate(node.saved):
+        lines.append(f"  {syms[i]} = {fmt.array_text(np.asarray(x))}    ({_describe(node, i)})")
     lines.append(f"  y = {fmt.array_text(node.ans)}")
     # The numbers come from the engine's own chain-rule step at this node.
-    pass_ = engine.Backward([], [], retain_graph=True, capture=[])
-    with pass_.vjp_mode():
-        sends = pass_.vjps(node, np.asarray(g, dtype=node.dtype))
-    for i, _, gi, _ in sends:
+    for i, _, gi in engine.chain_rule(node, np.asarray(g, dtype=node.dtype)):
         lines.append(f"  grad_{syms[i]} = {fmt.array_text(gi)}")
     return "\n".join(lines)
 
 
-def _describe(x):
-    """Where an input came from, in words."""
-    if not x.is_leaf:
-        what = f"output of {x._node.op.name}"
+def _describe(node, i):
+    """Where input ``i`` of ``node`` came from, in words."""
+    parent = node.parents[i]
+    if parent is None:
+        name, what = (node.labels[i] if node.labels else None), "constant"
+    elif parent.is_leaf:
+        leaf = parent.receiver() if parent.receiver is not None else None
+        name, what = (leaf.name if leaf is not None else None), "leaf"
     else:
-        what = "leaf" if x.requires_grad else "constant"
-    return f"{x.name}, {what}" if x.name else what
+        name, what = parent.name, f"output of {parent.op.name}"
+    return f"{name}, {what}" if name else what
 
 
 def _vjp_source(fn):

@@ -24,6 +24,7 @@ import numpy as np
 from .. import engine
 from ..tensor import Tensor
 from . import fmt
+from .draw import Builder, options
 from .walk import Walk, gc_paused, labels, names
 
 
@@ -95,7 +96,6 @@ class Step:
 
     def draw(self, **opts):
         """The graph at this step (keyword options as for ``ag.viz.draw``)."""
-        from .draw import Builder, options
         merged = dict(expand_composites=True, max_nodes=None, grads=False)
         merged.update(self._opts)
         merged.update(opts)
@@ -128,12 +128,8 @@ def backward_steps(root, grad=None, model=None, name_map=None, **draw_opts):
         visits.append((node, _copy(g), [(i, parent, _copy(gi)) for i, parent, gi, _ in sends]))
 
     seeds = [grad] if len(walk.roots) == 1 else list(grad or [None] * len(walk.roots))
-    leaves = [k for k in walk.leaves if not walk.is_const(k)]
-    engine.step_observers.append(observe)
-    try:
-        engine.Backward(walk.roots, seeds, retain_graph=True, capture=leaves).run()
-    finally:
-        engine.step_observers.remove(observe)
+    with engine.observe(observe):          # a pass that delivers nothing: every .grad stays as it is
+        engine.run_backward(walk.roots, seeds, True, False, lambda node, g, owned: None)
     return _frames(root, walk, named, visits, dict(draw_opts, model=model, name_map=name_map))
 
 

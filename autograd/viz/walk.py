@@ -8,9 +8,10 @@ never by ``id()``, so the same code always gives the same picture.
 
 Keys: a tensor that requires grad is represented by its graph vertex, its
 :class:`~autograd.graph.Node` (an op's node, or a leaf's node); a constant (no
-gradient flows there, so it has no vertex) by the Tensor itself, or, once
-backward freed the saved values, by a :class:`FreedConst`.  Dicts keyed by Tensors are fine (their hash
-is identity); ``==`` on Tensors is elementwise, so never search lists of them.
+gradient flows there, so it has no vertex) by a :class:`Const`, the value an
+op saved (one constant used by two ops is one key), or, once backward freed
+the saved values, by a :class:`FreedConst`; a root that requires no grad by
+the Tensor itself.  ``==`` on Tensors is elementwise, so never search lists of them.
 """
 import gc
 from collections import deque
@@ -19,6 +20,41 @@ import numpy as np
 
 from ..graph import Node
 from ..tensor import Tensor
+
+
+class Const:
+    """A constant input of ``node`` (position ``index``): the value the op saved.
+    Two keys are equal when they hold the same value object (one constant, two uses)."""
+    __slots__ = ("node", "index", "value")
+
+    def __init__(self, node, index):
+        self.node, self.index, self.value = node, index, node.saved[index]
+
+    def __hash__(self):
+        return id(self.value)
+
+    def __eq__(self, other):
+        return type(other) is Const and other.value is self.value
+
+    @property
+    def name(self):
+        labels = self.node.labels
+        return labels[self.index] if labels else None
+
+    @property
+    def shape(self):
+        return np.shape(self.value)
+
+    @property
+    def dtype(self):
+        return np.asarray(self.value).dtype
+
+    @property
+    def size(self):
+        return np.size(self.value)
+
+    def numpy(self):
+        return np.asarray(self.value)
 
 
 class FreedConst:
@@ -40,7 +76,7 @@ def is_op(key):
 
 
 def tensor_of(key):
-    """The Tensor behind a leaf key or a constant (None for ops, dead leaves, freed constants)."""
+    """The Tensor behind a leaf key or a root constant (None for ops, dead leaves, saved constants)."""
     if type(key) is Node:
         return key.receiver() if key.is_leaf and key.receiver is not None else None
     return key if isinstance(key, Tensor) else None
@@ -119,8 +155,8 @@ class Walk:
                     key = p if p in kept else None
                 elif p is not None:
                     key = p                        # a leaf's node
-                elif node.inputs is not None:
-                    key = node.inputs[i]           # a constant: its Tensor is still saved
+                elif node.saved is not None:
+                    key = Const(node, i)           # a constant: its value is still saved
                 else:
                     key = FreedConst(node, i)
                 ins.append((i, key))
@@ -144,6 +180,8 @@ class Walk:
             return self.root_of[key].numpy()
         if is_op(key):
             return None if key.ans is None else np.asarray(key.ans)   # 0-d values may be numpy scalars
+        if type(key) is Const:
+            return key.numpy()
         t = tensor_of(key)
         return None if t is None else t.numpy()
 
@@ -159,21 +197,21 @@ class Walk:
 
     def freed(self):
         """True when backward has freed saved values of some drawn node."""
-        return any(n.inputs is None for n in self.nodes)
+        return any(n.freed for n in self.nodes)
 
 
 def names(walk, model=None, name_map=None):
     """Names for keys: ``name_map`` first, then the model's parameter names, then ``t.name``."""
     out = {}
     for node in walk.nodes:                       # inner tensors that the user named
-        if node.inputs is not None:
-            for t in node.inputs:
-                if t._node is not None and t.name:
-                    out.setdefault(t._node, t.name)
+        if node.name:
+            out[node] = node.name
     for key in walk.leaves:
         t = tensor_of(key)
         if t is not None and t.name:
             out[key] = t.name
+        elif type(key) is Const and key.name:
+            out[key] = key.name
     for key, r in walk.root_of.items():
         if r.name:
             out[key] = r.name
