@@ -37,6 +37,8 @@ from .errors import ShapeError, shape_str
 from .graph import _state, where_created
 from .tensor import Tensor
 
+_NDARRAY = xp.ndarray
+
 
 # ---- the public entry points ------------------------------------------------------------
 def backward(root, grad=None, retain_graph=None, create_graph=False):
@@ -128,6 +130,7 @@ def run_backward(roots, seeds, retain_graph, create_graph, deliver):
     pending = _count(grads)                                   # 1. count
     ready = [node for node in grads if node not in pending]   # 2. order: the outputs first
     observers = _state.observers
+    every_node = deliver is not _deliver_to_grad              # ag.grad looks at inner nodes too
     with collector_paused, _vjp_mode(create_graph):
         while ready:
             node = ready.pop()
@@ -135,7 +138,8 @@ def run_backward(roots, seeds, retain_graph, create_graph, deliver):
             if node.hooks:
                 g = _run_hooks(node, g, create_graph)
                 owned.discard(node)
-            deliver(node, g, node in owned)                    # 4. deliver (leaves, retain_grad)
+            if every_node or node.receiver is not None:
+                deliver(node, g, node in owned)                # 4. deliver (leaves, retain_grad)
             sends = _step(node, g, create_graph) if node.op is not None else ()   # 3. the chain rule
             for i, parent, gi, fresh in sends:
                 # += : a tensor used by several ops gets the sum of their gradients (fan-out).
@@ -177,7 +181,8 @@ def _count(roots):
 def _step(node, g, recorded):
     """``(i, parent, gradient, fresh)`` for every input ``i`` of an op's node that requires
     grad; ``fresh`` says the gradient array was made here and is shared with nothing."""
-    _check_saved_values(node)          # here, after the hooks: a hook may have written into them
+    if node.saved is None or node.counters is not None:
+        _check_saved_values(node)      # here, after the hooks: a hook may have written into them
     op, options, saved = node.op, node.options, node.saved
     if recorded:                       # Tensors on the graph, so that the VJPs are recorded
         ans = _output_tensor(node)
@@ -192,9 +197,12 @@ def _step(node, g, recorded):
             continue
         gi = op.vjps[i](g, ans, *inputs, **options) if together is None else together[i]
         x = saved[i]
-        if checks or not _fits(gi, x):
+        kind = type(gi)
+        # _fits(gi, x), inlined for the common case of a numpy scalar (a scalar graph's every step)
+        if checks or kind is not type(x) or kind is _NDARRAY and not _fits(gi, x):
             gi = _fit(gi, x, node, i, recorded)
-        sends.append((i, parent, gi, recorded or _fresh(gi, g, ans, saved)))
+        # a numpy scalar is immutable, so it counts as fresh (never aliased)
+        sends.append((i, parent, gi, recorded or type(gi) is not _NDARRAY or _fresh(gi, g, ans, saved)))
     return sends
 
 

@@ -56,10 +56,7 @@ class Tensor:
         """Fast constructor for a value the engine already owns (no checks)."""
         t = object.__new__(cls)
         t._data = value
-        t._grad = None
-        t._node = None
-        t._vc = None
-        t._name = None
+        t._grad = t._node = t._vc = t._name = None
         return t
 
     # ---- attributes -----------------------------------------------------
@@ -406,6 +403,17 @@ def index_arrays(index):
     if isinstance(index, list):
         return xp.asarray(index)
     return index
+
+
+def wrap(value):
+    """A Tensor around a value the engine already owns (no checks, no copy): every op's result."""
+    t = _new(Tensor)
+    t._data = value
+    t._grad = t._node = t._vc = t._name = None
+    return t
+
+
+_new = object.__new__
 
 
 class _HookHandle:
