@@ -92,3 +92,47 @@ def test_steps_html_shows_every_frame():
     assert page.count("<svg") == 3 and page.count("<figure") == 3
     assert "step 2 of 3" in page and page._repr_html_() == page
     assert viz.steps_html(c).count("<svg") == 3                # a tensor works too
+
+
+# ---- issue 17, items 5 and 15 ------------------------------------------------------------------
+def _chain(n):
+    x = ag.tensor([1.0, 2.0], requires_grad=True)
+    y = x
+    for _ in range(n):
+        y = y * 1.0001
+    return y.sum()
+
+
+def test_explore_memory_grows_linearly_with_the_graph():
+    import tracemalloc
+
+    def peak(n):
+        loss = _chain(n)
+        tracemalloc.start()
+        ag.viz.explore(loss, max_nodes=50)
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        return peak
+    small, large = peak(500), peak(2000)
+    assert large < 6 * small        # quadratic growth would be 16x (it was +26 MB / +85 MB / +321 MB)
+
+
+def test_steps_share_one_log_of_gradients():
+    steps = list(ag.viz.backward_steps(_chain(50)))
+    assert steps[0]._shown[0] is steps[-1]._shown[0]           # one log for all steps
+    assert len(steps[-1].grads) > len(steps[0].grads)
+
+
+def test_explore_after_an_ordinary_backward_from_its_recording():
+    x = ag.tensor([1.0, 2.0], requires_grad=True, name="x")
+    loss = (x * x).sum()
+    with ag.viz.record_grads() as rec:
+        loss.backward()
+    np.testing.assert_array_equal(x.grad.data, [2.0, 4.0])
+    with pytest.raises(RuntimeError, match="record_grads"):
+        ag.viz.explore(loss)                                  # the message names the way
+    steps = list(ag.viz.backward_steps(loss, record=rec))
+    assert [s.kind for s in steps] == ["op", "op", "leaf"]
+    np.testing.assert_array_equal(steps[-1].upstream, [2.0, 4.0])
+    page = ag.viz.explore(loss, record=rec)
+    assert sum(1 for f in page.data["explore"]["frames"] if "parts" in f) >= 2

@@ -83,12 +83,14 @@ class Page:
 
 
 def explore(root, model=None, name_map=None, grad=None, title=None, max_nodes=200, depth=None,
-            expand_composites=None, rankdir="TB"):
+            expand_composites=None, rankdir="TB", record=None):
     """The interactive page of the graph behind ``root`` (see the module docstring).
 
     Call it before ``backward`` or after ``backward(retain_graph=True)``: the
     frames come from running the engine's backward once more with an observer
-    (``.grad`` is left untouched).  ``model``, ``name_map``, ``depth``,
+    (``.grad`` is left untouched).  After an ordinary backward, pass the
+    recording of it: ``with ag.viz.record_grads() as rec: loss.backward()``,
+    then ``explore(loss, record=rec)`` (values freed by backward show as such).  ``model``, ``name_map``, ``depth``,
     ``max_nodes`` and ``rankdir`` are as for ``ag.viz.draw``; ``grad`` is the
     output gradient for a non-scalar ``root``.  Above ``max_nodes`` ops the
     picture collapses composite ops into one box each and draws only the
@@ -97,7 +99,7 @@ def explore(root, model=None, name_map=None, grad=None, title=None, max_nodes=20
     """
     data = page_data(root, model=model, name_map=name_map, grad=grad, title=title,
                      max_nodes=max_nodes, depth=depth, expand_composites=expand_composites,
-                     rankdir=rankdir)
+                     rankdir=rankdir, record=record)
     svg = data.pop("svg")
     data = {"explore": data}
     return Page(render_page(data["explore"]["title"], svg=svg, data=data), data)

@@ -148,6 +148,8 @@ def _source(fn):
 
 def short(a):
     """An array as one short line: entries when few, else min/mean/max."""
+    if a is None:
+        return "(freed by backward)"
     return fmt.array_text(a, 4)
 
 

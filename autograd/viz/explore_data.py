@@ -281,9 +281,9 @@ class _Page:
 
 
 def page_data(root, model=None, name_map=None, grad=None, title=None, max_nodes=200, depth=None,
-              expand_composites=None, rankdir="TB"):
+              expand_composites=None, rankdir="TB", record=None):
     """Everything the explorer page shows, as a JSON-ready dict (see the module docstring)."""
-    steps = list(backward_steps(root, grad=grad, model=model, name_map=name_map))
+    steps = list(backward_steps(root, grad=grad, model=model, name_map=name_map, record=record))
     n_ops = sum(1 for s in steps if s.kind == "op")
     if expand_composites is None:
         # Within the node cap every op gets its own ellipse and frame; above it composites

@@ -35,6 +35,7 @@ class GradRecord:
         self.grads = {}
         self.dead_relus = {}
         self.order = []          # keys in the order backward visited them
+        self.visits = []         # per step: (node, its gradient, [(input index, parent, gradient sent)])
 
     @staticmethod
     def _key(t):
@@ -57,6 +58,7 @@ class GradRecord:
         old = self.grads.get(key)
         self.grads[key] = g if old is None else old + g
         self.order.append(key)
+        self.visits.append((key, g, [(i, parent, np.array(getattr(gi, "data", gi))) for i, parent, gi, _ in sends]))
         if is_op(key) and key.op.name == "relu" and key.ans is not None:
             self.dead_relus[key] = dead_units(key.ans)
 

@@ -50,8 +50,18 @@ class Step:
     def __init__(self, number, count, kind, key, name, upstream, parts, grads, root, opts):
         self.number, self.count, self.kind, self.key, self.name = number, count, kind, key, name
         self.upstream, self.parts = upstream, parts
-        self.grads = grads                   # key -> (gradient so far, note), for the picture
+        self._shown = grads                  # (the pass's log of shown gradients, how far this step got)
         self._root, self._opts = root, opts
+
+    @property
+    def grads(self):
+        """key -> (gradient so far, note) at this step, for the picture.  Replayed from the
+        pass's one log when asked, so n steps keep O(n) arrays, not n copies of the table."""
+        log, upto = self._shown
+        out = {}
+        for key, value in log[:upto]:
+            out[key] = value
+        return out
 
     @property
     def op(self):
@@ -109,28 +119,46 @@ class Step:
         return self.svg()
 
 
-def backward_steps(root, grad=None, model=None, name_map=None, **draw_opts):
+def backward_steps(root, grad=None, model=None, name_map=None, record=None, **draw_opts):
     """Yield one :class:`Step` per node backward visits, then one per leaf (see module doc).
 
-    The graph must still hold its saved values (call before ``backward``, or
-    after ``backward(retain_graph=True)``); it is kept, and ``.grad`` is untouched.
+    Before ``backward`` (or after ``backward(retain_graph=True)``) the steps come
+    from running the engine's backward once more with an observer; ``.grad`` is
+    untouched.  After an ordinary backward, pass what ``ag.viz.record_grads``
+    recorded of it as ``record``: the steps are read from that recording, and
+    the graph need not be built again (its values are gone, its gradients are not).
     """
     with gc_paused():
         walk = Walk(root)
-    if walk.freed():
-        raise RuntimeError(
-            "backward_steps: backward already freed the saved values of this graph; build it again, "
-            "or call backward(retain_graph=True) before stepping through it")
     named = labels(walk, names(walk, model, name_map))
-    visits = []
+    if record is not None:
+        visits = _recorded_visits(record, walk)
+    else:
+        if walk.freed():
+            raise RuntimeError(
+                "backward_steps: backward already freed the saved values of this graph. To look at an "
+                "ordinary backward, record it: `with ag.viz.record_grads() as rec: loss.backward()`, then "
+                "pass record=rec (explore(loss, record=rec) too); or call backward(retain_graph=True)")
+        visits = []
 
-    def observe(node, g, sends):
-        visits.append((node, _copy(g), [(i, parent, _copy(gi)) for i, parent, gi, _ in sends]))
+        def observe(node, g, sends):
+            visits.append((node, _copy(g), [(i, parent, _copy(gi)) for i, parent, gi, _ in sends]))
 
-    seeds = [grad] if len(walk.roots) == 1 else list(grad or [None] * len(walk.roots))
-    with engine.observe(observe):          # a pass that delivers nothing: every .grad stays as it is
-        engine.run_backward(walk.roots, seeds, True, False, lambda node, g, owned: None)
+        seeds = [grad] if len(walk.roots) == 1 else list(grad or [None] * len(walk.roots))
+        with engine.observe(observe):          # a pass that delivers nothing: every .grad stays as it is
+            engine.run_backward(walk.roots, seeds, True, False, lambda node, g, owned: None)
     return _frames(root, walk, named, visits, dict(draw_opts, model=model, name_map=name_map))
+
+
+def _recorded_visits(record, walk):
+    """The steps of the latest recorded backward through ``walk``'s roots."""
+    roots = {r._node for r in walk.roots}
+    starts = [k for k, (node, _, _) in enumerate(record.visits) if node in roots]
+    if not starts:
+        raise RuntimeError("backward_steps: the record holds no backward through this output; record "
+                           "the backward itself: `with ag.viz.record_grads() as rec: loss.backward()`")
+    kept = set(walk.nodes) | {k for k in walk.leaves if not walk.is_const(k)}
+    return [v for v in record.visits[starts[-1]:] if v[0] in kept]
 
 
 def _copy(g):
@@ -139,10 +167,10 @@ def _copy(g):
 
 def _frames(root, walk, named, visits, opts):
     expected = {k: len(uses) for k, uses in walk.consumers.items()}
-    running, received, shown = {}, {}, {}
+    running, received, log = {}, {}, []
     count = len(visits)
     for number, (key, g, sends) in enumerate(visits, 1):
-        shown[key] = (g, "")
+        log.append((key, (g, "")))
         parts = []
         if not key.is_leaf:
             for i, p, gi in sends:
@@ -153,12 +181,12 @@ def _frames(root, walk, named, visits, opts):
                 n = expected.get(p, 1)
                 note = (f"so far: {received[p]} of {n} parts" if received[p] < n else
                         f"sum of {n} parts" if n > 1 else "")
-                shown[p] = (running[p], note)
+                log.append((p, (running[p], note)))
                 parts.append(Part(i, p, named.get(p, "?"), gi, running[p], received[p], n))
             kind = "op"
         else:
             kind = "leaf"
-        yield Step(number, count, kind, key, named.get(key, "?"), g, parts, dict(shown), root, opts)
+        yield Step(number, count, kind, key, named.get(key, "?"), g, parts, (log, len(log)), root, opts)
 
 
 class StepsHTML(str):
