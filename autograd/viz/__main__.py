@@ -1,4 +1,4 @@
-"""``python -m chaingrad.chaingrad.autograd.viz --example out.svg``: draw the README's two-layer network.
+"""``python -m chaingrad.autograd.viz --example out.svg``: draw the README's two-layer network.
 
 ``--dot`` writes the DOT source instead (no Graphviz program needed).
 """

@@ -1,6 +1,6 @@
 """The README's picture: a two-layer network's graph with values and gradients.
 
-``python -m chaingrad.chaingrad.autograd.viz --example out.svg`` writes it.  The network is built
+``python -m chaingrad.autograd.viz --example out.svg`` writes it.  The network is built
 from two tiny stand-in modules that label their ops with ``ag.scope`` exactly
 as ``nn.Module`` does, so the pictures package needs no ``nn``.
 """

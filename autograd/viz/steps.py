@@ -15,7 +15,7 @@ tensor that is used more than once (fan-out), until all its parts arrived::
 
 Everything comes from the real engine: it runs a backward pass (keeping the
 graph, leaving every ``.grad`` untouched) and records each step as the engine
-takes it (``engine.step_observers``): the order, the gradient after hooks, and
+takes it (``engine.observe``): the order, the gradient after hooks, and
 what the step sent to each input.  In a notebook a frame
 displays as a picture (``step.svg()``); ``steps_html(steps)`` shows them all.
 """
