@@ -32,7 +32,7 @@ import gc
 import threading
 
 from .anomaly import check_finite
-from .backend import xp
+from .backend import store, xp
 from .errors import ShapeError, shape_str
 from .graph import _state, where_created
 from .tensor import Tensor
@@ -115,9 +115,7 @@ def chain_rule(node, g):
         return []
     recorded = isinstance(g, Tensor)
     if not recorded:
-        g = xp.asarray(g, dtype=node.dtype)
-        if g.ndim == 0:
-            g = g[()]
+        g = store(xp.asarray(g, dtype=node.dtype))
     with _vjp_mode(recorded):
         return [(i, parent, gi) for i, parent, gi, _ in _step(node, g, recorded)]
 
@@ -389,7 +387,7 @@ def _seeds(roots, seeds, create_graph):
                     f"backward: the output has shape {shape_str(root.shape)}; a gradient can only be "
                     f"implied for a scalar output, so pass grad= (a tensor of the same shape)")
             data = root._data
-            g = data.dtype.type(1) if data.ndim == 0 else xp.ones_like(data)   # d root / d root
+            g = store(xp.ones_like(data))                                      # d root / d root
             g = Tensor._wrap(g) if create_graph else g
         else:
             if not isinstance(g, Tensor):

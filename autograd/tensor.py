@@ -290,7 +290,7 @@ class Tensor:
         else:                   # a 0-d value kept as a numpy scalar: update a copy, keep it a scalar
             arr = xp.array(data)
             fn(arr, other)
-            self._data = arr[()]
+            self._data = backend.store(arr)
         self._bump_version()
         return self
 
