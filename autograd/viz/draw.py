@@ -17,14 +17,14 @@ single boxes with their input/output shapes and parameter count.
 
 Every string a user wrote (names, titles, op and module names, a custom op's
 formulas) is text in the picture: each label is an HTML-like label we build
-from escaped parts (``fmt.esc``), never the user's string itself, and names
+from escaped parts (``fmt.dot_esc``), never the user's string itself, and names
 are cut to ``fmt.LABEL_MAX`` characters (Graphviz refuses labels past 16 KB).
 """
 import math
 
 from ..tensor import Tensor
 from . import fmt
-from .fmt import LABEL_MAX, esc, text_label
+from .fmt import LABEL_MAX, dot_esc, text_label
 from .groups import Grouping
 from .legend import legend_label
 from .record import GradRecord, last_record
@@ -208,9 +208,9 @@ class Builder(Grouping):
                 self.legend["freed"] = True
             return name
         rows = []      # "data" and "grad" rows: a table of their own, so captions stay narrow
-        head = f"<B>{esc(label_name, LABEL_MAX)}</B> " if label_name else ""
+        head = f"<B>{dot_esc(label_name, LABEL_MAX)}</B> " if label_name else ""
         head = (f'<TR><TD BGCOLOR="{fmt.ROLE_COLORS[role]}">{head}'
-                f'<FONT POINT-SIZE="9">{esc(fmt.shape_text(shape))} {esc(dtype)}</FONT></TD></TR>')
+                f'<FONT POINT-SIZE="9">{dot_esc(fmt.shape_text(shape))} {dot_esc(dtype)}</FONT></TD></TR>')
         if self.o["show_values"]:
             if value is None:
                 self.legend["freed"] = True
@@ -230,7 +230,7 @@ class Builder(Grouping):
                     self.legend["grad"] = True
                     rows.append(_row("grad", _lines(fmt.array_lines(g, self.o["max_values"]))))
                     if note:
-                        rows.append(_row("", f'<FONT POINT-SIZE="9" COLOR="#c00000">{esc(note)}</FONT>'))
+                        rows.append(_row("", f'<FONT POINT-SIZE="9" COLOR="#c00000">{dot_esc(note)}</FONT>'))
         elif is_op(key):
             self.legend["inner_hidden"] = True
         body = ('<TR><TD ALIGN="LEFT"><TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="1">'
@@ -249,13 +249,13 @@ class Builder(Grouping):
 
     def op_label(self, node):
         extra = fmt.kwargs_text(node.options)
-        sub = f'<BR/><FONT POINT-SIZE="9">{esc(extra)}</FONT>' if extra else ""
-        return f"<<B>{esc(node.op.name, LABEL_MAX)}</B>{sub}>"
+        sub = f'<BR/><FONT POINT-SIZE="9">{dot_esc(extra)}</FONT>' if extra else ""
+        return f"<<B>{dot_esc(node.op.name, LABEL_MAX)}</B>{sub}>"
 
     def group_label(self, group):
         nodes = self.members[group]
         if group.kind != "module":
-            return (f'<<B>{esc(group.name, LABEL_MAX)}</B><BR/><FONT POINT-SIZE="9">composite of '
+            return (f'<<B>{dot_esc(group.name, LABEL_MAX)}</B><BR/><FONT POINT-SIZE="9">composite of '
                     f'{len(nodes)} op{"s" if len(nodes) != 1 else ""}</FONT>>')
         ins, seen = [], set()
         for n in nodes:
@@ -275,8 +275,8 @@ class Builder(Grouping):
             n_params = sum(int(p.size) for p in obj.parameters())
         else:
             n_params = sum(math.prod(k.shape) for k in self.group_params.get(group, ()))
-        return (f'<<B>{esc(self.scope_label(group), LABEL_MAX)}</B><BR/><FONT POINT-SIZE="9">'
-                f'in {esc(in_shapes)} → out {esc(out_shapes)}<BR/>'
+        return (f'<<B>{dot_esc(self.scope_label(group), LABEL_MAX)}</B><BR/><FONT POINT-SIZE="9">'
+                f'in {dot_esc(in_shapes)} → out {dot_esc(out_shapes)}<BR/>'
                 f'{n_params:,} parameters, {len(nodes)} ops</FONT>>')
 
     def group_vertex(self, group, backward=False):
@@ -410,12 +410,12 @@ class Builder(Grouping):
         if name is not None:
             return name
         name = self.vid("op", node)
-        lines = [f"<B>{esc(node.op.name, LABEL_MAX)}</B> backward",
-                 f'<FONT POINT-SIZE="9">grad {esc(fmt.shape_text(node.shape))} {esc(node.dtype)}</FONT>']
+        lines = [f"<B>{dot_esc(node.op.name, LABEL_MAX)}</B> backward",
+                 f'<FONT POINT-SIZE="9">grad {dot_esc(fmt.shape_text(node.shape))} {dot_esc(node.dtype)}</FONT>']
         if self.o["show_grads"] and self.inner_grads:
             g, _ = self.grad_of(node)
             if g is not None:
-                lines.append(f'<FONT POINT-SIZE="9">{esc(fmt.array_text(g, self.o["max_values"]))}</FONT>')
+                lines.append(f'<FONT POINT-SIZE="9">{dot_esc(fmt.array_text(g, self.o["max_values"]))}</FONT>')
         if node.freed:
             self.legend["freed"] = True
             lines.append('<FONT POINT-SIZE="9" COLOR="#888888"><I>saved values freed</I></FONT>')
@@ -431,12 +431,12 @@ class Builder(Grouping):
         name = self.vid("t", key)
         self.legend["accumulate"] = True
         label_name = self.names.get(key) or "leaf"
-        lines = [f"accumulate into <B>{esc(label_name, LABEL_MAX)}</B>.grad",
-                 f'<FONT POINT-SIZE="9">{esc(fmt.shape_text(key.shape))} {esc(key.dtype)}</FONT>']
+        lines = [f"accumulate into <B>{dot_esc(label_name, LABEL_MAX)}</B>.grad",
+                 f'<FONT POINT-SIZE="9">{dot_esc(fmt.shape_text(key.shape))} {dot_esc(key.dtype)}</FONT>']
         g = None
         if self.o["show_grads"]:
             g, _ = self.grad_of(key)
-            lines.append(f'<FONT POINT-SIZE="9">{esc(fmt.array_text(g, self.o["max_values"]))}</FONT>'
+            lines.append(f'<FONT POINT-SIZE="9">{dot_esc(fmt.array_text(g, self.o["max_values"]))}</FONT>'
                          if g is not None else
                          '<FONT POINT-SIZE="9" COLOR="#888888"><I>grad not computed</I></FONT>')
         fill = self.fill_color(key, g) if self.o["color_by"] else fmt.ROLE_COLORS["param"]
@@ -495,7 +495,7 @@ def _row(name, cell):
 
 
 def _lines(lines):
-    return "<BR/>".join(esc(line) for line in lines)
+    return "<BR/>".join(dot_esc(line) for line in lines)
 
 
 def _quote(s):

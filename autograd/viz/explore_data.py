@@ -84,7 +84,7 @@ def array_summary(a):
         return out                     # bool or complex: the text says enough
     x = a.astype(float)
     finite = x[np.isfinite(x)]
-    with np.errstate(over="ignore"):          # a mean or rms past float64's range shows as "inf"
+    with np.errstate(over="ignore", invalid="ignore"):   # a sum past float64's range: "inf"/"nan"
         out["stats"] = {"min": _round(finite.min()) if finite.size else None,
                         "mean": _round(finite.mean()) if finite.size else None,
                         "max": _round(finite.max()) if finite.size else None,
@@ -103,11 +103,11 @@ def _histogram(finite):
 
     ``np.histogram`` refuses values too close for distinct bin edges (a constant
     1e17, where it widens the range by ±0.5, or only -0.0 and 1e-323); those get
-    one bin.  The step is ``hi/n - lo/n``, as ``hi - lo`` overflows for ±1e308.
+    one bin.  Edges are mixtures ``lo·(1 - t) + hi·t``, as ``hi - lo`` overflows for ±1e308.
     """
     lo, hi = float(finite.min()), float(finite.max())
-    edges = lo + np.arange(HIST_BINS + 1) * (hi / HIST_BINS - lo / HIST_BINS)
-    edges[-1] = hi
+    t = np.arange(HIST_BINS + 1) / HIST_BINS
+    edges = lo * (1 - t) + hi * t
     if np.all(np.diff(edges) > 0):
         return lo, hi, np.histogram(finite, bins=edges)[0]
     return lo, hi, np.array([finite.size])

@@ -49,7 +49,9 @@ def array_lines(a, max_full=6):
     bad = a.size - finite.size
     if finite.size == 0:
         return [f"all {a.size} non-finite"]
-    line = f"min {num(finite.min())}, mean {num(finite.mean())}, max {num(finite.max())}"
+    with np.errstate(over="ignore", invalid="ignore"):    # a mean past float64's range: inf/nan
+        mean = finite.mean()
+    line = f"min {num(finite.min())}, mean {num(mean)}, max {num(finite.max())}"
     return [line] + ([f"{bad} nan/inf!"] if bad else [])
 
 
@@ -97,16 +99,23 @@ def clip(s, limit=LABEL_MAX):
 
 
 def esc(s, limit=None):
-    """Text for a Graphviz HTML-like label: escaped (``<`` ``>`` ``&`` and quotes become
-    entities, so a user's string is never markup), cut to ``limit`` characters when given."""
+    """Text for HTML: escaped (``<`` ``>`` ``&`` and quotes become entities, so a user's
+    string is never markup), cut to ``limit`` characters when given."""
     return html.escape(clip(s, limit), quote=True)
+
+
+def dot_esc(s, limit=None):
+    """Text for a Graphviz HTML-like label: as :func:`esc`, and each backslash doubled,
+    since Graphviz expands ``\\N``, ``\\G``, ``\\L``... (node name, graph name, a line
+    break) even there, and an entity (``&#92;``) does not stop it."""
+    return esc(s, limit).replace("\\", "\\\\")
 
 
 def text_label(s, limit=LABEL_MAX):
     """A whole Graphviz label that shows ``s`` as text, lines kept.  We always pass our own
     HTML-like label (``<...>``): a plain string shaped ``<...>`` would be taken as markup,
     and in a quoted one backslashes are escapes (``\\N``, or ``C:\\`` eating the quote)."""
-    return "<" + "<BR/>".join(esc(line, limit) for line in str(s).split("\n")) + ">"
+    return "<" + "<BR/>".join(dot_esc(line, limit) for line in str(s).split("\n")) + ">"
 
 
 def _sizes(a):

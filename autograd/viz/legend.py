@@ -7,7 +7,7 @@ rows beside its picture (so the legend never covers the graph).
 from collections import namedtuple
 
 from . import fmt
-from .fmt import esc
+from .fmt import dot_esc
 
 # swatch: the word in the coloured cell; text: what it means; color: the cell's fill;
 # ink: the swatch's text colour (None: black); heading: a row across both columns.
@@ -77,9 +77,9 @@ def legend_label(b):
     cells = []
     for r in legend_rows(b):
         if r.heading:
-            cells.append(f'<TR><TD COLSPAN="2"><B>{esc(r.text)}</B></TD></TR>')
+            cells.append(f'<TR><TD COLSPAN="2"><B>{dot_esc(r.text)}</B></TD></TR>')
             continue
-        swatch = esc(r.swatch) if r.ink is None else f'<FONT COLOR="{r.ink}">{esc(r.swatch)}</FONT>'
-        cells.append(f'<TR><TD BGCOLOR="{r.color}">{swatch}</TD><TD ALIGN="LEFT">{esc(r.text)}</TD></TR>')
+        swatch = dot_esc(r.swatch) if r.ink is None else f'<FONT COLOR="{r.ink}">{dot_esc(r.swatch)}</FONT>'
+        cells.append(f'<TR><TD BGCOLOR="{r.color}">{swatch}</TD><TD ALIGN="LEFT">{dot_esc(r.text)}</TD></TR>')
     return ('<<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" CELLPADDING="3">'
             '<TR><TD COLSPAN="2"><B>legend</B></TD></TR>' + "".join(cells) + "</TABLE>>")
