@@ -162,11 +162,15 @@
     this.svg.setAttribute("viewBox", [this.x, this.y, p.w / s, p.h / s].join(" "));
   };
 
-  // Zoom by `factor` around the panel point (px, py): that point stays where it is.
+  // Zoom by `factor` around the panel point (px, py): that point stays where it is. Without
+  // a point (keys, buttons): around the active node when it is in view, else the centre.
   View.prototype.zoom = function (factor, px, py) {
     const p = this.size();
     if (!this.s) return;
-    if (px === undefined) { px = p.w / 2; py = p.h / 2; }
+    if (px === undefined) {
+      const c = this.focusPoint();
+      px = c ? c.x : p.w / 2; py = c ? c.y : p.h / 2;
+    }
     const low = Math.min(this.fitScale, PX_PER_PT) / 2, high = 8 * PX_PER_PT;
     const s = Math.min(high, Math.max(low, this.s * factor));
     this.set(this.x + px / this.s - px / s, this.y + py / this.s - py / s, s);
@@ -179,11 +183,8 @@
     this.fitted = false;
   };
 
-  // Pan as little as needed so that every element of `shapes` is in the panel (the first
-  // one centred when they do not fit together).
-  View.prototype.reveal = function (shapes) {
-    if (!this.s || !shapes.length) return;
-    const pane = this.pane.getBoundingClientRect();
+  // The screen box around the elements of `shapes` (null when none is drawn).
+  function screenBox(shapes) {
     let box = null;
     for (const e of shapes) {
       const r = e.getBoundingClientRect();
@@ -191,6 +192,25 @@
       box = box ? { l: Math.min(box.l, r.left), t: Math.min(box.t, r.top), r: Math.max(box.r, r.right),
         b: Math.max(box.b, r.bottom) } : { l: r.left, t: r.top, r: r.right, b: r.bottom };
     }
+    return box;
+  }
+
+  // The centre of what `focus()` (set by the explorer: the active node) returns, in panel
+  // coordinates, when it is in the panel; else null.
+  View.prototype.focusPoint = function () {
+    const box = this.focus ? screenBox(this.focus()) : null;
+    if (!box) return null;
+    const pane = this.pane.getBoundingClientRect();
+    const x = (box.l + box.r) / 2 - pane.left, y = (box.t + box.b) / 2 - pane.top;
+    return x >= 0 && y >= 0 && x <= pane.width && y <= pane.height ? { x: x, y: y } : null;
+  };
+
+  // Pan as little as needed so that every element of `shapes` is in the panel (their
+  // middle centred when they do not fit together).
+  View.prototype.reveal = function (shapes) {
+    if (!this.s || !shapes.length) return;
+    const pane = this.pane.getBoundingClientRect();
+    const box = screenBox(shapes);
     if (!box) return;
     const shift = function (lo, hi, paneLo, paneHi) {
       if (hi - lo > paneHi - paneLo - 2 * MARGIN) return (paneLo + paneHi) / 2 - (lo + hi) / 2;
@@ -271,6 +291,8 @@
     this.legend();
     this.bind();
     this.view = new View(root.querySelector(".cg-graph"), this.svg);
+    const self = this;
+    this.view.focus = function () { return self.activeShapes(); };
     this.show(0);
   }
 
