@@ -315,8 +315,10 @@ def test_wheel_buttons_keys_and_drag_zoom_and_pan(browser, tmp_path):
 def test_stepping_keeps_the_active_node_in_view(browser, tmp_path):
     model, loss = mlp_batch()
     page = Opened(browser, viz.explore(loss, model=model), tmp_path, "mlp.html", width=1400, height=900)
+    fitted = page.rect(".cg-graph svg g.graph")["width"]
     for _ in range(6):
         page.tab.keyboard.press("+")                                # 1.25^6: about 4x the fitted size
+    assert page.rect(".cg-graph svg g.graph")["width"] > 3.5 * fitted
     pane = page.rect(".cg-graph")
     frames = page.data["explore"]["frames"]
     for k, frame in enumerate(frames):
@@ -324,6 +326,7 @@ def test_stepping_keeps_the_active_node_in_view(browser, tmp_path):
             page.tab.keyboard.press("ArrowRight")
         for v in frame["active"]:
             assert inside(page.rect(page.node(v)), pane), (k, v)
+    assert page.tab.evaluate("window.scrollY") == 0 and page.rect(".cg-graph") == pane   # the page stays put
     page.close()
 
 
