@@ -13,7 +13,9 @@ gradient each edge carries and the running sum where a tensor is used more
 than once (``a`` above gets 2 + 2 = 4).  Buttons, a slider or the arrow keys
 step; a click on a box shows its value, gradient, module and, for an op's
 output, the op's local derivatives and the VJP with this node's numbers; a
-click on a module's name collapses it.
+click on a module's name collapses it.  The picture fits its panel when the
+page opens (the legend sits beside it); the wheel, a drag, the buttons and the
+keys (+ - 0, Shift+arrows) zoom and pan, and stepping pans to the active node.
 
 Everything is in the one file: the picture (SVG), the data (JSON) and a small
 script of our own (``explore.js``); no network, no library.  What a page may
