@@ -31,13 +31,12 @@ hint to allow pickle), and a model is left untouched.
 import json
 import math
 import os
-import stat
-import tempfile
 import zipfile
 
 import numpy as np
 
 from chaingrad import autograd as ag
+from chaingrad.autograd.files import write_atomically  # shared with the pages of ag.viz
 
 METADATA_KEY = "__metadata__"      # safetensors' name for its metadata; our .npz uses it for an array
 _ZIP_MAGIC = b"PK\x03\x04"
@@ -67,40 +66,6 @@ def _check_metadata(metadata):
             raise TypeError(f"nn.save: metadata maps strings to strings (as safetensors' header does); "
                             f"got {k!r}: {type(v).__name__} (json.dumps it first)")
     return metadata
-
-
-def _new_file_mode(path):
-    """The permissions ``path`` should get: its own if it exists, else 0666 minus the umask."""
-    try:
-        return stat.S_IMODE(os.stat(path).st_mode)
-    except FileNotFoundError:
-        umask = os.umask(0)         # the only way to read the umask is to set it...
-        os.umask(umask)             # ...and put it back
-        return 0o666 & ~umask
-
-
-def write_atomically(path, write):
-    """Create ``path`` by calling ``write(f)`` on a temporary file in the same folder, then renaming it.
-
-    The rename is atomic, so readers see the old file or the whole new one,
-    never half of it. ``mkstemp`` makes the temporary file private (0600);
-    it gets the permissions of :func:`_new_file_mode` before the rename.
-    """
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    mode = _new_file_mode(path)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix="-" + os.path.basename(path), dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())        # the bytes are on disk before the rename makes them visible
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
 
 
 def _write_safetensors(f, state, metadata):

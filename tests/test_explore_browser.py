@@ -46,15 +46,17 @@ def browser():
 class Opened:
     """A page opened in the browser, with every console error and uncaught exception kept."""
 
-    def __init__(self, browser, page, tmp_path, name):
+    def __init__(self, browser, page, tmp_path, name, width=1300, height=900):
         path = page.save(tmp_path / name)
         self.data = page.data
-        self.tab = browser.new_page(viewport={"width": 1300, "height": 900})
+        self.tab = browser.new_page(viewport={"width": width, "height": height})
         self.errors = []
+        self.dialogs = []                                 # alert(), confirm()...: none may open
         self.tab.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
         self.tab.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.tab.on("dialog", lambda d: (self.dialogs.append(d.message), d.dismiss()))
         self.tab.goto(Path(path).as_uri())
-        self.tab.wait_for_selector(".cg-count")
+        self.tab.wait_for_selector(".cg-count", state="attached")   # hidden in a playground without a graph
 
     def node(self, vertex):
         return self.tab.locator("g.node", has=self.tab.locator(f"xpath=./*[local-name()='title' and text()='{vertex}']"))
@@ -62,9 +64,15 @@ class Opened:
     def text(self, selector):
         return self.tab.inner_text(selector)
 
+    def rect(self, selector_or_locator):
+        """The bounding box {x, y, width, height} in CSS pixels of the viewport."""
+        loc = self.tab.locator(selector_or_locator) if isinstance(selector_or_locator, str) else selector_or_locator
+        return loc.first.bounding_box()
+
     def close(self):
         self.tab.close()
         assert self.errors == [], self.errors             # the page logged no JavaScript error
+        assert self.dialogs == [], self.dialogs
 
 
 def vertex_named(data, name):
@@ -169,6 +177,156 @@ def test_playground_slider_moves_through_epochs(browser, tmp_path):
     page.tab.click(".cg-explorer .cg-caption")    # ... elsewhere they step the explorer below
     page.tab.keyboard.press("ArrowRight")
     assert page.text(".cg-explorer .cg-count") == "frame 2 of 5"
+    page.close()
+
+
+# ---- trust: names and titles are text, the policy allows no other script (issue 17) ----
+
+LINK_TITLE = '<<TABLE HREF="javascript:alert(1)"><TR><TD>click</TD></TR></TABLE>>'
+SCRIPT_NAMES = ("<!--<script>", "</script><script>alert(2)</script>")
+
+
+def test_names_and_titles_shaped_like_markup_stay_text(browser, tmp_path):
+    a = ag.tensor(1.0, requires_grad=True, name=SCRIPT_NAMES[0])
+    b = ag.tensor(2.0, requires_grad=True, name=SCRIPT_NAMES[1])
+    c = a * b
+    page = Opened(browser, viz.explore(c, title=LINK_TITLE), tmp_path, "names.html")
+    assert page.text(".cg-title") == LINK_TITLE                 # the explorer runs: its script was not cut
+    assert page.text(".cg-count") == "frame 1 of %d" % len(page.data["explore"]["frames"])
+    page.tab.locator("svg text", has_text="click").first.click()  # the title in the picture: no link
+    assert page.tab.locator("svg a").count() == 0
+    for name in SCRIPT_NAMES:
+        page.node(vertex_named(page.data["explore"], name)).click()
+        assert page.text(".cg-panel h2") == name
+    page.close()                                                 # no dialog, no console error
+
+
+def test_the_policy_runs_no_script_but_the_pages_own(browser, tmp_path):
+    """Markup that got into a page anyway (here put in by hand) runs nothing and loads nothing."""
+    a, c = fan_out()
+    page = viz.explore(c)
+    page.html = page.html.replace("<body>", '<body><script>window.injected = 1</script>'
+                                  '<img src="http://127.0.0.1:9/x.png" onerror="window.injected = 2">'
+                                  '<a id="js" href="javascript:window.injected = 3">js</a>', 1)
+    opened = Opened(browser, page, tmp_path, "injected.html")
+    opened.tab.click("#js")
+    assert opened.tab.evaluate("window.injected === undefined")
+    assert opened.text(".cg-count") == "frame 1 of 5"              # our own script did run
+    blocked, opened.errors = opened.errors, []
+    assert blocked and all("Content Security Policy" in e for e in blocked), blocked
+    opened.close()
+
+
+def test_a_nan_loss_shows_as_nan_in_the_playground(browser, tmp_path):
+    import numpy as np
+    rec = viz.Recorder(np.random.default_rng(0).normal(size=(20, 2)), np.arange(20) % 2, resolution=8)
+    rec.record(1, 0.7, lambda p: np.zeros(len(p)), accuracy=0.5)
+    rec.record(2, float("nan"), lambda p: np.zeros(len(p)), accuracy=float("nan"))
+    page = Opened(browser, viz.playground(rec), tmp_path, "nan.html")
+    assert page.text(".cg-epoch-caption") == "epoch 2 (2 of 2): loss nan, accuracy nan"
+    page.tab.fill(".cg-epoch-slider", "0")
+    assert page.text(".cg-epoch-caption") == "epoch 1 (1 of 2): loss 0.7000, accuracy 50.0%"
+    page.close()
+
+
+# ---- the view: fit, zoom, pan, follow the active node (issue 16, item 5) ----
+
+def mlp_batch():
+    """What `chaingrad train --html --dataset moons` draws: an MLP 2-64-32-2 on 32 rows."""
+    import numpy as np
+    from chaingrad import nn
+    ag.manual_seed(0)
+    model = nn.MLP([2, 64, 32, 2])
+    X = ag.tensor(np.random.default_rng(0).normal(size=(32, 2)), name="X")
+    y = np.arange(32) % 2
+    return model, nn.CrossEntropyLoss()(model(X), y)
+
+
+def inside(r, pane, slack=1):
+    return (r["x"] >= pane["x"] - slack and r["y"] >= pane["y"] - slack and
+            r["x"] + r["width"] <= pane["x"] + pane["width"] + slack and
+            r["y"] + r["height"] <= pane["y"] + pane["height"] + slack)
+
+
+def test_a_big_graph_fits_its_panel_with_the_legend_beside_it(browser, tmp_path):
+    model, loss = mlp_batch()
+    page = Opened(browser, viz.explore(loss, model=model, title="MLP 2-64-32-2"), tmp_path, "mlp.html",
+                  width=1400, height=900)
+    pane = page.rect(".cg-graph")
+    assert inside(page.rect(".cg-graph svg g.graph"), pane)       # the whole picture, title included
+    assert pane["y"] + pane["height"] <= 900                      # and the panel is on the screen
+    assert page.tab.locator("g.node", has=page.tab.locator("xpath=./*[local-name()='title' and text()='legend']")).count() == 0
+    legend = page.rect(".cg-legend")
+    assert legend["x"] >= pane["x"] + pane["width"]               # beside the picture, not over it
+    assert "tensor you made that requires grad" in page.text(".cg-legend")
+    page.close()
+
+
+def test_the_playground_opens_at_its_top(browser, tmp_path):
+    import numpy as np
+    model, loss = mlp_batch()
+    rec = viz.Recorder(np.random.default_rng(0).normal(size=(40, 2)), np.arange(40) % 2, resolution=8)
+    rec.record(1, 0.5, lambda p: np.zeros(len(p)))
+    page = Opened(browser, viz.playground(rec, graph=loss, model=model), tmp_path, "pg.html",
+                  width=1400, height=900)
+    assert page.tab.evaluate("window.scrollY") == 0
+    page.tab.click(".cg-explorer .cg-caption")
+    for _ in range(12):                                            # stepping pans the picture, not the page
+        page.tab.keyboard.press("ArrowRight")
+    assert page.tab.evaluate("window.scrollY") == 0
+    page.close()
+
+
+def test_wheel_buttons_keys_and_drag_zoom_and_pan(browser, tmp_path):
+    model, loss = mlp_batch()
+    page = Opened(browser, viz.explore(loss, model=model), tmp_path, "mlp.html", width=1400, height=900)
+    box = page.tab.locator(".cg-graph svg g.graph")
+    fitted = page.rect(box)
+
+    def width():
+        return page.rect(box)["width"]
+    page.tab.keyboard.press("+")
+    assert width() == pytest.approx(1.25 * fitted["width"], rel=0.01)
+    page.tab.click(".cg-zoom [data-zoom='+']")
+    assert width() == pytest.approx(1.25 ** 2 * fitted["width"], rel=0.01)
+    page.tab.click(".cg-zoom [data-zoom='-']")
+    page.tab.keyboard.press("-")
+    assert width() == pytest.approx(fitted["width"], rel=0.01)
+    pane = page.rect(".cg-graph")
+    page.tab.mouse.move(pane["x"] + pane["width"] / 2, pane["y"] + pane["height"] / 2)
+    page.tab.mouse.wheel(0, -300)                                   # wheel up: zoom in at the pointer
+    assert width() > 1.5 * fitted["width"]
+    before = page.rect(box)
+    page.tab.keyboard.press("Shift+ArrowLeft")                      # the picture moves right
+    assert page.rect(box)["x"] > before["x"] + 40
+    assert page.text(".cg-count") == "frame 1 of %d" % len(page.data["explore"]["frames"])   # no step
+    before = page.rect(box)
+    page.tab.mouse.move(pane["x"] + 300, pane["y"] + 300)
+    page.tab.mouse.down()
+    page.tab.mouse.move(pane["x"] + 200, pane["y"] + 250, steps=5)
+    page.tab.mouse.up()
+    after = page.rect(box)
+    assert (after["x"] - before["x"], after["y"] - before["y"]) == (pytest.approx(-100, abs=2), pytest.approx(-50, abs=2))
+    page.tab.click(".cg-zoom [data-zoom='0']")                      # fit again
+    assert page.rect(box) == pytest.approx(fitted, abs=1)
+    page.close()
+
+
+def test_stepping_keeps_the_active_node_in_view(browser, tmp_path):
+    model, loss = mlp_batch()
+    page = Opened(browser, viz.explore(loss, model=model), tmp_path, "mlp.html", width=1400, height=900)
+    fitted = page.rect(".cg-graph svg g.graph")["width"]
+    for _ in range(6):
+        page.tab.keyboard.press("+")                                # 1.25^6: about 4x the fitted size
+    assert page.rect(".cg-graph svg g.graph")["width"] > 3.5 * fitted
+    pane = page.rect(".cg-graph")
+    frames = page.data["explore"]["frames"]
+    for k, frame in enumerate(frames):
+        if k:
+            page.tab.keyboard.press("ArrowRight")
+        for v in frame["active"]:
+            assert inside(page.rect(page.node(v)), pane), (k, v)
+    assert page.tab.evaluate("window.scrollY") == 0 and page.rect(".cg-graph") == pane   # the page stays put
     page.close()
 
 

@@ -14,12 +14,17 @@ cluster labelled with its path in the model (``layers.0: Linear``), and a
 composite op (``@ag.composite("cross_entropy")``) becomes one ellipse unless
 ``expand_composites=True``.  ``depth=k`` draws modules nested deeper than k as
 single boxes with their input/output shapes and parameter count.
+
+Every string a user wrote (names, titles, op and module names, a custom op's
+formulas) is text in the picture: each label is an HTML-like label we build
+from escaped parts (``fmt.dot_esc``), never the user's string itself, and names
+are cut to ``fmt.LABEL_MAX`` characters (Graphviz refuses labels past 16 KB).
 """
 import math
 
 from ..tensor import Tensor
 from . import fmt
-from .fmt import esc
+from .fmt import LABEL_MAX, dot_esc, text_label
 from .groups import Grouping
 from .legend import legend_label
 from .record import GradRecord, last_record
@@ -28,11 +33,12 @@ from .walk import Walk, gc_paused, is_op, key_of, module_paths, names, tensor_of
 
 VIEWS = ("dataflow", "backward")
 COLOR_BY = (None, "grad", "grad_ratio")
+RANKDIRS = ("TB", "LR", "BT", "RL")
 
 
 def draw(root, model=None, depth=None, show_values=True, show_grads=True, formulas=False,
          color_by=None, view="dataflow", expand_composites=False, max_nodes=200,
-         name_map=None, grads=None, max_values=6, rankdir="TB", title=None):
+         name_map=None, grads=None, max_values=6, rankdir="TB", title=None, legend=True):
     """Draw the graph behind ``root`` (a Tensor or a list of them); returns a ``graphviz.Digraph``.
 
     - ``model``: a module; parameters get their names (``layers.0.weight``)
@@ -52,6 +58,8 @@ def draw(root, model=None, depth=None, show_values=True, show_grads=True, formul
     - ``max_nodes``: draw at most this many ops (those nearest the output);
       one summary box stands for the rest.
     - ``name_map``: extra names, ``{"x": x}`` or ``{x: "x"}``.
+    - ``title``: a line above the picture (text, cut to ``fmt.TITLE_MAX`` characters).
+    - ``legend``: draw the legend box (the explorer shows it beside the picture instead).
 
     Example::
 
@@ -64,12 +72,14 @@ def draw(root, model=None, depth=None, show_values=True, show_grads=True, formul
         raise ValueError(f"draw: view must be one of {VIEWS}, not {view!r}")
     if color_by not in COLOR_BY:
         raise ValueError(f"draw: color_by must be one of {COLOR_BY}, not {color_by!r}")
+    if rankdir not in RANKDIRS:
+        raise ValueError(f"draw: rankdir must be one of {RANKDIRS}, not {rankdir!r}")
     if depth is not None and depth < 0:
         raise ValueError(f"draw: depth must be None or >= 0, not {depth}")
     opts = dict(model=model, depth=depth, show_values=show_values, show_grads=show_grads,
                 formulas=formulas, color_by=color_by, view=view,
                 expand_composites=expand_composites, max_nodes=max_nodes, name_map=name_map,
-                grads=grads, max_values=max_values, rankdir=rankdir, title=title)
+                grads=grads, max_values=max_values, rankdir=rankdir, title=title, legend=legend)
     with gc_paused():
         return Builder(root, opts).build()
 
@@ -191,16 +201,16 @@ class Builder(Grouping):
             # Small constants are just their number.
             text = "const" if value is None else fmt.num(value.reshape(()).item())
             if label_name:
-                text = f"{label_name} = {text}"
-            self.add_vertex(cluster, name, label=text, shape="plaintext", fontcolor="#666666",
-                            fontsize="10")
+                text = f"{fmt.clip(label_name)} = {text}"
+            self.add_vertex(cluster, name, label=text_label(text, None), shape="plaintext",
+                            fontcolor="#666666", fontsize="10")
             if value is None:
                 self.legend["freed"] = True
             return name
         rows = []      # "data" and "grad" rows: a table of their own, so captions stay narrow
-        head = f"<B>{esc(label_name)}</B> " if label_name else ""
+        head = f"<B>{dot_esc(label_name, LABEL_MAX)}</B> " if label_name else ""
         head = (f'<TR><TD BGCOLOR="{fmt.ROLE_COLORS[role]}">{head}'
-                f'<FONT POINT-SIZE="9">{esc(fmt.shape_text(shape))} {esc(dtype)}</FONT></TD></TR>')
+                f'<FONT POINT-SIZE="9">{dot_esc(fmt.shape_text(shape))} {dot_esc(dtype)}</FONT></TD></TR>')
         if self.o["show_values"]:
             if value is None:
                 self.legend["freed"] = True
@@ -220,7 +230,7 @@ class Builder(Grouping):
                     self.legend["grad"] = True
                     rows.append(_row("grad", _lines(fmt.array_lines(g, self.o["max_values"]))))
                     if note:
-                        rows.append(_row("", f'<FONT POINT-SIZE="9" COLOR="#c00000">{esc(note)}</FONT>'))
+                        rows.append(_row("", f'<FONT POINT-SIZE="9" COLOR="#c00000">{dot_esc(note)}</FONT>'))
         elif is_op(key):
             self.legend["inner_hidden"] = True
         body = ('<TR><TD ALIGN="LEFT"><TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="1">'
@@ -239,13 +249,13 @@ class Builder(Grouping):
 
     def op_label(self, node):
         extra = fmt.kwargs_text(node.options)
-        sub = f'<BR/><FONT POINT-SIZE="9">{esc(extra)}</FONT>' if extra else ""
-        return f"<<B>{esc(node.op.name)}</B>{sub}>"
+        sub = f'<BR/><FONT POINT-SIZE="9">{dot_esc(extra)}</FONT>' if extra else ""
+        return f"<<B>{dot_esc(node.op.name, LABEL_MAX)}</B>{sub}>"
 
     def group_label(self, group):
         nodes = self.members[group]
         if group.kind != "module":
-            return (f'<<B>{esc(group.name)}</B><BR/><FONT POINT-SIZE="9">composite of '
+            return (f'<<B>{dot_esc(group.name, LABEL_MAX)}</B><BR/><FONT POINT-SIZE="9">composite of '
                     f'{len(nodes)} op{"s" if len(nodes) != 1 else ""}</FONT>>')
         ins, seen = [], set()
         for n in nodes:
@@ -265,8 +275,8 @@ class Builder(Grouping):
             n_params = sum(int(p.size) for p in obj.parameters())
         else:
             n_params = sum(math.prod(k.shape) for k in self.group_params.get(group, ()))
-        return (f'<<B>{esc(self.scope_label(group))}</B><BR/><FONT POINT-SIZE="9">'
-                f'in {esc(in_shapes)} → out {esc(out_shapes)}<BR/>'
+        return (f'<<B>{dot_esc(self.scope_label(group), LABEL_MAX)}</B><BR/><FONT POINT-SIZE="9">'
+                f'in {dot_esc(in_shapes)} → out {dot_esc(out_shapes)}<BR/>'
                 f'{n_params:,} parameters, {len(nodes)} ops</FONT>>')
 
     def group_vertex(self, group, backward=False):
@@ -294,8 +304,9 @@ class Builder(Grouping):
             self.ids[("more", None)] = name
             w = self.walk
             self.add_vertex(None, name, shape="note", style="filled", fillcolor="#f8cecc",
-                            label=f"{w.omitted:,} more ops not drawn\n({w.total:,} in all, "
-                                  f"max_nodes={self.o['max_nodes']});\nag.viz.print_graph(root) lists all")
+                            label=text_label(f"{w.omitted:,} more ops not drawn\n({w.total:,} in all, "
+                                             f"max_nodes={self.o['max_nodes']});\n"
+                                             "ag.viz.print_graph(root) lists all", None))
         return name
 
     # ---- the two views -------------------------------------------------------------------
@@ -346,11 +357,11 @@ class Builder(Grouping):
                     continue
                 attrs = {}
                 if group is None and self.o["formulas"]:
-                    attrs.update(label=fmt.edge_formula(node.op, i, n_in), fontsize="9",
+                    attrs.update(label=text_label(fmt.edge_formula(node.op, i, n_in)), fontsize="9",
                                  fontcolor="#1f4e79")
                     self.legend["formulas"] = True
                 if frame is not None and (node, i) in frame.edge_notes:
-                    attrs.update(label=frame.edge_notes[(node, i)], color=fmt.STEP_EDGE_COLOR,
+                    attrs.update(label=text_label(frame.edge_notes[(node, i)]), color=fmt.STEP_EDGE_COLOR,
                                  fontcolor=fmt.STEP_EDGE_COLOR, penwidth="2", dir="back", fontsize="10")
                 self.add_edge(src, dst, dedupe=group is not None, **attrs)
             if group is None:
@@ -387,7 +398,7 @@ class Builder(Grouping):
                     dst = self._accumulate_vertex(key)
                 attrs = {}
                 if group is None and self.o["formulas"]:
-                    attrs.update(label=fmt.edge_formula(node.op, i, n_in), fontsize="9",
+                    attrs.update(label=text_label(fmt.edge_formula(node.op, i, n_in)), fontsize="9",
                                  fontcolor="#1f4e79")
                     self.legend["formulas"] = True
                 self.add_edge(src, dst, dedupe=group is not None, **attrs)
@@ -399,12 +410,12 @@ class Builder(Grouping):
         if name is not None:
             return name
         name = self.vid("op", node)
-        lines = [f"<B>{esc(node.op.name)}</B> backward",
-                 f'<FONT POINT-SIZE="9">grad {esc(fmt.shape_text(node.shape))} {esc(node.dtype)}</FONT>']
+        lines = [f"<B>{dot_esc(node.op.name, LABEL_MAX)}</B> backward",
+                 f'<FONT POINT-SIZE="9">grad {dot_esc(fmt.shape_text(node.shape))} {dot_esc(node.dtype)}</FONT>']
         if self.o["show_grads"] and self.inner_grads:
             g, _ = self.grad_of(node)
             if g is not None:
-                lines.append(f'<FONT POINT-SIZE="9">{esc(fmt.array_text(g, self.o["max_values"]))}</FONT>')
+                lines.append(f'<FONT POINT-SIZE="9">{dot_esc(fmt.array_text(g, self.o["max_values"]))}</FONT>')
         if node.freed:
             self.legend["freed"] = True
             lines.append('<FONT POINT-SIZE="9" COLOR="#888888"><I>saved values freed</I></FONT>')
@@ -420,12 +431,12 @@ class Builder(Grouping):
         name = self.vid("t", key)
         self.legend["accumulate"] = True
         label_name = self.names.get(key) or "leaf"
-        lines = [f"accumulate into <B>{esc(label_name)}</B>.grad",
-                 f'<FONT POINT-SIZE="9">{esc(fmt.shape_text(key.shape))} {esc(key.dtype)}</FONT>']
+        lines = [f"accumulate into <B>{dot_esc(label_name, LABEL_MAX)}</B>.grad",
+                 f'<FONT POINT-SIZE="9">{dot_esc(fmt.shape_text(key.shape))} {dot_esc(key.dtype)}</FONT>']
         g = None
         if self.o["show_grads"]:
             g, _ = self.grad_of(key)
-            lines.append(f'<FONT POINT-SIZE="9">{esc(fmt.array_text(g, self.o["max_values"]))}</FONT>'
+            lines.append(f'<FONT POINT-SIZE="9">{dot_esc(fmt.array_text(g, self.o["max_values"]))}</FONT>'
                          if g is not None else
                          '<FONT POINT-SIZE="9" COLOR="#888888"><I>grad not computed</I></FONT>')
         fill = self.fill_color(key, g) if self.o["color_by"] else fmt.ROLE_COLORS["param"]
@@ -441,7 +452,7 @@ class Builder(Grouping):
                ranksep="0.35")
         title = o["title"] if self.frame is None else self.frame.title
         if title:
-            g.attr(label=title, labelloc="t", fontsize="14")
+            g.attr(label=text_label(title, fmt.TITLE_MAX), labelloc="t", fontsize="14")
         g.attr("node", fontname="Helvetica", fontsize="10")
         g.attr("edge", fontname="Helvetica", fontsize="9", arrowsize="0.7")
         children = {}
@@ -461,7 +472,7 @@ class Builder(Grouping):
             ind = "\t" * (depth + 1)
             kind = "module" if s.kind == "module" else "composite"
             lines.append("\t" * depth + f"subgraph cluster_{cluster_no[s]} {{")
-            lines.append(ind + f"label={_quote(self.scope_label(s))} style={'rounded' if kind == 'module' else 'dashed'}"
+            lines.append(ind + f"label={text_label(self.scope_label(s))} style={'rounded' if kind == 'module' else 'dashed'}"
                          f" color=\"#7f7f7f\" fontcolor=\"#404040\" fontsize=11")
             for name, attrs in self.stmts.get(s, ()):
                 lines.append(ind + name + _attr_text(attrs))
@@ -471,7 +482,8 @@ class Builder(Grouping):
         g.body.extend(line + "\n" for line in lines)
         for src, dst, attrs in self.edges:
             g.edge(src, dst, **attrs)
-        g.node("legend", label=legend_label(self), shape="plaintext", fontsize="9")
+        if o["legend"]:
+            g.node("legend", label=legend_label(self), shape="plaintext", fontsize="9")
         return g
 
 
@@ -483,7 +495,7 @@ def _row(name, cell):
 
 
 def _lines(lines):
-    return "<BR/>".join(esc(line) for line in lines)
+    return "<BR/>".join(dot_esc(line) for line in lines)
 
 
 def _quote(s):
@@ -491,9 +503,9 @@ def _quote(s):
 
 
 def _attr_text(attrs):
-    """DOT attributes; HTML labels (starting with <) go unquoted."""
+    """DOT attributes; labels are ours, HTML-like (``text_label``), and go unquoted."""
     parts = []
     for k, v in attrs.items():
         v = str(v)
-        parts.append(f"{k}={v}" if v.startswith("<") and v.endswith(">") else f"{k}={_quote(v)}")
+        parts.append(f"{k}={v}" if k == "label" else f"{k}={_quote(v)}")
     return " [" + " ".join(parts) + "]" if parts else ""

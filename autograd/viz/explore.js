@@ -4,7 +4,13 @@
  * chaingrad.autograd.viz.explore_data.page_data: frames (forward, then backward
  * in the engine's order), panels (what a click on a box shows) and vertices
  * (which panel each SVG vertex opens, and in which forward frame it appears).
- * No network, no library: plain DOM and SVG.
+ * No network, no library: plain DOM and SVG. Every string from the data is
+ * put in as text (textContent), never as markup.
+ *
+ * The picture fits its panel when the page opens; the wheel zooms at the
+ * pointer, a drag pans, the buttons and keys (+ - 0, Shift+arrows) do both,
+ * and stepping pans just enough to keep the active node in view. All of it
+ * moves the SVG's viewBox: the page itself never scrolls.
  */
 (function () {
   "use strict";
@@ -113,6 +119,162 @@
     return box;
   }
 
+  // ---- the view: fit, zoom and pan by moving the SVG's viewBox ----
+
+  const PX_PER_PT = 4 / 3;        // graphviz measures in points; "full size" is 1 pt = 4/3 px
+  const MARGIN = 24;              // px kept free around a node brought into view
+
+  function View(pane, svg) {
+    this.pane = pane;
+    this.svg = svg;
+    const vb = svg.viewBox.baseVal;
+    this.full = { x: vb.x, y: vb.y, w: vb.width || 1, h: vb.height || 1 };
+    svg.removeAttribute("width");            // the style sizes the picture to its panel
+    svg.removeAttribute("height");
+    svg.setAttribute("preserveAspectRatio", "xMinYMin meet");
+    this.fitted = true;                      // follow the panel's size until the user zooms
+    this.bind();
+    this.fit();
+  }
+
+  View.prototype.size = function () {
+    return { w: this.pane.clientWidth, h: this.pane.clientHeight };
+  };
+
+  // The whole picture in the panel, at most at full size, centred across, from the top.
+  View.prototype.fit = function () {
+    const p = this.size(), f = this.full;
+    if (!p.w || !p.h) return;                // not laid out (a hidden iframe): later
+    const s = Math.min(PX_PER_PT, p.w / f.w, p.h / f.h);
+    this.fitScale = s;
+    this.set(f.x + f.w / 2 - p.w / (2 * s), f.y, s);
+    this.fitted = true;
+  };
+
+  View.prototype.set = function (x, y, s) {
+    const p = this.size(), f = this.full;
+    if (!p.w || !p.h) return;
+    // Keep some of the picture on screen: at most all but 40 px of it may leave the panel.
+    const keep = 40 / s;
+    this.x = Math.min(Math.max(x, f.x - p.w / s + keep), f.x + f.w - keep);
+    this.y = Math.min(Math.max(y, f.y - p.h / s + keep), f.y + f.h - keep);
+    this.s = s;
+    this.svg.setAttribute("viewBox", [this.x, this.y, p.w / s, p.h / s].join(" "));
+  };
+
+  // Zoom by `factor` around the panel point (px, py): that point stays where it is. Without
+  // a point (keys, buttons): around the active node when it is in view, else the centre.
+  View.prototype.zoom = function (factor, px, py) {
+    const p = this.size();
+    if (!this.s) return;
+    if (px === undefined) {
+      const c = this.focusPoint();
+      px = c ? c.x : p.w / 2; py = c ? c.y : p.h / 2;
+    }
+    const low = Math.min(this.fitScale, PX_PER_PT) / 2, high = 8 * PX_PER_PT;
+    const s = Math.min(high, Math.max(low, this.s * factor));
+    this.set(this.x + px / this.s - px / s, this.y + py / this.s - py / s, s);
+    this.fitted = false;
+  };
+
+  View.prototype.pan = function (dx, dy) {        // move the picture by (dx, dy) px
+    if (!this.s) return;
+    this.set(this.x - dx / this.s, this.y - dy / this.s, this.s);
+    this.fitted = false;
+  };
+
+  // The screen box around the elements of `shapes` (null when none is drawn).
+  function screenBox(shapes) {
+    let box = null;
+    for (const e of shapes) {
+      const r = e.getBoundingClientRect();
+      if (!r.width && !r.height) continue;
+      box = box ? { l: Math.min(box.l, r.left), t: Math.min(box.t, r.top), r: Math.max(box.r, r.right),
+        b: Math.max(box.b, r.bottom) } : { l: r.left, t: r.top, r: r.right, b: r.bottom };
+    }
+    return box;
+  }
+
+  // The centre of what `focus()` (set by the explorer: the active node) returns, in panel
+  // coordinates, when it is in the panel; else null.
+  View.prototype.focusPoint = function () {
+    const box = this.focus ? screenBox(this.focus()) : null;
+    if (!box) return null;
+    const pane = this.pane.getBoundingClientRect();
+    const x = (box.l + box.r) / 2 - pane.left, y = (box.t + box.b) / 2 - pane.top;
+    return x >= 0 && y >= 0 && x <= pane.width && y <= pane.height ? { x: x, y: y } : null;
+  };
+
+  // Pan as little as needed so that every element of `shapes` is in the panel (their
+  // middle centred when they do not fit together).
+  View.prototype.reveal = function (shapes) {
+    if (!this.s || !shapes.length) return;
+    const pane = this.pane.getBoundingClientRect();
+    const box = screenBox(shapes);
+    if (!box) return;
+    const shift = function (lo, hi, paneLo, paneHi) {
+      if (hi - lo > paneHi - paneLo - 2 * MARGIN) return (paneLo + paneHi) / 2 - (lo + hi) / 2;
+      if (lo < paneLo + MARGIN) return paneLo + MARGIN - lo;
+      if (hi > paneHi - MARGIN) return paneHi - MARGIN - hi;
+      return 0;
+    };
+    const dx = shift(box.l, box.r, pane.left, pane.right), dy = shift(box.t, box.b, pane.top, pane.bottom);
+    if (dx || dy) this.set(this.x - dx / this.s, this.y - dy / this.s, this.s);
+  };
+
+  // Keys: + and - zoom, 0 fits, Shift+arrows pan. True when the key was one of them.
+  View.prototype.key = function (k) {
+    const step = 80;
+    const act = { "+": function (v) { v.zoom(1.25); }, "=": function (v) { v.zoom(1.25); },
+      "-": function (v) { v.zoom(0.8); }, "0": function (v) { v.fit(); },
+      ArrowLeft: function (v) { v.pan(step, 0); }, ArrowRight: function (v) { v.pan(-step, 0); },
+      ArrowUp: function (v) { v.pan(0, step); }, ArrowDown: function (v) { v.pan(0, -step); } }[k];
+    if (!act) return false;
+    act(this);
+    return true;
+  };
+
+  View.prototype.bind = function () {
+    const self = this, pane = this.pane;
+    for (const b of pane.querySelectorAll("[data-zoom]")) {
+      b.addEventListener("click", function () { self.key(b.getAttribute("data-zoom")); });
+    }
+    pane.addEventListener("wheel", function (ev) {
+      ev.preventDefault();                  // the wheel zooms the picture, not the page
+      const r = pane.getBoundingClientRect();
+      const dy = ev.deltaMode === 1 ? ev.deltaY * 16 : ev.deltaY;     // lines or pixels
+      self.zoom(Math.exp(-dy * 0.002), ev.clientX - r.left, ev.clientY - r.top);
+    }, { passive: false });
+    // Drag to pan. A press that moved is a pan, not a click: the click after it is dropped.
+    let drag = null;
+    pane.addEventListener("pointerdown", function (ev) {
+      if (ev.button !== 0 || ev.target.closest("button")) return;
+      drag = { x: ev.clientX, y: ev.clientY, moved: false };
+    });
+    window.addEventListener("pointermove", function (ev) {
+      if (!drag) return;
+      const dx = ev.clientX - drag.x, dy = ev.clientY - drag.y;
+      if (!drag.moved && Math.abs(dx) + Math.abs(dy) < 4) return;
+      drag.moved = true;
+      pane.classList.add("cg-dragging");
+      self.pan(dx, dy);
+      drag.x = ev.clientX; drag.y = ev.clientY;
+    });
+    window.addEventListener("pointerup", function () {
+      if (drag && drag.moved) {
+        const swallow = function (ev) { ev.stopPropagation(); ev.preventDefault(); };
+        pane.addEventListener("click", swallow, { capture: true, once: true });
+        setTimeout(function () { pane.removeEventListener("click", swallow, { capture: true }); }, 0);
+      }
+      drag = null;
+      pane.classList.remove("cg-dragging");
+    });
+    window.addEventListener("resize", function () {
+      if (self.fitted) self.fit();
+      else if (self.s) self.set(self.x, self.y, self.s);
+    });
+  };
+
   // ---- the explorer ----
 
   function Explorer(root, data) {
@@ -123,11 +285,14 @@
     this.graph = this.svg.querySelector("g.graph") || this.svg;
     this.k = 0;
     this.collapsed = new Map();        // cluster element -> its overlay
-    this.follow = true;                // scroll the active node into view
+    this.follow = true;                // pan to keep the active node in view
     root.querySelector(".cg-title").textContent = data.title;
     this.indexPicture();
     this.legend();
     this.bind();
+    this.view = new View(root.querySelector(".cg-graph"), this.svg);
+    const self = this;
+    this.view.focus = function () { return self.activeShapes(); };
     this.show(0);
   }
 
@@ -171,10 +336,16 @@
       b.addEventListener("click", function () { self.go(b.getAttribute("data-go")); });
     }
     document.addEventListener("keydown", function (ev) {
-      const go = { ArrowRight: "next", ArrowLeft: "prev", Home: "first", End: "last" }[ev.key];
-      if (!go) return;
       const t = ev.target;
       if (t && t !== self.slider && (t.tagName === "INPUT" || t.tagName === "TEXTAREA")) return;
+      if (ev.ctrlKey || ev.metaKey || ev.altKey) return;        // the browser's own shortcuts
+      const viewKey = "+=-0".indexOf(ev.key) >= 0 || (ev.shiftKey && ev.key.indexOf("Arrow") === 0);
+      if (viewKey) {                            // zoom, fit, pan (Shift+arrows)
+        if (self.view.key(ev.key)) ev.preventDefault();
+        return;
+      }
+      const go = { ArrowRight: "next", ArrowLeft: "prev", Home: "first", End: "last" }[ev.key];
+      if (!go) return;
       ev.preventDefault();                      // the slider must not step a second time
       self.go(go);
     });
@@ -210,6 +381,7 @@
     if (f.phase === "forward") this.dimFuture(k);
     else this.paintGrads(k);
     for (const v of f.active) this.light(v);
+    if (this.follow) this.view.reveal(this.activeShapes());
     const edges = f.edges.concat((f.parts || []).map(function (p) { return p.e; }));
     for (const e of edges) {
       const g = e && this.edge(e);
@@ -298,7 +470,18 @@
     g.classList.add("cg-active");
     const hiding = this.hidingCluster(g);
     if (hiding) this.collapsed.get(hiding).rect.classList.add("cg-active");
-    else if (g.scrollIntoView && this.follow) g.scrollIntoView({ block: "nearest", inline: "nearest" });
+  };
+
+  // What the active frame lights up, as drawn: a node, or the box of the module hiding it.
+  Explorer.prototype.activeShapes = function () {
+    const out = [];
+    for (const v of this.frames[this.k].active) {
+      const g = this.nodes[v];
+      if (!g) continue;
+      const hiding = this.hidingCluster(g);
+      out.push(hiding ? this.collapsed.get(hiding).rect : g);
+    }
+    return out;
   };
 
   Explorer.prototype.note = function (e, text) {
@@ -330,7 +513,7 @@
     const panel = this.root.querySelector(".cg-panel");
     panel.textContent = "";
     if (!info || info.panel === null || info.panel === undefined) {
-      panel.appendChild(el("p", "cg-hint", v === "legend" ? "The legend of the picture." : "No data for this box."));
+      panel.appendChild(el("p", "cg-hint", "No data for this box."));
       return;
     }
     this.renderPanel(panel, this.data.panels[info.panel]);
@@ -455,6 +638,24 @@
 
   Explorer.prototype.legend = function () {
     const box = this.root.querySelector(".cg-legend");
+    if (this.data.legend && this.data.legend.length) {
+      box.appendChild(el("h3", null, "legend"));
+      const rows = el("table", "cg-picture-legend");
+      for (const r of this.data.legend) {          // [swatch, text, colour, ink, heading]
+        const tr = el("tr");
+        if (r[4]) {
+          const th = el("td", "cg-legend-heading", r[1]); th.colSpan = 2; tr.appendChild(th);
+        } else {
+          const sw = el("td", "cg-legend-swatch", r[0]);
+          sw.style.background = r[2];
+          if (r[3]) sw.style.color = r[3];
+          tr.appendChild(sw);
+          tr.appendChild(el("td", null, r[1]));
+        }
+        rows.appendChild(tr);
+      }
+      box.appendChild(rows);
+    }
     box.appendChild(el("h3", null, "gradient size (rms), as backward reaches each box"));
     const table = el("table");
     for (const row of this.data.scale) {

@@ -13,17 +13,34 @@ gradient each edge carries and the running sum where a tensor is used more
 than once (``a`` above gets 2 + 2 = 4).  Buttons, a slider or the arrow keys
 step; a click on a box shows its value, gradient, module and, for an op's
 output, the op's local derivatives and the VJP with this node's numbers; a
-click on a module's name collapses it.
+click on a module's name collapses it.  The picture fits its panel when the
+page opens (the legend sits beside it); the wheel, a drag, the buttons and the
+keys (+ - 0, Shift+arrows) zoom and pan, and stepping pans to the active node.
 
 Everything is in the one file: the picture (SVG), the data (JSON) and a small
-script of our own (``explore.js``); no network, no library.
+script of our own (``explore.js``); no network, no library.  What a page may
+contain is stated by its Content-Security-Policy (``<meta>``): nothing from
+the network (``default-src 'none'``), no script but ours (``script-src`` with
+the SHA-256 hash of our script, so no injected script and no ``javascript:``
+URL runs) and no style but ours (``style-src`` with its hash; the script sets
+colours through the DOM's style properties, which the policy allows).  Every
+string a user wrote reaches the page as text: the picture's labels are
+escaped by ``draw``, the data is JSON with ``<``, ``>`` and ``&`` written as
+``\\u003c`` etc. (no ``</script>`` or ``<!--`` can end or hide the data
+block), everything outside ASCII escaped (U+2028 included), and non-finite
+numbers written as the text ``"nan"``, ``"inf"``, ``"-inf"``.
 """
+import base64
+import hashlib
 import html
 import json
+import math
 import os
 import re
 from importlib import resources
 
+from ..files import write_atomically
+from . import fmt
 from .explore_data import page_data
 
 IFRAME_HEIGHT = 720
@@ -34,18 +51,48 @@ def _asset(name):
     return resources.files(__package__).joinpath(name).read_text(encoding="utf-8")
 
 
-def _json_for_script(obj):
-    """JSON that is safe inside <script>: no "</" can close the element early."""
-    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False).replace("</", "<\\/")
+# Inside <script>, "<" could open "</script>" or "<!--"; "&" and ">" are escaped alike
+# for good measure.  They only occur inside JSON strings, where \u003c means "<".
+_SCRIPT_SAFE = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026"})
+
+
+def _finite(obj):
+    """JSON-ready data with each nan/inf float replaced by its text ("nan", "inf", "-inf"):
+    JSON has no such numbers, and ``JSON.parse`` refuses Python's ``NaN``.  (Recursive:
+    the data is our own, a few levels deep.)"""
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else fmt.num(obj)
+    if isinstance(obj, dict):
+        return {k: _finite(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_finite(v) for v in obj]
+    return obj
+
+
+def json_for_script(obj):
+    """``obj`` as JSON that is inert inside an HTML ``<script>`` element (see the module
+    docstring): ASCII only, no ``<`` ``>`` ``&``, no NaN or Infinity."""
+    text = json.dumps(_finite(obj), separators=(",", ":"), ensure_ascii=True, allow_nan=False)
+    return text.translate(_SCRIPT_SAFE)
+
+
+def _sha256(text):
+    """The CSP source that allows exactly this inline script or style."""
+    return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii") + "'"
 
 
 def render_page(title, svg="", before="", data=None, scripts=("explore.js",)):
     """Fill the page template: ``svg`` (the picture), ``before`` (HTML above the explorer,
     e.g. the playground), ``data`` (the JSON object the scripts read)."""
-    parts = {"TITLE": html.escape(title), "CSS": _asset("explore.css"), "SVG": svg, "BEFORE": before,
-             "DATA": _json_for_script(data or {}), "JS": "\n".join(_asset(s) for s in scripts)}
+    css = _asset("explore.css")
+    js = "\n".join(_asset(s) for s in scripts)
+    csp = (f"default-src 'none'; script-src {_sha256(js)}; style-src {_sha256(css)}; "
+           "base-uri 'none'; form-action 'none'")
+    parts = {"TITLE": html.escape(fmt.clip(title, fmt.TITLE_MAX)), "CSP": csp, "CSS": css, "SVG": svg,
+             "BEFORE": before, "DATA": json_for_script(data or {}), "JS": js}
     # One pass over the template, so text put in is never searched for markers again.
-    return re.sub(r"__(TITLE|CSS|SVG|BEFORE|DATA|JS)__", lambda m: parts[m.group(1)], _asset("explore.html"))
+    return re.sub(r"__(TITLE|CSP|CSS|SVG|BEFORE|DATA|JS)__", lambda m: parts[m.group(1)],
+                  _asset("explore.html"))
 
 
 class Page:
@@ -61,16 +108,25 @@ class Page:
         self.data = data
 
     def save(self, path):
-        """Write the page to ``path`` (UTF-8); returns the path."""
+        """Write the page to ``path`` (UTF-8); returns the path.
+
+        Atomically, as ``nn.save`` writes models: a temporary file in the same
+        folder is renamed over ``path``, so a reader never sees half a page, and
+        a symbolic link at ``path`` is replaced, never written through.
+        """
         path = os.fspath(path)
-        with open(path, "w", encoding="utf-8") as f:
-            f.write(self.html)
+        write_atomically(path, lambda f: f.write(self._bytes()))
         return path
+
+    def _bytes(self):
+        # A page we render is all valid text; a lone surrogate in one made elsewhere
+        # becomes its escape instead of an error.
+        return self.html.encode("utf-8", errors="backslashreplace")
 
     @property
     def size(self):
         """Bytes of the page as saved."""
-        return len(self.html.encode("utf-8"))
+        return len(self._bytes())
 
     def _repr_html_(self):
         # An iframe keeps the page's script and styles apart from the notebook's.

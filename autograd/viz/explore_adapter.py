@@ -33,6 +33,7 @@ from ..graph import Node
 from .walk import Const
 from . import fmt
 from .draw import Builder, options
+from .legend import legend_rows
 
 
 def is_op(key):
@@ -90,6 +91,10 @@ class Drawing:
 
     def names(self):
         return self._b.names
+
+    def legend_rows(self):
+        """The picture's legend as rows ``[swatch, text, colour, ink, heading]`` (plain text)."""
+        return [list(row) for row in legend_rows(self._b)]
 
 
 def drawing(root, **draw_opts):

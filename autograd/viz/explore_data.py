@@ -17,6 +17,11 @@
 * ``panels``: per tensor, what a click shows: name, shape, dtype, module,
   value, gradient, and for an op's output the op with its local derivatives and
   the VJP with this node's numbers.
+* ``legend``: the picture's legend rows (the page draws them beside the picture,
+  so they never cover it).
+
+Names in captions are cut as in the picture (``fmt.clip``); a panel keeps the
+full name.
 
 Arrays are summarised by :func:`array_summary`: small ones in full, larger ones
 as statistics, a histogram and (2-D and up) a heat map, so a 200-node page stays
@@ -28,6 +33,7 @@ import re
 import numpy as np
 
 from . import explore_adapter as eng
+from .fmt import clip, num
 from .steps import backward_steps
 
 FULL_MAX = 36          # arrays with at most this many entries are shown entry by entry
@@ -44,6 +50,8 @@ def _round(x):
         return bool(x)
     if isinstance(x, (int, np.integer)):
         return int(x)
+    if isinstance(x, (complex, np.complexfloating)):
+        return num(x)                  # JSON has no complex numbers: "1+2j" as text
     x = float(x)
     if not math.isfinite(x):
         return str(x)
@@ -76,24 +84,43 @@ def array_summary(a):
         return out                     # bool or complex: the text says enough
     x = a.astype(float)
     finite = x[np.isfinite(x)]
-    out["stats"] = {"min": _round(finite.min()) if finite.size else None,
-                    "mean": _round(finite.mean()) if finite.size else None,
-                    "max": _round(finite.max()) if finite.size else None,
-                    "rms": _round(np.sqrt(np.mean(finite * finite))) if finite.size else None,
-                    "nonfinite": int(x.size - finite.size)}
+    with np.errstate(over="ignore", invalid="ignore"):   # a sum past float64's range: "inf"/"nan"
+        out["stats"] = {"min": _round(finite.min()) if finite.size else None,
+                        "mean": _round(finite.mean()) if finite.size else None,
+                        "max": _round(finite.max()) if finite.size else None,
+                        "rms": _round(np.sqrt(np.mean(finite * finite))) if finite.size else None,
+                        "nonfinite": int(x.size - finite.size)}
     if finite.size:
-        counts, edges = np.histogram(finite, bins=HIST_BINS)
-        out["hist"] = {"lo": _round(edges[0]), "hi": _round(edges[-1]), "counts": counts.tolist()}
+        lo, hi, counts = _histogram(finite)
+        out["hist"] = {"lo": _round(lo), "hi": _round(hi), "counts": counts.tolist()}
     if a.ndim >= 2:
         out["heat"] = _heat(np.where(np.isfinite(x), x, 0.0).reshape(-1, a.shape[-1]))
     return out
+
+
+def _histogram(finite):
+    """(lo, hi, counts) of ``HIST_BINS`` equal bins over the finite values.
+
+    ``np.histogram`` refuses values too close for distinct bin edges (a constant
+    1e17, where it widens the range by ±0.5, or only -0.0 and 1e-323); those get
+    one bin.  Edges are mixtures ``lo·(1 - t) + hi·t``, as ``hi - lo`` overflows for ±1e308.
+    """
+    lo, hi = float(finite.min()), float(finite.max())
+    t = np.arange(HIST_BINS + 1) / HIST_BINS
+    edges = lo * (1 - t) + hi * t
+    if np.all(np.diff(edges) > 0):
+        return lo, hi, np.histogram(finite, bins=edges)[0]
+    return lo, hi, np.array([finite.size])
 
 
 def _heat(m):
     """Average a matrix into at most HEAT_MAX x HEAT_MAX blocks; encode each as one level."""
     rows = np.array_split(np.arange(m.shape[0]), min(HEAT_MAX, m.shape[0]))
     cols = np.array_split(np.arange(m.shape[1]), min(HEAT_MAX, m.shape[1]))
-    cells = np.array([[m[np.ix_(r, c)].mean() for c in cols] for r in rows])
+    with np.errstate(over="ignore", invalid="ignore"):
+        cells = np.array([[m[np.ix_(r, c)].mean() for c in cols] for r in rows])
+    big = np.finfo(float).max                 # a mean that overflowed counts as the largest value
+    cells = np.clip(np.nan_to_num(cells, nan=0.0), -big, big)
     scale = float(np.abs(cells).max()) or 1.0
     top = len(HEAT_LEVELS) - 1
     idx = np.rint((cells / scale + 1) / 2 * top).astype(int)
@@ -231,9 +258,9 @@ class _Page:
             edges = [e for e in (self.edge(node, i, ins) for i in range(len(ins))) if e]
             if op_v is not None and out_v is not None:
                 edges.append([op_v, out_v, 0])
-            args = ", ".join(self.label.get(k, "constant") if k is not None else "constant" for k in ins)
+            args = ", ".join(clip(self.label.get(k, "constant")) if k is not None else "constant" for k in ins)
             facts = eng.node_facts(node)
-            text = (f"forward {f + 1} of {len(self.ops)}: {self.label[node]} = {facts['op']}({args}"
+            text = (f"forward {f + 1} of {len(self.ops)}: {clip(self.label[node])} = {clip(facts['op'])}({args}"
                     f"{', ' + facts['options'] if facts['options'] else ''}) = {eng.short(facts['value'])}")
             frames.append({"phase": "forward", "text": text, "active": [v for v in (op_v, out_v) if v],
                            "edges": edges})
@@ -257,16 +284,16 @@ class _Page:
                     key = ins[p.index]                         # the input this part goes to
                     seen.add(key)
                     frame["parts"].append({
-                        "i": p.index, "name": p.name, "e": self.edge(s.key, p.index, ins),
+                        "i": p.index, "name": clip(p.name), "e": self.edge(s.key, p.index, ins),
                         "v": self.d.tensor_vertex(key), "add": eng.short(p.grad), "sum": eng.short(p.total),
                         "r": p.received, "n": p.expected, "color": eng.grad_color(p.total)})
-                text = f"{s.op} -> {s.name}, upstream gradient {eng.short(s.upstream)}"
+                text = f"{clip(s.op)} -> {clip(s.name)}, upstream gradient {eng.short(s.upstream)}"
             else:
                 v = self.d.tensor_vertex(s.key)
                 frame["active"] = [v] if v else []
                 frame["edges"] = []
-                frame["leaf"] = s.name
-                text = f"leaf {s.name} receives {eng.short(s.upstream)}"
+                frame["leaf"] = clip(s.name)
+                text = f"leaf {clip(s.name)} receives {eng.short(s.upstream)}"
             seen.add(s.key)
             frame["text"] = f"backward {s.number} of {s.count}: {text}"
             frames.append(frame)
@@ -291,10 +318,11 @@ def page_data(root, model=None, name_map=None, grad=None, title=None, max_nodes=
         expand_composites = n_ops <= max_nodes
     d = eng.drawing(root, model=model, name_map=name_map, depth=depth, show_grads=False,
                     expand_composites=expand_composites, max_nodes=max_nodes, rankdir=rankdir,
-                    title=title)
+                    title=title, legend=False)          # the page shows the legend beside the picture
     page = _Page(steps, d)
     frames = page.forward_frames() + page.backward_frames()
     page.finish()
     return {"title": title or "chaingrad explorer", "svg": compact_svg(d.svg()),
             "frames": frames, "forward": len(page.ops), "vertices": page.vertices,
-            "panels": page.panels, "scale": eng.color_scale(), "ops": n_ops}
+            "panels": page.panels, "scale": eng.color_scale(), "ops": n_ops,
+            "legend": d.legend_rows()}

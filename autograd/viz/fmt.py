@@ -2,6 +2,7 @@
 table behind ``formulas=True`` and ``explain``, and the gradient colour scale."""
 import html
 import math
+import re
 
 import numpy as np
 
@@ -14,6 +15,8 @@ def num(x):
         return str(bool(x))
     if isinstance(x, (int, np.integer)):
         return str(int(x))
+    if isinstance(x, (complex, np.complexfloating)):
+        return f"{complex(x):.4g}".strip("()")      # a complex constant: 1+2j
     x = float(x)
     if x == 0:
         return "0"
@@ -46,7 +49,9 @@ def array_lines(a, max_full=6):
     bad = a.size - finite.size
     if finite.size == 0:
         return [f"all {a.size} non-finite"]
-    line = f"min {num(finite.min())}, mean {num(finite.mean())}, max {num(finite.max())}"
+    with np.errstate(over="ignore", invalid="ignore"):    # a mean past float64's range: inf/nan
+        mean = finite.mean()
+    line = f"min {num(finite.min())}, mean {num(mean)}, max {num(finite.max())}"
     return [line] + ([f"{bad} nan/inf!"] if bad else [])
 
 
@@ -73,19 +78,60 @@ def shape_text(shape):
     return "(" + ", ".join(str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"
 
 
-def esc(s):
-    """Escape text for a Graphviz HTML-like label."""
-    return html.escape(str(s), quote=True)
+LABEL_MAX = 60       # characters of a name, an op or a module in a picture (the explorer's panel has all)
+TITLE_MAX = 120      # characters of a picture's title
+
+# What an XML parser (Graphviz's labels) refuses, and what UTF-8 cannot encode: control
+# characters, lone surrogates (os.listdir's stand-ins for undecodable bytes), U+FFFE/U+FFFF.
+_UNSHOWABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def plain(s):
+    """``str(s)`` with every character no picture or page can carry written as its escape
+    (``\\x01``, ``\\udcff``), so a user's name never breaks the encoder or Graphviz."""
+    return _UNSHOWABLE.sub(lambda m: ascii(m.group())[1:-1], str(s))
+
+
+def clip(s, limit=LABEL_MAX):
+    """``s`` cut to ``limit`` characters, an ellipsis marking the cut (None: no limit)."""
+    s = plain(s)
+    return s if limit is None or len(s) <= limit else s[:limit - 1] + "…"
+
+
+def esc(s, limit=None):
+    """Text for HTML: escaped (``<`` ``>`` ``&`` and quotes become entities, so a user's
+    string is never markup), cut to ``limit`` characters when given."""
+    return html.escape(clip(s, limit), quote=True)
+
+
+def dot_esc(s, limit=None):
+    """Text for a Graphviz HTML-like label: as :func:`esc`, and each backslash doubled,
+    since Graphviz expands ``\\N``, ``\\G``, ``\\L``... (node name, graph name, a line
+    break) even there, and an entity (``&#92;``) does not stop it."""
+    return esc(s, limit).replace("\\", "\\\\")
+
+
+def text_label(s, limit=LABEL_MAX):
+    """A whole Graphviz label that shows ``s`` as text, lines kept.  We always pass our own
+    HTML-like label (``<...>``): a plain string shaped ``<...>`` would be taken as markup,
+    and in a quoted one backslashes are escapes (``\\N``, or ``C:\\`` eating the quote)."""
+    return "<" + "<BR/>".join(dot_esc(line, limit) for line in str(s).split("\n")) + ">"
+
+
+def _sizes(a):
+    """The entries' magnitudes as floats (a complex entry's is its absolute value)."""
+    a = np.asarray(a)
+    return np.abs(a) if a.dtype.kind == "c" else a.astype(float)
 
 
 def rms(a):
     """Root mean square, the size of a typical entry (0 for an empty array)."""
-    a = np.asarray(a, dtype=float)
+    a = _sizes(a)
     return float(np.sqrt(np.mean(a * a))) if a.size else 0.0
 
 
 def norm(a):
-    a = np.asarray(a, dtype=float)
+    a = _sizes(a)
     return float(np.sqrt(np.sum(a * a)))
 
 

@@ -1,16 +1,27 @@
-"""The legend drawn inside every picture: only the rows for what this picture shows."""
+"""The legend of a picture: only the rows for what this picture shows.
+
+:func:`legend_rows` says what the rows are (plain text); :func:`legend_label`
+draws them as a table inside the picture, and the explorer page draws the same
+rows beside its picture (so the legend never covers the graph).
+"""
+from collections import namedtuple
+
 from . import fmt
-from .fmt import esc
+from .fmt import dot_esc
+
+# swatch: the word in the coloured cell; text: what it means; color: the cell's fill;
+# ink: the swatch's text colour (None: black); heading: a row across both columns.
+Row = namedtuple("Row", "swatch text color ink heading", defaults=("white", None, False))
 
 
-def legend_label(b):
-    """The legend of the picture ``b`` (a Builder) builds, as an HTML-like label: one
-    row for each kind of thing that appears in this picture, nothing else."""
+def legend_rows(b):
+    """The legend of the picture ``b`` (a Builder) builds: one :class:`Row` for each kind
+    of thing that appears in this picture, nothing else."""
     L = b.legend
     rows = []
 
-    def row(swatch, text, color="white"):
-        rows.append(f'<TR><TD BGCOLOR="{color}">{swatch}</TD><TD ALIGN="LEFT">{text}</TD></TR>')
+    def row(swatch, text, color="white", ink=None):
+        rows.append(Row(swatch, text, color, ink))
 
     if L.get("param"):
         row("leaf", "tensor you made that requires grad (weights): .grad shown",
@@ -48,16 +59,27 @@ def legend_label(b):
     if L.get("formulas"):
         row("edge", "local derivative of the op w.r.t. that input (y: output)")
     if b.frame is not None:
-        row('<FONT COLOR="white">red</FONT>', "gradient sent back along this edge in this step",
-            fmt.STEP_EDGE_COLOR)
+        row("red", "gradient sent back along this edge in this step", fmt.STEP_EDGE_COLOR, ink="white")
         row("current", "the op backward is at", fmt.CURRENT_COLOR)
     if b.o["color_by"]:
         what = "RMS of grad" if b.o["color_by"] == "grad" else "|grad| / |value|"
-        rows.append(f'<TR><TD COLSPAN="2"><B>fill: {esc(what)}</B></TD></TR>')
+        rows.append(Row("", f"fill: {what}", heading=True))
         for text, color, meaning in fmt.scale_rows():
-            row(esc(text), esc(meaning), color)
+            row(text, meaning, color)
     if b.walk.omitted:
         row("note", f"{b.walk.omitted:,} ops beyond max_nodes={b.o['max_nodes']} not drawn",
             "#f8cecc")
+    return rows
+
+
+def legend_label(b):
+    """The legend rows as a Graphviz HTML-like label (a table), every text escaped."""
+    cells = []
+    for r in legend_rows(b):
+        if r.heading:
+            cells.append(f'<TR><TD COLSPAN="2"><B>{dot_esc(r.text)}</B></TD></TR>')
+            continue
+        swatch = dot_esc(r.swatch) if r.ink is None else f'<FONT COLOR="{r.ink}">{dot_esc(r.swatch)}</FONT>'
+        cells.append(f'<TR><TD BGCOLOR="{r.color}">{swatch}</TD><TD ALIGN="LEFT">{dot_esc(r.text)}</TD></TR>')
     return ('<<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" CELLPADDING="3">'
-            '<TR><TD COLSPAN="2"><B>legend</B></TD></TR>' + "".join(rows) + "</TABLE>>")
+            '<TR><TD COLSPAN="2"><B>legend</B></TD></TR>' + "".join(cells) + "</TABLE>>")

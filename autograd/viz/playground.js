@@ -3,7 +3,9 @@
  * Left: the data points on the map of the class the model predicted after the
  * chosen epoch (stronger colour = more confident). Right: the loss per epoch,
  * with the chosen epoch marked. A slider (and a play button) moves through
- * the recorded epochs. Nothing is computed here beyond drawing.
+ * the recorded epochs. Nothing is computed here beyond drawing. A loss or an
+ * accuracy that was not finite arrives as the text "nan" or "inf" (JSON has
+ * no such numbers): it is shown as that text and left out of the curve.
  */
 (function () {
   "use strict";
@@ -12,6 +14,10 @@
   const CLASS_CHARS = "0123456789abcdefghijklmnopqrstuvwxyz";
 
   function color(c) { return PALETTE[c % PALETTE.length]; }
+
+  function finite(v) { return typeof v === "number" && isFinite(v); }
+
+  function numText(v, digits) { return finite(v) ? v.toFixed(digits) : String(v); }
 
   function tint(c, strength) {     // the class colour mixed with white: opaque, so cells show no seams
     const hex = color(c);
@@ -71,7 +77,8 @@
     this.slider.value = String(k);
     const e = this.epochs[k];
     this.caption.textContent = "epoch " + e.epoch + " (" + (k + 1) + " of " + this.epochs.length + "): loss " +
-      e.loss.toFixed(4) + (e.accuracy === null ? "" : ", accuracy " + (100 * e.accuracy).toFixed(1) + "%");
+      numText(e.loss, 4) + (e.accuracy === null ? "" : ", accuracy " +
+      (finite(e.accuracy) ? (100 * e.accuracy).toFixed(1) + "%" : String(e.accuracy)));
     this.drawMap(e);
     this.drawCurve(k);
   };
@@ -103,7 +110,9 @@
     const pad = { l: 48, r: 10, t: 12, b: 26 };
     ctx.clearRect(0, 0, W, H);
     const losses = this.epochs.map(function (e) { return e.loss; });
-    const top = Math.max.apply(null, losses), low = Math.min(0, Math.min.apply(null, losses));
+    const shown = losses.filter(finite);
+    const top = shown.length ? Math.max.apply(null, shown) : 1;
+    const low = Math.min(0, shown.length ? Math.min.apply(null, shown) : 0);
     const n = losses.length;
     const X = function (i) { return pad.l + (n === 1 ? 0 : i / (n - 1)) * (W - pad.l - pad.r); };
     const Y = function (v) { return pad.t + (top === low ? 0.5 : (top - v) / (top - low)) * (H - pad.t - pad.b); };
@@ -117,8 +126,14 @@
     ctx.fillText("loss", pad.l + 6, pad.t + 8);
     ctx.strokeStyle = "#1f4e79"; ctx.lineWidth = 2;
     ctx.beginPath();
-    losses.forEach(function (v, i) { if (i === 0) ctx.moveTo(X(i), Y(v)); else ctx.lineTo(X(i), Y(v)); });
+    let gap = true;                  // a non-finite loss breaks the line
+    losses.forEach(function (v, i) {
+      if (!finite(v)) { gap = true; return; }
+      if (gap) ctx.moveTo(X(i), Y(v)); else ctx.lineTo(X(i), Y(v));
+      gap = false;
+    });
     ctx.stroke();
+    if (!finite(losses[k])) return;
     ctx.fillStyle = "#c00000";
     ctx.beginPath(); ctx.arc(X(k), Y(losses[k]), 4.5, 0, 2 * Math.PI); ctx.fill();
   };
