@@ -496,7 +496,7 @@ class _Grader:
             args = [a.view(view) if a.dtype.kind == "f" else a for a in args]
         if args[0].ndim == 0:
             args[0] = args[0][()]            # a scalar g arrives as a number, as in backward
-        with no_grad():
+        with no_grad(), np.errstate(all="ignore"):     # a hypothesis may divide by zero: judged by numbers
             out = self.op.vjps[i](*args, **(self.kwargs if kwargs is None else kwargs))
         return _to_numpy(out)
 
@@ -631,9 +631,11 @@ class _Grader:
         try:
             raw = self.call_vjp(i, case.xs, case.g)
         except Exception as err:
+            raised = f"the VJP for {name} raised {type(err).__name__}: {err}"
             found = self.changed_vjp_mistake(case, i)      # e.g. g not expanded: a broadcasting error
-            return _failure(name, found or ("error", f"the VJP for {name} raised {type(err).__name__}: {err}"),
-                            [f"at {case.where}: calling the VJP for {name} raised {type(err).__name__}: {err}"])
+            if found:
+                return _failure(name, found, [f"at {case.where}: {raised}"])
+            return _failure(name, ("error", raised), [f"at {case.where}"])
         if raw is None:
             return _failure(name, ("error", f"the VJP for {name} returned None"), [f"at {case.where}"])
         if raw.shape != shape:
@@ -721,9 +723,12 @@ class _Grader:
         ones = case.ones(i)
         if _close(o, ones, max(tol, case.rtol * _scale(ones))):
             return "forgot g", "forgot the upstream gradient g: obtained == the gradient for g = 1"
+        found = self.changed_vjp_mistake(case, i)    # before .T: g broadcast along the wrong axis is both
+        if found:
+            return found
         if o.ndim == 2 and o.shape[0] == o.shape[1] and _close(o, expected.T, tol):
             return "transposed", "transposed: obtained == expected.T"
-        found = self.changed_vjp_mistake(case, i) or self.swapped_roles(case) or _shifted_mistake(o, expected, tol)
+        found = self.swapped_roles(case) or _shifted_mistake(o, expected, tol)
         if found:
             return found
         k = float(np.sum(o * expected) / np.sum(expected * expected)) if np.any(expected) else 0.0
