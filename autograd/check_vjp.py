@@ -328,10 +328,11 @@ class _Case:
                 lambda v: self.phi(_replace(self.xs, i, v), ones), self.xs[i])[0]
         return self._ones[i]
 
-    def kinks(self, i):
-        """The elements of input i where the one-sided slopes differ: kinks."""
+    def kinks(self, i, least=0.0):
+        """The elements of input i where the one-sided slopes differ (by more than
+        ``least`` times the gradient's scale, and than the tolerance): kinks."""
         _, lo, hi, _, _ = self.numeric(i)
-        return hi - lo > self.tol(i)
+        return hi - lo > max(self.tol(i), least * _scale(self.expected(i)))
 
     def fits(self, i, candidate):
         """Is ``candidate`` (a VJP's result, summed back over broadcast axes if need be) right?"""
@@ -557,7 +558,8 @@ class _Grader:
         their own (a relu's kinks are independent; a max's tied elements are
         not).  Returns (input index, failure) or None.
         """
-        kinks = [(i, tuple(int(n) for n in j)) for i in self.checked for j in np.argwhere(case.kinks(i))]
+        # 1e-4: a smooth function's slopes differ by h |f''| ~ 1e-6 |f''|; a kink's by about |g|
+        kinks = [(i, tuple(int(n) for n in j)) for i in self.checked for j in np.argwhere(case.kinks(i, 1e-4))]
         if len(kinks) < 2:
             return None
         for group in _coupled_groups(case, kinks[:60]):
