@@ -92,7 +92,7 @@ import numpy as np
 
 from .creation import tensor
 from .engine import grad, unbroadcast
-from .graph import no_grad
+from .graph import enable_grad, no_grad
 from .primitive import Primitive
 from .tensor import Tensor
 
@@ -475,14 +475,24 @@ class _Grader:
         (gi,) = grad(out, [ts[i]], grad_outputs=tensor(g.astype(dtype)), allow_unused=True)
         return np.zeros(xs[i].shape) if gi is None else gi.numpy().astype(np.float64)
 
-    def engine_vjps(self, xs, g, dtype, create_graph=False):
-        """Every checked input's gradient in one ag.grad (the second-order check's path)."""
-        ts = [tensor(x.astype(dtype), requires_grad=k in self.checked) if _is_float(x) else tensor(x)
+    def engine_vjps(self, xs, g, dtype, create_graph=False, which=None):
+        """The gradients of inputs ``which`` (every checked one) in one ag.grad (second order)."""
+        which = self.checked if which is None else which
+        ts = [tensor(x.astype(dtype), requires_grad=k in which) if _is_float(x) else tensor(x)
               for k, x in enumerate(xs)]
         out = self.op(*ts, **self.kwargs)
-        gs = grad(out, [ts[k] for k in self.checked], grad_outputs=tensor(g.astype(dtype)),
+        gs = grad(out, [ts[k] for k in which], grad_outputs=tensor(g.astype(dtype)),
                   create_graph=create_graph, allow_unused=True)
         return ts, gs
+
+    def second_derivatives(self, xs, g, ws, which):
+        """d/dx_i sum_k <w_k, grad_k> for i, k in ``which``, through create_graph=True."""
+        ts, gs = self.engine_vjps(xs, g, "float64", create_graph=True, which=which)
+        s = sum((v * w).sum() for v, w in zip(gs, ws) if v is not None)
+        if not (isinstance(s, Tensor) and s.requires_grad):   # the gradient does not depend on the inputs
+            return [np.zeros(xs[i].shape) for i in which]
+        return [np.zeros(xs[i].shape) if o is None else o.numpy()
+                for i, o in zip(which, grad(s, [ts[i] for i in which], allow_unused=True))]
 
     def call_vjp(self, i, xs, g, ans=None, view=None, kwargs=None):
         """Call input i's VJP directly on numpy arrays, as a plain backward does, but with no
@@ -500,6 +510,13 @@ class _Grader:
         with no_grad(), np.errstate(all="ignore"):     # a hypothesis may divide by zero: judged by numbers
             out = self.op.vjps[i](*args, **(self.kwargs if kwargs is None else kwargs))
         return _to_numpy(out)
+
+    def call_vjp_recorded(self, i, xs, g):
+        """Call input i's VJP as create_graph=True does: on Tensors, the inputs requiring grad."""
+        ins = [tensor(x, requires_grad=k in self.checked) if _is_float(x) else tensor(x)
+               for k, x in enumerate(xs)]
+        with enable_grad():
+            return self.op.vjps[i](tensor(g), tensor(self.output(xs)), *ins, **self.kwargs)
 
     # -------------------------------------------------------------- one check
 
@@ -597,20 +614,23 @@ class _Grader:
 
         where = f"{label} (float64, create_graph=True)"
         try:
-            ts, gs = self.engine_vjps(xs, g, "float64", create_graph=True)
-            s = sum((v * w).sum() for v, w in zip(gs, ws) if v is not None)
-            wrt = [ts[i] for i in self.checked]
-            if isinstance(s, Tensor) and s.requires_grad:
-                obtained = [np.zeros(xs[i].shape) if o is None else o.numpy()
-                            for i, o in zip(self.checked, grad(s, wrt, allow_unused=True))]
-            else:                       # the gradient does not depend on the inputs (a linear op)
-                obtained = [np.zeros(xs[i].shape) for i in self.checked]
-        except Exception as err:
+            obtained = self.second_derivatives(xs, g, ws, self.checked)
+        except Exception:
+            # Blame the VJPs that fail when called as create_graph calls them (on Tensors that
+            # require grad), in their own words: the engine runs every VJP, so its error blames none.
             for i in self.checked:
-                self.report._record("second order", False, _failure(
-                    self.names[i], ("error", f"the VJP for {self.names[i]} fails under create_graph=True: "
-                                             f"{type(err).__name__}: {err}"),
-                    [f"at {where}: a VJP must use only operators and ag functions to be differentiable"]))
+                try:
+                    self.call_vjp_recorded(i, xs, g)
+                    failure = None
+                except Exception as err:
+                    failure = _failure(self.names[i], (
+                        "error", f"the VJP for {self.names[i]} fails under create_graph=True: "
+                                 f"{type(err).__name__}: {_own_words(err)}"),
+                        [f"at {where}: a VJP must use only operators and ag functions to be differentiable"])
+                self.report._record("second order", failure is None, failure)
+            if self.report.ok:      # each alone works, together they do not: say so on the first
+                self.report._record("second order", False, _failure(self.names[self.checked[0]], (
+                    "error", "the VJPs fail together under create_graph=True"), [f"at {where}"]))
             return
         for k, i in enumerate(self.checked):
             expected = difference_quotients(lambda v: phi(_replace(xs, i, v)), xs[i])[0]
@@ -633,7 +653,7 @@ class _Grader:
         try:
             raw = self.call_vjp(i, case.xs, case.g)
         except Exception as err:
-            raised = f"the VJP for {name} raised {type(err).__name__}: {err}"
+            raised = f"the VJP for {name} raised {type(err).__name__}: {_own_words(err)}"
             found = self.changed_vjp_mistake(case, i)      # e.g. g not expanded: a broadcasting error
             if found:
                 return _failure(name, found, [f"at {case.where}: {raised}"])
@@ -935,6 +955,11 @@ def _off_by_one_in(name, step):
     given = f"{name} + 1" if step > 0 else f"{name} - 1"
     return "off by one", (f"off by one in {name}: the VJP is right when given {given}, so it uses "
                           f"{uses} where {name} is meant")
+
+
+def _own_words(err):
+    """An error's message without the engine's pointer to where an op was created."""
+    return str(err).split(" (op created at")[0]
 
 
 def _axes_text(axes):

@@ -322,3 +322,13 @@ def test_the_tie_check_judges_the_sum_over_the_tie():
     # all to one tied element is a subgradient too
     row_max.defvjp(lambda g, ans, x: g[:, None] * (np.cumsum(x == ans[:, None], axis=1) == 1) * (x == ans[:, None]))
     assert ag.check_vjp(row_max, ties, edges=[0.0])
+
+
+def test_a_vjp_that_fails_under_create_graph_is_blamed_alone():
+    # b's VJP leaves the graph (np.asarray of a Tensor that requires grad); a's is right
+    op = ag.primitive(lambda a, b: a * b, name="mul").defvjp(
+        lambda g, ans, a, b: g * b, lambda g, ans, a, b: g * np.asarray(a))
+    assert ag.check_vjp(op, X, X[::-1])
+    report = ag.check_vjp(op, X, X[::-1], second_order=True)
+    assert not report and report.argument == "b" and report.diagnosis == "error", str(report)
+    assert "create_graph=True" in str(report) and "op created at" not in str(report), str(report)
