@@ -23,40 +23,53 @@ and it does so where students' VJPs usually break:
   dropped leading axis) and gives the same output shape;
 - at named edge points, ``edges=[0.0]``: kinks (ReLU at 0, max with ties) and
   other special values.  At a kink the derivative does not exist; any value
-  between the left and the right slope (a subgradient) is accepted there, and
-  this is how every point is judged: the one-sided slopes bracket the answer;
+  between the left and the right slope (a subgradient) is accepted there:
+  the one-sided slopes bracket each element.  At a kink of several variables
+  (a tie in a max: moving one tied element up raises the max, moving all of
+  them up raises it once) that bracket is too wide: giving the full ``g`` to
+  every tied element passes it.  So the tied elements are also moved
+  together, and the sum of the gradient over them must match the slope along
+  that direction (an even split passes, all to one passes, all to each fails);
 - with ``second_order=True``, through ``create_graph=True``: the derivative of
   the engine's own gradient against central differences of that gradient.
 
 The obtained gradient is taken through the public path every user takes,
-``ag.grad(op(*xs), xs, grad_outputs=g)``.  Comparisons are relative to the
-largest expected entry (``max |obtained - expected| / max |expected|``), the
-same measure as the notebooks' tables: an error of 1e-12 next to entries of
-size 1 is rounding, not a wrong element.
+``ag.grad(op(*xs), [x_i], grad_outputs=g)``, one input at a time: only that
+input requires grad, so only its VJP runs, and a failure is blamed on it.
+Comparisons are relative to the largest expected entry (``max |obtained -
+expected| / max |expected|``), the same measure as the notebooks' tables.
 
-When a check fails, the report names the argument, the first wrong element
-with its index, the expected and obtained values, and, only when the numbers
-show it, the common mistake behind it:
+When a check fails, the report names the argument (as the forward's
+signature names it), the first wrong element with its index, the expected
+and obtained values, and, only when the numbers show it, the mistake:
 
-- sign flipped: obtained == -expected;
-- constant factor k: obtained == k * expected (k is printed);
-- transposed: the VJP's result, transposed, is the gradient (matmul-like);
-- not summed over the broadcast axes: the raw VJP (called directly) returns a
-  larger array, and summing it over some axes gives the gradient;
-- input used where the output was needed, or the reverse (ops with one
-  input): the VJP called with x and ans exchanged gives the gradient;
-- forgot the upstream gradient g: obtained == the gradient for g = 1;
-- and plainly: the VJP raised, returned the wrong shape, or NaN/inf.
+- sign flipped: obtained == -expected; constant factor k: obtained == k * expected;
+- transposed: the result, transposed, is the gradient; or a transposed
+  factor: the VJP is right when another input B is given as B.T
+  (``dA = g @ B`` for ``g @ B.T``);
+- a wrong axis: the VJP run on arrays whose reductions over axis a (or over
+  all axes) go over axis b instead is right (a softmax's inner sum over axis
+  0, a variance's mean over all axes), or the VJP is right when ``g`` gets a
+  new axis (``g[:, None]``: ``g`` broadcast along the wrong axis);
+- off by one: obtained == the gradient shifted by one place along an axis
+  (a slice's gradient at the wrong end, an exclusive cumsum), or the VJP is
+  right when an integer input (labels, indices) is given plus or minus one;
+- not summed over axis k: the VJP returns a larger array whose sum over some
+  axes is the gradient;
+- input used where the output was needed, or the reverse (ops with one input);
+- forgot the upstream gradient g: the result (whatever its shape) is the
+  gradient for g = 1;
+- and plainly: the VJP raised, returned the wrong shape (fewer dimensions
+  than its input included), or NaN/inf.
 
 What is and is not a broadcast mistake.  The engine sums a VJP's result over
 the axes numpy broadcasting added or stretched (``unbroadcast``), exactly as
-for the built-in ``+``, whose VJP simply returns ``g``.  So a linear layer
-``op(x, W, b) = x @ W + b`` whose VJP for ``b`` returns ``g`` (shape (n, m)
-for b of shape (m,)) gets the right gradient, and the grader calls it
-correct, with a note.  Only when the op broadcasts in a way numpy's rules do
-not describe (``x + b[:, None]``: b stretched along the LAST axis) does the
-engine's sum go over the wrong axis; then the numbers are wrong (or the shape
-is) and the grader names the missing sum.
+for the built-in ``+``, whose VJP simply returns ``g``.  So by default a
+linear layer ``op(x, W, b) = x @ W + b`` whose VJP for ``b`` returns ``g``
+gets the right gradient, and the grader calls it correct, with a note.  With
+``strict=True`` (for exercises that teach the broadcast sum) the VJP must
+return its input's shape itself, and ``db = g`` is wrong: "not summed over
+axis 0".
 
 Example::
 
@@ -78,8 +91,8 @@ import itertools
 import numpy as np
 
 from .creation import tensor
-from .engine import grad
-from .graph import no_grad
+from .engine import grad, unbroadcast
+from .graph import enable_grad, no_grad
 from .primitive import Primitive
 from .tensor import Tensor
 
@@ -98,10 +111,12 @@ class VJPReport:
     ``failed`` (number failed), ``kinds`` (what was tried), ``verdict``,
     ``details`` (list of lines), ``argument`` (name of the first wrong
     argument or None), ``diagnosis``: None when correct, else one of
-    "sign", "factor", "transposed", "broadcast", "input for output",
-    "output for input", "forgot g" (a named mistake), "differs" (the plain
-    comparison), "kink" (outside the one-sided slopes where they differ),
-    "shape", "nan", "error", "second order".
+    "sign", "factor", "transposed", "broadcast" (not summed over an axis),
+    "axis" (a wrong axis), "off by one", "input for output", "output for
+    input", "forgot g" (a named mistake), "differs" (the plain comparison),
+    "kink" (outside the one-sided slopes where they differ), "tie" (at a kink
+    of several variables, the sum over the tie is wrong), "shape", "nan",
+    "error", "second order".
     """
 
     def __init__(self, name):
@@ -178,7 +193,7 @@ class VJPReport:
 # ------------------------------------------------------------------ entry point
 
 def check_vjp(op, *example_inputs, domain=None, positive=False, edges=(), second_order=False,
-              trials=3, broadcast=True, kwargs=None, seed=0):
+              trials=3, broadcast=True, kwargs=None, seed=0, strict=False):
     """Grade the VJPs of primitive ``op`` at ``example_inputs``; return a :class:`VJPReport`.
 
     ``op``: made with ``@ag.primitive`` and ``.defvjp``.  ``example_inputs``:
@@ -194,6 +209,9 @@ def check_vjp(op, *example_inputs, domain=None, positive=False, edges=(), second
       the example).  ``second_order=True``: also check the create_graph path.
       ``trials``: random points besides the examples.  ``broadcast=False``:
       skip broadcast shapes.  ``kwargs``: keyword options for ``op``.
+      ``strict=True``: every VJP must return its input's shape itself; a
+      result the engine would have to sum over broadcast axes is a mistake
+      ("not summed over axis 0"), for exercises that teach that sum.
 
     Each check costs two forward evaluations per input entry, so keep the
     examples small (tens of entries): a mistake shows on a 4 x 3 matrix.
@@ -212,7 +230,7 @@ def check_vjp(op, *example_inputs, domain=None, positive=False, edges=(), second
     if len(op.vjps) != len(xs):
         raise TypeError(f"check_vjp({op.name}): {len(xs)} example inputs but {len(op.vjps)} VJPs "
                         f"(defvjp needs one per positional input, None for an input without gradient)")
-    grader = _Grader(op, xs, kwargs or {}, np.random.default_rng(seed))
+    grader = _Grader(op, xs, kwargs or {}, np.random.default_rng(seed), strict)
     try:
         grader.reference_output()
     except Exception as err:          # a forward that fails at the examples cannot be graded
@@ -247,13 +265,105 @@ def _argument_names(op, n):
     return names[:n] + [f"argument {i}" for i in range(len(names), n)]
 
 
+def difference_quotients(phi, x, h=H):
+    """Central and one-sided difference quotients of a scalar function ``phi`` at array ``x``.
+
+    For every element j: ``central[j] = (phi(x + h e_j) - phi(x - h e_j)) / 2h``,
+    ``right[j] = (phi(x + h e_j) - phi(x)) / h`` and ``left[j] = (phi(x) - phi(x - h e_j)) / h``.
+    Where phi is smooth the three agree to O(h); at a kink left and right are
+    the two slopes, and any value between them is a subgradient.  A 0-d ``x``
+    gives the slopes of ``t -> phi(t)`` (a direction: ``phi(t) = f(x + t d)``).
+    """
+    x = np.asarray(x, dtype=np.float64)
+    base = phi(x)
+    central, left, right = (np.zeros(x.shape) for _ in range(3))
+    for j in np.ndindex(*x.shape):
+        up, down = x.copy(), x.copy()
+        up[j] += h
+        down[j] -= h
+        f_up, f_down = phi(up), phi(down)
+        central[j] = (f_up - f_down) / (2 * h)
+        right[j], left[j] = (f_up - base) / h, (base - f_down) / h
+    return central, left, right
+
+
+# ------------------------------------------------------------------ one check's numbers
+
+class _Case:
+    """One point, one upstream gradient: the numbers every judgement there uses.
+
+    ``xs`` (float64, the checked dtype's values held exactly), ``g`` (float64),
+    ``where`` (for the messages), ``rtol``; per input, computed once when first
+    needed: the central differences and their one-sided bracket, and the
+    gradient for g = 1 (to recognise a forgotten g).
+    """
+
+    def __init__(self, grader, xs, g, where, rtol):
+        self.grader, self.xs, self.g, self.where, self.rtol = grader, xs, g, where, rtol
+        self._numeric, self._ones = {}, {}
+
+    def phi(self, xs, g=None):
+        """sum(g * op(*xs)): the scalar whose gradient the VJPs give."""
+        return float(np.sum((self.g if g is None else g) * self.grader.forward(xs)))
+
+    def numeric(self, i):
+        """(expected, lo, hi, left, right) for input i: central differences and the slopes."""
+        if i not in self._numeric:
+            central, left, right = difference_quotients(
+                lambda v: self.phi(_replace(self.xs, i, v)), self.xs[i])
+            self._numeric[i] = (central, np.minimum(left, right), np.maximum(left, right), left, right)
+        return self._numeric[i]
+
+    def expected(self, i):
+        return self.numeric(i)[0]
+
+    def tol(self, i):
+        return self.rtol * _scale(self.expected(i))
+
+    def ones(self, i):
+        """The gradient for g = 1: what a VJP that forgot g returns."""
+        if i not in self._ones:
+            ones = np.ones_like(self.g)
+            self._ones[i] = difference_quotients(
+                lambda v: self.phi(_replace(self.xs, i, v), ones), self.xs[i])[0]
+        return self._ones[i]
+
+    def kinks(self, i, least=0.0):
+        """The elements of input i where the one-sided slopes differ (by more than
+        ``least`` times the gradient's scale, and than the tolerance): kinks."""
+        _, lo, hi, _, _ = self.numeric(i)
+        return hi - lo > max(self.tol(i), least * _scale(self.expected(i)))
+
+    def fits(self, i, candidate):
+        """Is ``candidate`` (a VJP's result, summed back over broadcast axes if need be) right?"""
+        if candidate is None:
+            return False
+        expected, lo, hi, _, _ = self.numeric(i)
+        if candidate.shape != expected.shape:
+            try:
+                candidate = unbroadcast(candidate, expected.shape)
+            except (ValueError, TypeError):
+                return False
+        return _within(candidate, lo, hi, expected, self.rtol)
+
+    def slopes_along(self, direction):
+        """(left, right) slopes of phi along ``direction`` ({input: array}), all moved at once."""
+        def along(t):
+            moved = list(self.xs)
+            for i, d in direction.items():
+                moved[i] = self.xs[i] + t * d
+            return self.phi(moved)
+        _, left, right = difference_quotients(along, np.zeros(()))
+        return float(left), float(right)
+
+
 # ------------------------------------------------------------------ the grader
 
 class _Grader:
     """Holds the op and the examples; runs one check at a time into ``self.report``."""
 
-    def __init__(self, op, examples, kwargs, rng):
-        self.op, self.examples, self.kwargs, self.rng = op, examples, kwargs, rng
+    def __init__(self, op, examples, kwargs, rng, strict=False):
+        self.op, self.examples, self.kwargs, self.rng, self.strict = op, examples, kwargs, rng, strict
         self.report = VJPReport(op.name)
         self.names = _argument_names(op, len(examples))
         self.checked = [i for i, x in enumerate(examples) if _is_float(x) and op.vjps[i] is not None]
@@ -340,9 +450,12 @@ class _Grader:
 
     # -------------------------------------------------------------- evaluation
 
-    def forward(self, xs):
+    def output(self, xs):
         with no_grad():
-            return np.asarray(self.op(*[tensor(x) for x in xs], **self.kwargs).numpy(), dtype=np.float64)
+            return np.asarray(self.op(*[tensor(x) for x in xs], **self.kwargs).numpy())
+
+    def forward(self, xs):
+        return self.output(xs).astype(np.float64)
 
     def upstream(self, shape):
         """A random, non-uniform upstream gradient; a scalar one is kept away from +-1."""
@@ -350,77 +463,144 @@ class _Grader:
             return np.asarray(self.rng.choice([-1.0, 1.0]) * self.rng.uniform(1.3, 2.5))
         return self.rng.standard_normal(shape)
 
-    def numeric(self, xs, i, g):
-        """Central differences of sum(g * f) in x_i, with the one-sided slopes bracketing them."""
-        x = xs[i].astype(np.float64)
-        base = float(np.sum(g * self.forward(xs)))
-        central, left, right = (np.zeros(x.shape) for _ in range(3))
-        for j in np.ndindex(*x.shape):
-            up, down = x.copy(), x.copy()
-            up[j] += H
-            down[j] -= H
-            f_up = float(np.sum(g * self.forward(_replace(xs, i, up))))
-            f_down = float(np.sum(g * self.forward(_replace(xs, i, down))))
-            central[j] = (f_up - f_down) / (2 * H)
-            right[j], left[j] = (f_up - base) / H, (base - f_down) / H
-        return central, np.minimum(left, right), np.maximum(left, right)
+    def engine_vjp(self, xs, g, dtype, i):
+        """Input i's gradient through the public path, ag.grad(op(*xs), [x_i], grad_outputs=g).
 
-    def engine_vjps(self, xs, g, dtype, create_graph=False):
-        """The gradients through the public path: ag.grad(op(*xs), xs, grad_outputs=g)."""
-        ts = [tensor(x.astype(dtype), requires_grad=k in self.checked) if _is_float(x) else tensor(x)
+        Only x_i requires grad, so the engine runs only x_i's VJP: whatever
+        goes wrong is that VJP's doing, and the report blames that argument.
+        """
+        ts = [tensor(x.astype(dtype), requires_grad=k == i) if _is_float(x) else tensor(x)
               for k, x in enumerate(xs)]
         out = self.op(*ts, **self.kwargs)
-        gs = grad(out, [ts[k] for k in self.checked], grad_outputs=tensor(g.astype(dtype)),
+        (gi,) = grad(out, [ts[i]], grad_outputs=tensor(g.astype(dtype)), allow_unused=True)
+        return np.zeros(xs[i].shape) if gi is None else gi.numpy().astype(np.float64)
+
+    def engine_vjps(self, xs, g, dtype, create_graph=False, which=None):
+        """The gradients of inputs ``which`` (every checked one) in one ag.grad (second order)."""
+        which = self.checked if which is None else which
+        ts = [tensor(x.astype(dtype), requires_grad=k in which) if _is_float(x) else tensor(x)
+              for k, x in enumerate(xs)]
+        out = self.op(*ts, **self.kwargs)
+        gs = grad(out, [ts[k] for k in which], grad_outputs=tensor(g.astype(dtype)),
                   create_graph=create_graph, allow_unused=True)
         return ts, gs
 
-    def raw_vjp(self, i, xs, g, ans=None, swap_x=None):
-        """Call the VJP for input i directly (no engine, no unbroadcast); numpy result."""
-        with no_grad():
-            ins = [tensor(x) for x in xs]
-            if swap_x is not None:
-                ins[i] = tensor(swap_x)
-            a = self.forward(xs) if ans is None else ans
-            out = self.op.vjps[i](tensor(g), tensor(a), *ins, **self.kwargs)
+    def second_derivatives(self, xs, g, ws, which):
+        """d/dx_i sum_k <w_k, grad_k> for i, k in ``which``, through create_graph=True."""
+        ts, gs = self.engine_vjps(xs, g, "float64", create_graph=True, which=which)
+        s = sum((v * w).sum() for v, w in zip(gs, ws) if v is not None)
+        if not (isinstance(s, Tensor) and s.requires_grad):   # the gradient does not depend on the inputs
+            return [np.zeros(xs[i].shape) for i in which]
+        return [np.zeros(xs[i].shape) if o is None else o.numpy()
+                for i, o in zip(which, grad(s, [ts[i] for i in which], allow_unused=True))]
+
+    def call_vjp(self, i, xs, g, ans=None, view=None, kwargs=None):
+        """Call input i's VJP directly on numpy arrays, as a plain backward does, but with no
+        engine after it (no sum over broadcast axes): its raw result, float64 (None for None).
+
+        ``view`` (a class) wraps the floating arrays, to run the VJP's own code
+        with reductions over another axis; ``kwargs`` replaces the op's options.
+        """
+        ans = self.output(xs) if ans is None else ans
+        args = [np.asarray(g), np.asarray(ans)] + list(xs)
+        if view is not None:
+            args = [a.view(view) if a.dtype.kind == "f" else a for a in args]
+        if args[0].ndim == 0:
+            args[0] = args[0][()]            # a scalar g arrives as a number, as in backward
+        with no_grad(), np.errstate(all="ignore"):     # a hypothesis may divide by zero: judged by numbers
+            out = self.op.vjps[i](*args, **(self.kwargs if kwargs is None else kwargs))
         return _to_numpy(out)
+
+    def call_vjp_recorded(self, i, xs, g):
+        """Call input i's VJP as create_graph=True does: on Tensors, the inputs requiring grad."""
+        ins = [tensor(x, requires_grad=k in self.checked) if _is_float(x) else tensor(x)
+               for k, x in enumerate(xs)]
+        with enable_grad():
+            return self.op.vjps[i](tensor(g), tensor(self.output(xs)), *ins, **self.kwargs)
 
     # -------------------------------------------------------------- one check
 
     def first_order(self, point, label, dtype, kind):
+        """Every checked input's gradient at one point, one upstream g: one check per input."""
         xs = [x.astype(dtype) if _is_float(x) else x for x in point]
         g = self.upstream(self.out_shape).astype(dtype)
         exact = [x.astype(np.float64) if _is_float(x) else x for x in xs]     # float32 values, held exactly
-        g64 = g.astype(np.float64)
-        where = f"{label} ({dtype})"
-        try:
-            _, obtained = self.engine_vjps(xs, g, dtype)
-            obtained = [None if o is None else o.numpy().astype(np.float64) for o in obtained]
-        except Exception as err:
-            obtained, engine_error = None, err
-        for k, i in enumerate(self.checked):
-            expected, lo, hi = self.numeric(exact, i, g64)
-            if obtained is None:
-                failure = self.explain_error(i, exact, g64, expected, engine_error, where)
-                self.report._record(kind, False, failure)
-                continue
-            o = np.zeros_like(expected) if obtained[k] is None else obtained[k]
-            ok = _within(o, lo, hi, expected, RTOL[dtype])
-            if ok and kind != "broadcast":     # on broadcast shapes the engine's sum is the point
-                self.note_shape(i, exact, g64)
-            failure = None if ok else self.explain(i, exact, g64, o, expected, lo, hi, RTOL[dtype], where)
-            self.report._record(kind, ok, failure)
+        case = _Case(self, exact, g.astype(np.float64), f"{label} ({dtype})", RTOL[dtype])
+        obtained, failures = {}, {}
+        for i in self.checked:
+            obtained[i], failures[i] = self.judge(case, i, xs, g, dtype, kind)
+        if not any(failures.values()):
+            tie = self.tie_failure(case, obtained)
+            if tie is not None:
+                failures[tie[0]] = tie[1]
+        for i in self.checked:
+            self.report._record(kind, failures[i] is None, failures[i])
 
-    def note_shape(self, i, xs, g):
-        """Say so when the engine had to sum a right VJP's result to the input's shape."""
+    def judge(self, case, i, xs, g, dtype, kind):
+        """(the engine's gradient of input i, and None or the failure): element by element."""
+        name, shape = self.names[i], xs[i].shape
         try:
-            raw = self.raw_vjp(i, xs, g)
+            o = self.engine_vjp(xs, g, dtype, i)
         except Exception:
-            return
-        if raw is not None and raw.shape != xs[i].shape:
+            return None, self.explain_refused(case, i)
+        try:
+            raw = self.call_vjp(i, xs, g)
+        except Exception:        # it ran inside backward; a failure outside it is not the student's
+            raw = None
+        if raw is not None and raw.shape != shape and (raw.ndim < len(shape) or self.strict):
+            # fewer dimensions: a shape mistake even if the engine broadcast it on;
+            # strict: a result the engine had to sum is the mistake the exercise is about
+            return o, _failure(name, self.shape_mistake(case, i, raw),
+                               [f"at {case.where}: the VJP for {name} returns shape {raw.shape} "
+                                f"for an input of shape {shape}"])
+        expected, lo, hi, _, _ = case.numeric(i)
+        if not _within(o, lo, hi, expected, case.rtol):
+            return o, self.explain(case, i, o)
+        if raw is not None and raw.shape != shape and kind != "broadcast":
             self.report._note(
-                i, f"the VJP for {self.names[i]} returns shape {raw.shape} for an input of shape "
-                f"{xs[i].shape}; the engine summed it over the broadcast axes (as for +), "
-                f"so the gradient is right")
+                i, f"the VJP for {name} returns shape {raw.shape} for an input of shape {shape}; "
+                f"the engine summed it over the broadcast axes (as for +), so the gradient is right "
+                f"(strict=True would call it a mistake)")
+        return o, None
+
+    def tie_failure(self, case, obtained):
+        """At a kink of several variables, the sum of the gradient over the tie.
+
+        Each element of a tie alone passes its bracket: for a max over a tied
+        row, moving one element up raises the max at slope g and moving it down
+        leaves it, so anything in [0, g] passes, and (g, g) too.  But a
+        subgradient s of the max satisfies s . d = the slope along d when every
+        tied element moves together (d = 1 on the tie): the entries sum to g.
+        Ties are found as kink elements whose joint slope is not the sum of
+        their own (a relu's kinks are independent; a max's tied elements are
+        not).  Returns (input index, failure) or None.
+        """
+        # 1e-4: a smooth function's slopes differ by h |f''| ~ 1e-6 |f''|; a kink's by about |g|
+        kinks = [(i, tuple(int(n) for n in j)) for i in self.checked for j in np.argwhere(case.kinks(i, 1e-4))]
+        if len(kinks) < 2:
+            return None
+        for group in _coupled_groups(case, kinks[:60]):
+            direction = {}
+            for i, j in group:
+                direction.setdefault(i, np.zeros(case.xs[i].shape))[j] = 1.0
+            left, right = case.slopes_along(direction)
+            total = sum(float(obtained[i][j]) for i, j in group)
+            tol = len(group) * max(case.tol(i) for i in direction)
+            if min(left, right) - tol <= total <= max(left, right) + tol:
+                continue
+            names = [self.names[i] for i in direction]
+            elements = ", ".join(_index(self.names[i], j) for i, j in group[:4]) + (", ..." if len(group) > 4 else "")
+            slope = f"{left:.6g}" if abs(left - right) <= tol else f"between {left:.6g} and {right:.6g}"
+            first = group[0][0]
+            return first, _failure(names[0], (
+                "tie", f"gradient at a tie of {elements} (a kink of several variables) is no "
+                       f"subgradient: its entries there sum to {total:.6g}, but moving them together "
+                       f"changes sum(g * output) at slope {slope}; the tied elements share the "
+                       f"gradient (split it, or give it to one), they do not each get all of it"),
+                [f"at {case.where}: the one-sided slopes of each tied element alone accept it; "
+                 f"the slope along the tie does not"],
+                label="argument" + ("s " + " and ".join(names) if len(names) > 1 else f" {names[0]}"))
+        return None
 
     def second_order(self, point, label):
         """d/dx <w, grad(<g, f(x)>, x)> from create_graph against central differences of grad."""
@@ -434,28 +614,26 @@ class _Grader:
 
         where = f"{label} (float64, create_graph=True)"
         try:
-            ts, gs = self.engine_vjps(xs, g, "float64", create_graph=True)
-            s = sum((v * w).sum() for v, w in zip(gs, ws) if v is not None)
-            wrt = [ts[i] for i in self.checked]
-            if isinstance(s, Tensor) and s.requires_grad:
-                obtained = [np.zeros(xs[i].shape) if o is None else o.numpy()
-                            for i, o in zip(self.checked, grad(s, wrt, allow_unused=True))]
-            else:                       # the gradient does not depend on the inputs (a linear op)
-                obtained = [np.zeros(xs[i].shape) for i in self.checked]
-        except Exception as err:
+            obtained = self.second_derivatives(xs, g, ws, self.checked)
+        except Exception:
+            # Blame the VJPs that fail when called as create_graph calls them (on Tensors that
+            # require grad), in their own words: the engine runs every VJP, so its error blames none.
             for i in self.checked:
-                self.report._record("second order", False, _failure(
-                    self.names[i], ("error", f"the VJP for {self.names[i]} fails under create_graph=True: "
-                                             f"{type(err).__name__}: {err}"),
-                    [f"at {where}: a VJP must use only operators and ag functions to be differentiable"]))
+                try:
+                    self.call_vjp_recorded(i, xs, g)
+                    failure = None
+                except Exception as err:
+                    failure = _failure(self.names[i], (
+                        "error", f"the VJP for {self.names[i]} fails under create_graph=True: "
+                                 f"{type(err).__name__}: {_own_words(err)}"),
+                        [f"at {where}: a VJP must use only operators and ag functions to be differentiable"])
+                self.report._record("second order", failure is None, failure)
+            if self.report.ok:      # each alone works, together they do not: say so on the first
+                self.report._record("second order", False, _failure(self.names[self.checked[0]], (
+                    "error", "the VJPs fail together under create_graph=True"), [f"at {where}"]))
             return
         for k, i in enumerate(self.checked):
-            expected = np.zeros(xs[i].shape)
-            for j in np.ndindex(*xs[i].shape):
-                up, down = xs[i].copy(), xs[i].copy()
-                up[j] += H
-                down[j] -= H
-                expected[j] = (phi(_replace(xs, i, up)) - phi(_replace(xs, i, down))) / (2 * H)
+            expected = difference_quotients(lambda v: phi(_replace(xs, i, v)), xs[i])[0]
             ok = _within(obtained[k], expected, expected, expected, SECOND_ORDER_RTOL)
             failure = None
             if not ok:
@@ -468,102 +646,324 @@ class _Grader:
     # -------------------------------------------------------------- diagnosis
     # Each mistake test returns (code, sentence) or None; the code is report.diagnosis.
 
-    def explain_error(self, i, xs, g, expected, err, where):
-        """The engine path raised: call the VJP directly to say why."""
-        name = self.names[i]
+    def explain_refused(self, case, i):
+        """The engine could not use the VJP's result: call the VJP directly to say why,
+        in the student's terms (never the engine's message)."""
+        name, shape = self.names[i], case.xs[i].shape
         try:
-            raw = self.raw_vjp(i, xs, g)
-        except Exception as raw_err:
-            return _failure(name, ("error", f"the VJP for {name} raised {type(raw_err).__name__}: {raw_err}"),
-                            [f"at {where}"])
-        found = self.shape_mistake(i, raw, expected, RTOL["float64"] * _scale(expected))
-        if found:
-            return _failure(name, found, [f"at {where}: backward raised {type(err).__name__}: {err}"])
-        return _failure(name, ("error", f"backward failed: {type(err).__name__}: {err}"), [f"at {where}"])
-
-    def shape_mistake(self, i, raw, expected, tol):
-        """Name a VJP result of the wrong shape: transposed, not summed, or just wrong."""
-        shape = expected.shape
+            raw = self.call_vjp(i, case.xs, case.g)
+        except Exception as err:
+            raised = f"the VJP for {name} raised {type(err).__name__}: {_own_words(err)}"
+            found = self.changed_vjp_mistake(case, i)      # e.g. g not expanded: a broadcasting error
+            if found:
+                return _failure(name, found, [f"at {case.where}: {raised}"])
+            return _failure(name, ("error", raised), [f"at {case.where}"])
         if raw is None:
-            return "error", f"the VJP for {self.names[i]} returned None"
+            return _failure(name, ("error", f"the VJP for {name} returned None"), [f"at {case.where}"])
+        if raw.shape != shape:
+            return _failure(name, self.shape_mistake(case, i, raw),
+                            [f"at {case.where}: the VJP for {name} returns shape {raw.shape} "
+                             f"for an input of shape {shape}"])
+        return _failure(name, ("error", f"backward could not use the VJP's result for {name} "
+                                        f"(shape {raw.shape}, dtype {raw.dtype})"), [f"at {case.where}"])
+
+    def shape_mistake(self, case, i, raw):
+        """Name a VJP result of the wrong shape: forgot g, transposed, not summed, a wrong
+        axis, or just the wrong shape."""
+        shape = case.xs[i].shape
+        expected, tol = case.expected(i), case.tol(i)
+        got = f"the VJP returns shape {raw.shape} for an input of shape {shape}"
         if raw.shape == shape:
             return None
-        if raw.ndim == 2 and raw.T.shape == shape and _close(raw.T, expected, tol):
-            return "transposed", f"transposed: the VJP returns shape {raw.shape}; its transpose is the gradient"
+        if self.forgot_g(case, i, raw):
+            return "forgot g", (f"the upstream gradient g is missing: {got}, and it equals the "
+                                f"gradient for g = 1; multiply by g")
+        if raw.ndim == 2 and raw.T.shape == shape and case.fits(i, raw.T):
+            return "transposed", f"transposed: {got}; its transpose is the gradient"
         axes = _summing_axes(raw, expected, tol)
         if axes is not None:
-            return "broadcast", (f"not summed over the broadcast axes: the VJP returns shape {raw.shape} "
-                                 f"for an input of shape {shape}; summing it over axis {axes} gives the gradient")
-        return "shape", f"wrong shape: the VJP returns shape {raw.shape} for an input of shape {shape}"
+            return "broadcast", f"not summed over {_axes_text(axes)}: {got}; its sum over {_axes_text(axes)} is the gradient"
+        found = self.changed_vjp_mistake(case, i)
+        if found:
+            return found
+        if raw.ndim < len(shape):
+            return "shape", (f"wrong shape: {got}, fewer dimensions than its input (a VJP returns "
+                             f"an array of its input's shape)")
+        return "shape", f"wrong shape: {got}"
 
-    def explain(self, i, xs, g, o, expected, lo, hi, rtol, where):
+    def forgot_g(self, case, i, raw):
+        """Is the raw result, broadcast or summed to the input's shape, the gradient for g = 1?"""
+        ones, shape = case.ones(i), case.xs[i].shape
+        tol = max(case.tol(i), case.rtol * _scale(ones))
+        try:
+            stretched = np.broadcast_to(raw, shape)
+        except ValueError:
+            stretched = None
+        if stretched is not None and _close(stretched, ones, tol):
+            return True
+        return _summing_axes(raw, ones, tol) is not None
+
+    def explain(self, case, i, o):
         """A failed comparison: where, by how much, and the mistake if the numbers name one."""
         name = self.names[i]
-        tol = rtol * _scale(expected)
+        expected, lo, hi, _, _ = case.numeric(i)
+        tol = case.tol(i)
         if o.shape != expected.shape:
-            lines = [f"at {where}: the gradient has shape {o.shape} for an input of shape {expected.shape}"]
+            lines = [f"at {case.where}: the gradient has shape {o.shape} for an input of shape {expected.shape}"]
         elif not np.all(np.isfinite(o)):
             j = tuple(int(n) for n in np.argwhere(~np.isfinite(o))[0])
             return _failure(name, ("nan", f"NaN/inf in the gradient of {name}"),
-                            [f"at {where}: {_index(name, j)} = {o[j]} (expected {expected[j]:.6g})"])
+                            [f"at {case.where}: {_index(name, j)} = {o[j]} (expected {expected[j]:.6g})"])
         else:
-            lines = _mismatch_lines(name, o, expected, where, rtol, lo, hi)
-            if np.any(hi - lo > tol):       # a kink: the central difference is no derivative there
+            lines = _mismatch_lines(name, o, expected, case.where, case.rtol, lo, hi)
+            wrong = np.maximum(lo - o, 0) + np.maximum(o - hi, 0) > tol
+            if np.all(case.kinks(i)[wrong]):    # only at kinks: the central difference is no derivative there
                 return _failure(name, ("kink", f"gradient of {name} outside the one-sided slopes "
                                                f"at a kink"), lines)
-        found = self.name_mistake(i, xs, g, o, expected, tol)
+        found = self.name_mistake(case, i, o)
         if found is None and o.shape != expected.shape:
             found = "shape", f"wrong shape: the gradient has shape {o.shape} for an input of shape {expected.shape}"
         if found is None:
             found = "differs", f"gradient of {name} differs from central differences"
         return _failure(name, found, lines)
 
-    def name_mistake(self, i, xs, g, o, expected, tol):
+    def name_mistake(self, case, i, o):
         """The common mistakes, each tested against the numbers; None when none fits."""
+        expected, tol = case.expected(i), case.tol(i)
         try:
-            raw = self.raw_vjp(i, xs, g)
+            raw = self.call_vjp(i, case.xs, case.g)
         except Exception:
             raw = None
         if raw is not None and raw.shape != expected.shape:
-            found = self.shape_mistake(i, raw, expected, tol)
+            found = self.shape_mistake(case, i, raw)
             if found[0] != "shape":
                 return found
         if o.shape != expected.shape:
             return None
         if _close(o, -expected, tol):
             return "sign", "sign flipped: obtained == -expected"
-        ones, _, _ = self.numeric(xs, i, np.ones_like(g))
-        if _close(o, ones, max(tol, tol * _scale(ones) / _scale(expected))):
+        ones = case.ones(i)
+        if _close(o, ones, max(tol, case.rtol * _scale(ones))):
             return "forgot g", "forgot the upstream gradient g: obtained == the gradient for g = 1"
+        found = self.changed_vjp_mistake(case, i)    # before .T: g broadcast along the wrong axis is both
+        if found:
+            return found
         if o.ndim == 2 and o.shape[0] == o.shape[1] and _close(o, expected.T, tol):
             return "transposed", "transposed: obtained == expected.T"
-        swapped = self.swapped_roles(xs, g, expected, tol)
-        if swapped:
-            return swapped
+        found = self.swapped_roles(case) or _shifted_mistake(o, expected, tol)
+        if found:
+            return found
         k = float(np.sum(o * expected) / np.sum(expected * expected)) if np.any(expected) else 0.0
         if abs(k) > 1e-8 and not np.isclose(k, 1.0) and _close(o, k * expected, tol * max(1.0, abs(k))):
             return "factor", f"off by a constant factor k = {_nice(k)}: obtained == k * expected"
         return None
 
-    def swapped_roles(self, xs, g, expected, tol):
+    def changed_vjp_mistake(self, case, i):
+        """Hypotheses tested by running the student's VJP on changed arguments: it is right
+        when one of them changes, so the VJP has that mistake.  None when none fits."""
+        try:
+            raw = self.call_vjp(i, case.xs, case.g)
+        except Exception:
+            raw = None
+        for test in (self.transposed_factor, self.other_axis, self.g_not_expanded, self.index_off_by_one):
+            found = test(case, i, raw)
+            if found:
+                return found
+        return None
+
+    def _right_with(self, case, i, raw, **change):
+        """Does input i's VJP, called with ``change``, give the gradient (and differ from ``raw``)?"""
+        args = dict(xs=case.xs, g=case.g, ans=self.output(case.xs))
+        args.update(change)
+        try:
+            candidate = self.call_vjp(i, **args)
+        except Exception:
+            return False
+        if candidate is None or (raw is not None and candidate.shape == raw.shape
+                                 and np.allclose(candidate, raw, rtol=0, atol=case.tol(i))):
+            return False
+        return case.fits(i, candidate)
+
+    def transposed_factor(self, case, i, raw):
+        """dA = g @ B written for g @ B.T: the VJP is right when a square input is given transposed."""
+        for k, x in enumerate(case.xs):
+            if _is_float(x) and x.ndim >= 2 and x.shape[-1] == x.shape[-2]:
+                if self._right_with(case, i, raw, xs=_replace(case.xs, k, np.swapaxes(x, -1, -2))):
+                    n = self.names[k]
+                    return "transposed", (f"a transposed factor: the VJP is right when {n} is replaced "
+                                          f"by {n}.T; it uses {n} where {n}.T is needed (or the reverse)")
+        return None
+
+    def other_axis(self, case, i, raw):
+        """The same VJP over another axis: run its own code on arrays whose reductions
+        (sum, mean, max...) over axis a, or over all axes, go over axis b instead."""
+        ndim = max([np.ndim(x) for x in case.xs] + [case.g.ndim])
+        for source in [None] + list(range(ndim)):
+            for target in range(ndim):
+                for keepdims in (False, True):
+                    if source == target or (source is None and keepdims):
+                        continue
+                    view = type("_OtherAxis", (_OtherAxis,),
+                                {"source": source, "target": target, "keepdims": keepdims})
+                    if self._right_with(case, i, raw, view=view):
+                        if source is None:
+                            return "axis", (f"reduces over all axes where axis {target} was meant: the "
+                                            f"same VJP with that sum/mean/max over axis {target} "
+                                            f"(keepdims=True) is right")
+                        return "axis", (f"reduces over axis {source} where axis {target} was meant: the "
+                                        f"same VJP over axis {target} is right")
+        return None
+
+    def g_not_expanded(self, case, i, raw):
+        """g of a reduction broadcast along the wrong axis: right when g gets a new axis k."""
+        g = case.g
+        if g.ndim >= case.xs[i].ndim:
+            return None
+        for k in range(g.ndim + 1):
+            if self._right_with(case, i, raw, g=np.expand_dims(g, k)):
+                index = ", ".join(["None" if a == k else ":" for a in range(g.ndim + 1)])
+                return "axis", (f"g is broadcast along the wrong axis: the VJP is right when g gets a new "
+                                f"axis {k} (g[{index}], shape {np.expand_dims(g, k).shape}); without it, "
+                                f"broadcasting lines g up with the last axes")
+        return None
+
+    def index_off_by_one(self, case, i, raw):
+        """Labels or indices off by one: the VJP is right when an integer input is given +-1."""
+        for k, x in enumerate(case.xs):
+            if x.dtype.kind not in "iu":
+                continue
+            for step in (1, -1):
+                if self._right_with(case, i, raw, xs=_replace(case.xs, k, x + step)):
+                    return _off_by_one_in(self.names[k], step)
+        for key, x in self.kwargs.items():
+            if isinstance(x, np.ndarray) and x.dtype.kind in "iu":
+                for step in (1, -1):
+                    if self._right_with(case, i, raw, kwargs={**self.kwargs, key: x + step}):
+                        return _off_by_one_in(key, step)
+        return None
+
+    def swapped_roles(self, case):
         """One-input ops: does the VJP give the gradient with x or ans replaced by the other?"""
         if len(self.examples) != 1:
             return None
+        xs, g = case.xs, case.g
         x, ans = xs[0], self.forward(xs)
         if ans.shape != x.shape:
             return None
         try:
-            x_replaced = self.raw_vjp(0, xs, g, swap_x=ans)      # its formula, evaluated at ans
-            ans_replaced = self.raw_vjp(0, xs, g, ans=x)         # its formula, evaluated at x
+            x_replaced = self.call_vjp(0, [ans], g, ans=ans)    # its formula, evaluated at ans
+            ans_replaced = self.call_vjp(0, xs, g, ans=x)       # its formula, evaluated at x
         except Exception:
             return None
-        if x_replaced.shape == x.shape and _close(x_replaced, expected, tol):
+        if x_replaced is not None and case.fits(0, x_replaced):
             return "input for output", ("input used where the output was needed: the VJP is right "
                                         "when x is replaced by ans = op(x)")
-        if ans_replaced.shape == x.shape and _close(ans_replaced, expected, tol):
+        if ans_replaced is not None and case.fits(0, ans_replaced):
             return "output for input", ("output used where the input was needed: the VJP is right "
                                         "when ans is replaced by x")
         return None
+
+
+class _OtherAxis(np.ndarray):
+    """An ndarray whose reductions over axis ``source`` (None: over all axes) run over
+    axis ``target`` instead (``keepdims``: keeping the reduced axis).  A student's VJP
+    run on such arrays is "the same VJP over another axis", in the student's own code;
+    ``_Grader.other_axis`` makes one subclass per hypothesis, setting these three."""
+    source, target, keepdims = None, 0, False
+
+
+def _reduce_over_other_axis(name):
+    method = getattr(np.ndarray, name)
+
+    def reduction(self, axis=None, *args, **kwargs):
+        if self.source is None:
+            matches = axis is None and self.ndim > 1
+        else:
+            matches = isinstance(axis, (int, np.integer)) and self.ndim > self.source and axis % self.ndim == self.source
+        if matches and self.target < self.ndim:
+            axis = self.target
+            if self.keepdims or self.source is None:      # a full reduction broadcast back needs the axis
+                kwargs["keepdims"] = True
+        return method(self, axis, *args, **kwargs)
+    reduction.__name__ = name
+    return reduction
+
+
+for _name in ("sum", "mean", "max", "min", "prod", "var", "std", "any", "all"):
+    setattr(_OtherAxis, _name, _reduce_over_other_axis(_name))
+
+
+def _coupled_groups(case, kinks):
+    """Kink elements grouped into ties: two belong together when moving both at once
+    changes phi at a slope other than the sum of their own slopes (union-find)."""
+    parent = list(range(len(kinks)))
+
+    def root(a):
+        while parent[a] != a:
+            parent[a] = parent[parent[a]]
+            a = parent[a]
+        return a
+
+    for a, b in itertools.combinations(range(len(kinks)), 2):
+        if root(a) == root(b):
+            continue
+        (i, j), (k, m) = kinks[a], kinks[b]
+        direction = {i: np.zeros(case.xs[i].shape)}
+        direction.setdefault(k, np.zeros(case.xs[k].shape))
+        direction[i][j] = 1.0
+        direction[k][m] = 1.0
+        left, right = case.slopes_along(direction)
+        _, _, _, left_i, right_i = case.numeric(i)
+        _, _, _, left_k, right_k = case.numeric(k)
+        tol = max(case.tol(i), case.tol(k))
+        if abs(right - right_i[j] - right_k[m]) > tol or abs(left - left_i[j] - left_k[m]) > tol:
+            parent[root(a)] = root(b)
+    groups = {}
+    for a, kink in enumerate(kinks):
+        groups.setdefault(root(a), []).append(kink)
+    return [group for group in groups.values() if len(group) > 1]
+
+
+def _shifted(e, step, axis, cyclic):
+    """``e`` moved by ``step`` places along ``axis``: zeros where nothing lands, or rolled."""
+    if cyclic:
+        return np.roll(e, step, axis=axis)
+    out = np.zeros_like(e)
+    src, dst = [slice(None)] * e.ndim, [slice(None)] * e.ndim
+    src[axis], dst[axis] = (slice(None, -step), slice(step, None)) if step > 0 else (slice(-step, None), slice(None, step))
+    out[tuple(dst)] = e[tuple(src)]
+    return out
+
+
+def _shifted_mistake(o, expected, tol):
+    """Off by one: obtained == the right gradient shifted by one place along an axis."""
+    for axis in range(expected.ndim):
+        if expected.shape[axis] < 2:
+            continue
+        for step in (1, -1):
+            for cyclic in (False, True):
+                moved = _shifted(expected, step, axis, cyclic)
+                if _close(o, moved, tol) and not _close(moved, expected, tol):
+                    where = "later" if step > 0 else "earlier"
+                    return "off by one", (f"off by one: the gradient is the right one shifted by one place "
+                                          f"{where} along axis {axis}{' (cyclically)' if cyclic else ''}")
+    return None
+
+
+def _off_by_one_in(name, step):
+    uses = f"{name} - 1" if step > 0 else f"{name} + 1"
+    given = f"{name} + 1" if step > 0 else f"{name} - 1"
+    return "off by one", (f"off by one in {name}: the VJP is right when given {given}, so it uses "
+                          f"{uses} where {name} is meant")
+
+
+def _own_words(err):
+    """An error's message without the engine's pointer to where an op was created."""
+    return str(err).split(" (op created at")[0]
+
+
+def _axes_text(axes):
+    return f"axis {axes}" if isinstance(axes, int) else f"axes {axes}"
 
 
 # ------------------------------------------------------------------ small helpers
@@ -603,11 +1003,12 @@ def _replace(xs, i, value):
 
 
 def _to_numpy(v):
+    """A VJP's result as a plain float64 ndarray (it may be a Tensor, an array or a number)."""
     if v is None:
         return None
     if isinstance(v, Tensor):
         return v.numpy().astype(np.float64)
-    return np.asarray(v, dtype=np.float64)
+    return np.array(v, dtype=np.float64)       # np.array, not asarray: drops an _OtherAxis view
 
 
 def _scale(e):
@@ -667,8 +1068,8 @@ def _index(name, j):
     return f"{name}[{', '.join(map(str, j))}]" if j else name
 
 
-def _failure(argument, found, lines):
+def _failure(argument, found, lines, label=None):
     """A failed check: found = (diagnosis code, sentence); the sentence heads the verdict."""
     code, sentence = found
-    return {"argument": argument, "headline": f"argument {argument}: {sentence}",
+    return {"argument": argument, "headline": f"{label or 'argument ' + argument}: {sentence}",
             "lines": lines, "diagnosis": code}

@@ -229,3 +229,106 @@ def test_a_wrong_vjp_is_never_reported_correct(kind, amount, index, seed):
     assert not report, f"{kind} by {amount} reported correct:\n{report}"
     report = ag.check_vjp(corrupt_mul(amount), X, X[::-1] + 0.1 * index, seed=seed, trials=1)
     assert not report and report.argument == "y", f"mul's y VJP off by {amount} reported:\n{report}"
+
+
+# ------------------------------------------------------------------ the hypotheses that name a mistake, on many shapes
+
+def softmax_over(axis, inner_axis):
+    """softmax over ``axis`` whose VJP takes its inner sum over ``inner_axis``."""
+    def forward(z):
+        e = np.exp(z - z.max(axis=axis, keepdims=True))
+        return e / e.sum(axis=axis, keepdims=True)
+    return ag.primitive(forward, name="softmax").defvjp(
+        lambda g, ans, z: ans * (g - (g * ans).sum(axis=inner_axis, keepdims=True)))
+
+
+@settings(max_examples=12, deadline=None, derandomize=True)
+@given(shape=st.lists(st.integers(2, 4), min_size=2, max_size=3), data=st.data())
+def test_the_same_vjp_over_another_axis_is_named_with_both_axes(shape, data):
+    axis = data.draw(st.integers(0, len(shape) - 1))
+    inner = data.draw(st.integers(0, len(shape) - 1))
+    z = np.random.default_rng(len(shape) + axis).normal(size=shape)
+    report = ag.check_vjp(softmax_over(axis, inner), z, broadcast=False, trials=1)
+    if inner == axis:
+        assert report, str(report)
+    else:
+        assert report.diagnosis == "axis", str(report)
+        assert f"axis {inner} where axis {axis} was meant" in str(report), str(report)
+
+
+@settings(max_examples=10, deadline=None, derandomize=True)
+@given(n=st.integers(3, 7), start=st.sampled_from([True, False]))
+def test_a_slice_gradient_at_the_wrong_end_is_off_by_one(n, start):
+    # op: x[1:] (start) or x[:-1]; the VJP puts g at the other end
+    forward = (lambda x: x[1:]) if start else (lambda x: x[:-1])
+    wrong = ((lambda g, ans, x: np.concatenate([g, [0.0]])) if start
+             else (lambda g, ans, x: np.concatenate([[0.0], g])))
+    op = ag.primitive(forward, name="slice").defvjp(wrong)
+    report = ag.check_vjp(op, np.linspace(-1.0, 1.0, n))
+    assert report.diagnosis == "off by one", str(report)
+    assert ("earlier" if start else "later") in str(report), str(report)
+
+
+@settings(max_examples=8, deadline=None, derandomize=True)
+@given(n=st.integers(2, 4))
+def test_a_transposed_factor_is_named_on_square_inputs(n):
+    a, b = np.random.default_rng(n).normal(size=(2, n, n))
+    op = ag.primitive(lambda A, B: A @ B, name="mm").defvjp(lambda g, ans, A, B: g @ B,
+                                                           lambda g, ans, A, B: A.T @ g)
+    report = ag.check_vjp(op, a, b)
+    assert report.diagnosis == "transposed" and report.argument == "A", str(report)
+    assert "B is replaced by B.T" in str(report), str(report)
+
+
+@settings(max_examples=8, deadline=None, derandomize=True)
+@given(rows=st.integers(2, 5), cols=st.integers(1, 4))
+def test_strict_mode_names_the_missing_sum_and_accepts_the_summed_vjp(rows, cols):
+    x = np.random.default_rng(rows * cols).normal(size=(rows, cols))
+    b = np.linspace(-1.0, 1.0, cols)
+    add = ag.primitive(lambda x, b: x + b, name="add_bias")
+    add.defvjp(lambda g, ans, x, b: g, lambda g, ans, x, b: g)
+    assert ag.check_vjp(add, x, b, broadcast=False)                 # the engine sums it: right, with a note
+    report = ag.check_vjp(add, x, b, broadcast=False, strict=True)
+    assert report.diagnosis == "broadcast" and report.argument == "b", str(report)
+    assert "not summed over axis 0" in str(report), str(report)
+    add.defvjp(lambda g, ans, x, b: g, lambda g, ans, x, b: g.sum(axis=0))
+    assert ag.check_vjp(add, x, b, broadcast=False, strict=True)
+
+
+def test_blame_falls_on_the_argument_whose_vjp_is_wrong_in_its_own_words():
+    # db summed over the wrong axis makes the engine refuse the result; x's VJP is right
+    op = linear_op(lambda g, ans, x, w, b: g.sum(axis=1))
+    report = ag.check_vjp(op, X, W[:, :3], np.array([0.1, -0.2, 0.3]))
+    text = str(report)
+    assert report.argument == "b" and "argument b:" in text.splitlines()[0], text
+    assert "op created at" not in text and "input 2" not in text, text
+
+
+def test_a_result_with_fewer_dimensions_is_a_shape_mistake_not_a_crash():
+    op = unary(lambda x: x * 2.0, lambda g, ans, x: (2 * g).sum(axis=0), "double")
+    report = ag.check_vjp(op, X)
+    assert report.diagnosis == "shape" and "fewer dimensions" in str(report), str(report)
+
+
+def test_the_tie_check_judges_the_sum_over_the_tie():
+    ties = np.array([[1.0, 2.0, 2.0], [0.0, 0.0, -1.0]])          # two ties of two: a half each is right
+    row_max = ag.primitive(lambda x: x.max(axis=1), name="row_max")
+    for share, right in ((0.5, True), (1.0, False), (0.25, False)):
+        row_max.defvjp(lambda g, ans, x, s=share: g[:, None] * s * (x == ans[:, None]))
+        report = ag.check_vjp(row_max, ties, trials=0)               # only the example has ties
+        assert bool(report) == right, f"share {share}:\n{report}"
+        if not right:
+            assert report.diagnosis == "tie", str(report)
+    # all to one tied element is a subgradient too
+    row_max.defvjp(lambda g, ans, x: g[:, None] * (np.cumsum(x == ans[:, None], axis=1) == 1) * (x == ans[:, None]))
+    assert ag.check_vjp(row_max, ties, edges=[0.0])
+
+
+def test_a_vjp_that_fails_under_create_graph_is_blamed_alone():
+    # b's VJP leaves the graph (np.asarray of a Tensor that requires grad); a's is right
+    op = ag.primitive(lambda a, b: a * b, name="mul").defvjp(
+        lambda g, ans, a, b: g * b, lambda g, ans, a, b: g * np.asarray(a))
+    assert ag.check_vjp(op, X, X[::-1])
+    report = ag.check_vjp(op, X, X[::-1], second_order=True)
+    assert not report and report.argument == "b" and report.diagnosis == "error", str(report)
+    assert "create_graph=True" in str(report) and "op created at" not in str(report), str(report)

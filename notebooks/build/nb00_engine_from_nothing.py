@@ -29,7 +29,8 @@ chain rule over many variables (65.54)-(65.55). Notebook 1 continues from here w
 4. three classic bugs, each made on purpose and measured: overwriting instead of accumulating at
    fan-out, forgetting `zero_grad` between steps, and not summing a broadcast bias's gradient;
 5. the same graph and the same numbers from `ag`;
-6. exercises: two rows of the table as `ag` primitives, graded by `ag.check_vjp`.
+6. exercises: two rows of the table as `ag` primitives, graded by `ag.check_vjp` (strictly: the
+   product's VJPs must sum over the broadcast axes themselves).
 """)
 nb.code(r"""
 %matplotlib inline
@@ -504,9 +505,11 @@ names common mistakes. The cells come with a reference solution between `# SOLUT
 VJP as wrong until the block is filled in.
 
 **Exercise 1.** The product, $c = a \cdot b$, element by element: one VJP per input (section 1's table:
-$\partial c/\partial a = b$). The grader also tries a `b` that broadcasts, like the bias of section 5:
-the engine sums your VJP's result over the broadcast axes itself, in one place, so the VJP can ignore
-broadcasting.
+$\partial c/\partial a = b$). The grader multiplies a `(4, 3)` array by a `(3,)` one, like the bias of
+section 5, and tries other shapes that broadcast (an `a` of shape `(4, 1)`, a `b` of shape `(1, 3)`).
+So each VJP must do what section 5 taught: sum over the axes that broadcasting added or stretched, and
+return its input's shape (section 5's `unbroadcast` does it). `ag`'s engine would do that sum for you,
+as it does for its own `+`; `strict=True` tells the grader not to accept that here.
 """)
 nb.code(r"""
 # EXERCISE 1: the VJPs of the product a * b.  g = dL/d(ans); return dL/da and dL/db.
@@ -517,20 +520,29 @@ def my_mul(a, b):
 
 def my_mul_vjp_a(g, ans, a, b):
     # SOLUTION
-    return g * b
+    return unbroadcast(g * b, a.shape)
     # END SOLUTION
 
 
 def my_mul_vjp_b(g, ans, a, b):
     # SOLUTION
-    return g * a
+    return unbroadcast(g * a, b.shape)
     # END SOLUTION
 
 
 my_mul.defvjp(my_mul_vjp_a, my_mul_vjp_b);      # the ";" hides the primitive that defvjp returns
 """)
 nb.code(r"""
-ag.check_vjp(my_mul, rng.normal(size=(4, 3)), rng.normal(size=3))
+ag.check_vjp(my_mul, rng.normal(size=(4, 3)), rng.normal(size=3), strict=True)
+""")
+nb.md(r"""
+What the strict grader says to the VJP that hands `g * a` to `b` unsummed (without `strict=True` the
+engine's sum makes it right, and the grader only adds a note):
+""")
+nb.code(r"""
+unsummed_mul = ag.primitive(lambda a, b: a * b, name="unsummed_mul").defvjp(
+    lambda g, ans, a, b: unbroadcast(g * b, a.shape), lambda g, ans, a, b: g * a)
+print(ag.check_vjp(unsummed_mul, rng.normal(size=(4, 3)), rng.normal(size=3), strict=True))
 """)
 nb.md(r"""
 **Exercise 2.** The power with a fixed exponent, here $c = a^3$: $\partial c/\partial a = 3a^2$.

@@ -5,14 +5,15 @@ nb = Notebook()
 nb.md(r"""
 # 9. Gradient checking: how to trust a backward pass
 
-Notebooks 1, 2 and 6 ask you to write VJPs and let `ag.check_vjp` grade them against finite
+Notebooks 0, 1, 2 and 6 ask you to write VJPs and let `ag.check_vjp` grade them against finite
 differences. A finite difference is itself a computation with errors, so a grader needs answers to
 four questions, and this notebook works each one out with numbers:
 
 1. **How to measure the error**: relative to what, and why not element by element.
 2. **Which step $h$**: too large and the slope is a secant, too small and rounding eats it; the
    best $h$ differs between float64 and float32.
-3. **What to do at kinks** (ReLU at 0, a max with ties), where the derivative does not exist.
+3. **What to do at kinks** (ReLU at 0, a max with ties), where the derivative does not exist, and
+   what one element at a time cannot see at a kink of several variables.
 4. **Which tolerance in float32 and in float64.**
 
 **Reading.** cs231n's notes on gradient checking (relative error, kinks, "use double precision")
@@ -160,8 +161,9 @@ difference still straddles it and returns $0.55$, while the true derivative is 1
 to watch for this; a grader can do better. The one-sided slopes $(f(x+h) - f(x))/h$ and
 $(f(x) - f(x-h))/h$ cost no extra evaluation (they reuse $f(x\pm h)$ and one $f(x)$), and
 **every correct answer lies between them**: the derivative at a smooth point, any subgradient at a
-kink, and the true slope near one. `check_vjp` accepts a value when it is within tolerance of that
-interval. At smooth points the interval has width $h|f''|$, so this is the ordinary test there.
+kink of one variable, and the true slope near one. `check_vjp` accepts a value when it is within
+tolerance of that interval. At smooth points the interval has width $h|f''|$, so this is the ordinary
+test there. (At a kink of *several* variables the interval is not enough: see the end of this section.)
 """)
 nb.code(r"""
 def slopes(f, x, h=1e-6):
@@ -190,6 +192,56 @@ print(ag.check_vjp(ag.maximum, x_ex, x_ex[::-1], edges=[(x_ex, x_ex)]))
 bad_relu = ag.primitive(lambda x: np.maximum(x, 0), name="relu, slope 2 at 0").defvjp(
     lambda g, ans, x: g * ((x > 0) + 2.0 * (x == 0)))
 print(ag.check_vjp(bad_relu, x_ex, edges=[0.0]))
+""")
+nb.md(r"""
+**A kink of several variables.** Element by element, the interval accepts more than subgradients.
+Take the max of the row $(3, 3)$ with $g = 1$: moving either element alone up raises the max at
+slope 1, moving it down leaves the max alone, so each element's interval is $[0, 1]$. The answer
+$(1, 1)$, "the full $g$ to every tied element", passes both intervals, yet it is no subgradient:
+moving *both* elements up raises the max at slope 1, not $1 + 1 = 2$. A subgradient $s$ of the max
+satisfies $s \cdot d$ = the slope along $d$ when every tied element moves together, so its entries
+over the tie sum to $g$: $(\frac12, \frac12)$ and $(1, 0)$ are right, $(1, 1)$ is not.
+
+So `check_vjp` does a second, directional check wherever elements have two different one-sided
+slopes: it finds which of them are tied (moving two together changes the output at a slope other
+than the sum of their own slopes: a max's tied elements do, a ReLU's kinks do not), moves each tie
+together, and requires the gradient's sum over the tie to lie between the two slopes along it.
+""")
+nb.code(r"""
+def phi(x):                                   # sum(g * row_max(x)) with g = 1
+    return x.max(axis=1).sum()
+
+
+ties = np.array([[1.0, 3.0, 3.0], [2.0, 0.5, -1.0]])
+h = 1e-6
+for j in [(0, 1), (0, 2)]:
+    e = np.zeros_like(ties)
+    e[j] = h
+    print(f"x{list(j)} alone: slopes {(phi(ties) - phi(ties - e)) / h:.2f} (down) and "
+          f"{(phi(ties + e) - phi(ties)) / h:.2f} (up)")
+both = np.zeros_like(ties)
+both[0, 1:] = h
+print(f"x[0, 1] and x[0, 2] together: slopes {(phi(ties) - phi(ties - both)) / h:.2f} and "
+      f"{(phi(ties + both) - phi(ties)) / h:.2f}\n")
+
+
+@ag.primitive
+def row_max(x):
+    return x.max(axis=1)
+
+
+def full_g_to_each_tie(g, ans, x):
+    return g[:, None] * (x == ans[:, None])              # (1, 1) on the tie: no subgradient
+
+
+def ties_share_g(g, ans, x):
+    tied = x == ans[:, None]
+    return g[:, None] * tied / tied.sum(axis=1, keepdims=True)
+
+
+for vjp in (full_g_to_each_tie, ties_share_g):
+    row_max.defvjp(vjp)
+    print(vjp.__name__, "->", ag.check_vjp(row_max, ties, edges=[0.0]), "\n")
 """)
 
 # ---------------------------------------------------------------- 4. float32 vs float64
@@ -284,15 +336,19 @@ nb.md(r"""
 | numeric reference: central differences of the forward in float64, $h = 10^{-6}$ | error $\approx 10^{-10}$ (section 2); float32 differences are no reference |
 | error measured norm-wise, $\max_j\lvert a_j - n_j\rvert / \max_j\lvert n_j\rvert$ | scale-free, and near-zero entries do not produce false alarms (section 1) |
 | accepted: within tolerance of the interval of the one-sided slopes | every subgradient passes at a kink, and the true slope near one (section 3) |
+| at a tie, the sum over the tied elements against the slope along the tie | the interval alone accepts the full $g$ for every tied element (section 3) |
 | tolerance $10^{-5}$ in float64, $2\cdot10^{-3}$ in float32 | three orders above correct VJPs, far below mistakes (section 4) |
 | random points at the examples' sign and scale, random non-uniform upstream $g$ | with $g = 1$ a VJP that forgets $g$ looks right |
 | float32 as well as float64 | overflow and cancellation show only in single precision |
 | broadcast shapes for inputs the op uses element by element | the bias of `X @ W + b`: the engine sums the gradient over the broadcast axes |
 | `second_order=True`: the VJP differentiated again (`create_graph`) | a VJP written with engine ops gives higher derivatives for free; check that it does |
 
-And when the comparison fails, the grader tries the common mistakes one by one on the numbers
-(sign, a constant factor, a transposition, a missing broadcast sum, input and output exchanged, a
-forgotten upstream $g$) and names one only when it reproduces the VJP's result.
+And when the comparison fails, the grader tries the common mistakes one by one and names one only
+when it reproduces the VJP's result: on the numbers (sign, a constant factor, a transposition, the
+right gradient shifted by one place, a forgotten upstream $g$), and by running your VJP again on
+changed arguments (a square factor transposed, its sums over another axis, $g$ with a new axis,
+integer labels plus or minus one, input and output exchanged). With `strict=True` (notebook 0's
+exercise) a VJP must also sum over the broadcast axes itself: "not summed over axis 0".
 """)
 
 if __name__ == "__main__":
