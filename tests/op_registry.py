@@ -20,11 +20,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from chaingrad import autograd as ag
 from optional import optional
 
 torch = optional("torch")      # the torch column; without torch the cases still serve test_ops.py
-
-from chaingrad import autograd as ag
 
 
 @dataclass(frozen=True)
