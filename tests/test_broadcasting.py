@@ -3,13 +3,15 @@ values and gradients against PyTorch, and each gradient has its input's shape.
 Also: maximum/minimum split the gradient evenly at deliberate ties, as PyTorch."""
 import numpy as np
 import pytest
-import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import mutually_broadcastable_shapes
 
 from chaingrad import autograd as ag
 from op_registry import BINARY, sample
+from optional import needs, optional
+
+torch = optional("torch")
 
 CLOSE = dict(rtol=1e-9, atol=1e-11)
 shape_sets = lambda n: mutually_broadcastable_shapes(num_shapes=n, min_dims=0, max_dims=4, max_side=3)  # noqa: E731
@@ -34,6 +36,7 @@ def _compare(f, tf, arrays, seed):
 @pytest.mark.parametrize("name", sorted(BINARY))
 @settings(max_examples=25, deadline=None)
 @given(shapes=shape_sets(2), seed=st.integers(0, 2 ** 16))
+@needs("torch")
 def test_binary_op_broadcasts_like_torch(name, shapes, seed):
     f, _, tf, domain = BINARY[name]
     rng = np.random.default_rng(seed)
@@ -43,6 +46,7 @@ def test_binary_op_broadcasts_like_torch(name, shapes, seed):
 
 @settings(max_examples=25, deadline=None)
 @given(shapes=shape_sets(3), seed=st.integers(0, 2 ** 16))
+@needs("torch")
 def test_where_broadcasts_like_torch(shapes, seed):
     rng = np.random.default_rng(seed)
     cond_shape, x_shape, y_shape = shapes.input_shapes
@@ -66,6 +70,7 @@ def test_unbroadcast_sums_back_to_the_input_shape(shapes, seed):
 
 
 @pytest.mark.parametrize("name", ["maximum", "minimum"])
+@needs("torch")
 def test_ties_split_evenly_like_torch(name):
     x = np.array([[1.0, 2.0, 3.0], [0.5, 0.0, -1.0]])
     y = np.array([1.0, 0.0, 3.0])            # ties at [0, 0], [0, 2] and [1, 1]

@@ -15,6 +15,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from optional import needs
+
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 TINY = ["--dataset", "xor", "--epochs", "2", "--hidden", "8"]
@@ -64,6 +66,7 @@ def test_train_reports_each_epoch_and_a_summary(run):
     assert "Traceback" not in result.stderr
 
 
+@needs("matplotlib")
 def test_output_directory_holds_the_four_files(run):
     out, _ = run
     assert sorted(p.name for p in out.iterdir()) == ["curves.png", "graph.svg", MODEL, "run.json"]
@@ -109,6 +112,7 @@ def test_graph_svg_is_a_drawing_with_module_clusters(run):
     assert "layers.0" in text and "cross_entropy" in text
 
 
+@needs("matplotlib")
 def test_curves_png_is_a_png_image(run):
     out, _ = run
     data = (out / "curves.png").read_bytes()
@@ -406,6 +410,7 @@ def test_ctrl_c_keeps_the_last_finished_epoch(tmp_path):
     assert correct / rows == history[-1]["val_accuracy"]
 
 
+@needs("matplotlib")
 def test_out_that_holds_a_run_is_refused_unless_forced(tmp_path):
     out = tmp_path / "run"
     assert chaingrad("train", *TINY, "--out", out).returncode == 0
@@ -426,6 +431,7 @@ def test_out_that_holds_a_run_is_refused_unless_forced(tmp_path):
     assert (other / "notes.txt").exists()
 
 
+@needs("matplotlib")
 def test_no_progress_bar_frames_in_a_log(run):
     """stderr is a pipe here, as in CI: the per-epoch lines on stdout only, nothing on stderr."""
     _, result = run

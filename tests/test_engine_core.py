@@ -4,7 +4,6 @@ import threading
 
 import numpy as np
 import pytest
-import torch
 
 from chaingrad import autograd as ag
 from chaingrad.autograd import engine
@@ -12,6 +11,9 @@ from chaingrad.autograd.graph import Node
 from chaingrad.autograd.primitive import Primitive
 
 from op_registry import CASES
+from optional import needs, optional
+
+torch = optional("torch")
 
 
 def leaf(values, dtype=np.float64):
@@ -230,6 +232,7 @@ def test_retain_grad_keeps_the_hooked_gradient():
     np.testing.assert_array_equal(x.grad.data, [20.0, 20.0])
 
 
+@needs("torch")
 def test_mixed_second_derivative_of_pow_at_exponent_zero():
     x, y = leaf([2.0, 0.5]), leaf([0.0, 0.0])
     (gy,) = ag.grad((x ** y).sum(), y, create_graph=True)       # x^y log x
@@ -244,6 +247,7 @@ def test_mixed_second_derivative_of_pow_at_exponent_zero():
 
 
 @pytest.mark.parametrize("name", ["relu", "abs", "maximum", "minimum", "max", "clip"])
+@needs("torch")
 def test_gradients_at_nan_match_pytorch(name):
     values = [float("nan"), 1.0, -1.0, 0.0, 2.0]
     other = [1.0, float("nan"), -1.0, 3.0, 2.0]
@@ -263,6 +267,7 @@ def test_gradients_at_nan_match_pytorch(name):
         np.testing.assert_array_equal(b.grad.data, bt.grad.numpy())
 
 
+@needs("torch")
 def test_type_promotion_follows_pytorch():
     x32 = ag.tensor(np.ones(3, np.float32), requires_grad=True)
     assert (x32 * ag.tensor(2.0)).dtype == np.float32            # a 0-d float64 does not widen

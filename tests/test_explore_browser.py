@@ -16,7 +16,9 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from playwright.sync_api import sync_playwright  # noqa: E402  (a dev dependency)
+from optional import need  # noqa: E402
+
+sync_playwright = need("playwright.sync_api").sync_playwright   # a dev dependency
 
 from chaingrad import autograd as ag  # noqa: E402
 from chaingrad.autograd import viz  # noqa: E402

@@ -6,10 +6,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 
 from chaingrad import autograd as ag
 from chaingrad import interop, nn
+from optional import need
+
+torch = need("torch")
 
 REPO = Path(__file__).resolve().parents[1]
 DTYPES = [np.float32, np.float64]

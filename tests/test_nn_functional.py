@@ -4,13 +4,15 @@ One registry per family drives every check, so adding a function means adding on
 """
 import numpy as np
 import pytest
-import torch
 from hypothesis import given, strategies as st
-import torch.nn.functional as TF
 
 from chaingrad import autograd as ag
 from chaingrad import nn
 from chaingrad.nn import functional as F
+from optional import needs, optional
+
+torch = optional("torch")
+TF = optional("torch.nn.functional")
 
 RNG = np.random.default_rng(0)
 
@@ -63,12 +65,14 @@ MODULES = {   # the module form of each activation: same function
 
 
 @pytest.mark.parametrize("name", sorted(ACTIVATIONS))
+@needs("torch")
 def test_activation_matches_torch(name):
     ours, theirs = ACTIVATIONS[name]
     compare_with_torch(ours, theirs, [_inputs()])
 
 
 @pytest.mark.parametrize("name", sorted(ACTIVATIONS))
+@needs("torch")
 def test_activation_module_matches_torch(name):
     compare_with_torch(MODULES[name], ACTIVATIONS[name][1], [_inputs(seed=3)])
 
@@ -88,6 +92,7 @@ def test_scaled_tanh_maps_plus_minus_one_to_itself():
     np.testing.assert_allclose(y.data, [-1.0, 1.0], atol=1e-4)   # Sayed, eq. 65.10
 
 
+@needs("torch")
 def test_kinks_follow_pytorch_conventions():
     # At exactly 0: relu' = 0, leaky' = slope, elu' = alpha, softplus' = 1/2 (PyTorch's choices).
     for ours, theirs in [(F.relu, torch.relu), (F.leaky_relu, TF.leaky_relu), (F.elu, TF.elu),
@@ -96,6 +101,7 @@ def test_kinks_follow_pytorch_conventions():
 
 
 @pytest.mark.parametrize("name", sorted(ACTIVATIONS))
+@needs("torch")
 def test_activation_stable_at_huge_inputs(name):
     x = np.array([[-1e4, -800.0, 0.0, 800.0, 1e4]])
     xt = ag.tensor(x, requires_grad=True)
@@ -106,6 +112,7 @@ def test_activation_stable_at_huge_inputs(name):
     np.testing.assert_allclose(y.data, expected, rtol=1e-12, atol=1e-12)
 
 
+@needs("torch")
 def test_step_forward_and_zero_gradient():
     x = ag.tensor([-2.0, -1e-9, 0.0, 3.0], requires_grad=True)
     y = nn.Step()(x)
@@ -202,6 +209,7 @@ class _ComposedNLL(nn.Module):
 
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
 @pytest.mark.parametrize("name", sorted(LOSSES))
+@needs("torch")
 def test_loss_matches_torch(name, reduction):
     ours, theirs, make, _ = LOSSES[name]
     x, t = make(5)
@@ -226,6 +234,7 @@ def test_loss_gradcheck(name):
     assert ag.gradcheck(lambda x: ours(x, t, "mean"), [ag.tensor(x, requires_grad=True)])
 
 
+@needs("torch")
 def test_regression_losses_differentiate_the_target_too():
     x, t = _regression(2)
     for ours, theirs in [(F.mse_loss, TF.mse_loss), (F.l1_loss, TF.l1_loss), (F.huber_loss, TF.huber_loss)]:
@@ -264,6 +273,7 @@ def test_cross_entropy_with_one_hot_rows_equals_integer_labels():
 
 
 @pytest.mark.parametrize("big", [1e4, -1e4])
+@needs("torch")
 def test_losses_stable_at_huge_logits(big):
     z = np.array([[big, 0.0, -big], [0.0, big, 3.0], [-big, -big, big]])
     y = np.array([0, 2, 1])
@@ -313,6 +323,7 @@ def test_loss_errors_are_clear():
         F.nll_loss(ag.tensor(np.zeros((2, 3))), [0, 3])
 
 
+@needs("torch")
 def test_nll_single_row():
     logp = F.log_softmax(ag.tensor([1.0, 2.0, 0.5]))
     np.testing.assert_allclose(F.nll_loss(logp, 1).data,

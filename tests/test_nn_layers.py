@@ -1,12 +1,14 @@
 """Linear, BatchNorm1d, Dropout and MLP: against PyTorch, gradcheck, the MIT closed form, Sayed's XOR net."""
 import numpy as np
 import pytest
-import torch
 from hypothesis import given, strategies as st
 
 from chaingrad import autograd as ag
 from chaingrad import nn
 from chaingrad.nn import functional as F
+from optional import needs, optional
+
+torch = optional("torch")
 
 
 def _torch_linear(layer):
@@ -20,6 +22,7 @@ def _torch_linear(layer):
 
 # ---- Linear -----------------------------------------------------------------------------------
 @pytest.mark.parametrize("bias", [True, False])
+@needs("torch")
 def test_linear_matches_torch(bias):
     ag.manual_seed(0)
     layer = nn.Linear(4, 3, bias=bias)
@@ -126,6 +129,7 @@ def _torch_bn(bn):
 
 @pytest.mark.parametrize("shape", [(8, 3), (6, 3, 4)])
 @pytest.mark.parametrize("affine", [True, False])
+@needs("torch")
 def test_batchnorm_matches_torch_train_and_eval(shape, affine):
     rng = np.random.default_rng(0)
     bn = nn.BatchNorm1d(3, momentum=0.2, affine=affine)
@@ -287,6 +291,7 @@ def test_mlp_structure():
         nn.MLP([3])
 
 
+@needs("torch")
 def test_mlp_matches_torch_sequential():
     ag.manual_seed(1)
     m = nn.MLP([3, 5, 4, 2], activation="tanh")
@@ -356,6 +361,7 @@ def test_a_non_float_dtype_is_refused(bad):
 
 
 @pytest.mark.parametrize("layer_dtype, batch_dtype", [(np.float64, np.float32), (np.float32, np.float64)])
+@needs("torch")
 def test_a_batch_of_another_float_dtype_raises_naming_both(layer_dtype, batch_dtype):
     """Never silently in between: PyTorch refuses too (mat1 and mat2 must have the same dtype)."""
     layer = nn.Linear(3, 2, dtype=layer_dtype)

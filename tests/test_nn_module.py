@@ -4,6 +4,7 @@ import pytest
 
 from chaingrad import autograd as ag
 from chaingrad import nn
+from optional import needs
 
 
 class Block(nn.Module):
@@ -270,6 +271,7 @@ def test_to_converts_parameters_buffers_and_gradients_in_place(convert, dtype):
     assert all(isinstance(p, nn.Parameter) and p.requires_grad and p.is_leaf for p in m.parameters())
 
 
+@needs("torch")
 def test_to_keeps_an_optimizer_working_and_matches_torch():
     import torch
 

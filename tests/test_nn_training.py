@@ -7,6 +7,7 @@ import numpy as np
 from chaingrad import autograd as ag
 from chaingrad import nn
 from chaingrad import optim
+from optional import needs
 
 README = pathlib.Path(__file__).resolve().parents[1] / "README.md"
 
@@ -51,6 +52,7 @@ def test_mlp_on_two_moons_with_adam():
     assert accuracy(model, X_test, y_test) >= 0.97
 
 
+@needs("sklearn")
 def test_mlp_on_digits_reaches_95_percent_test_accuracy():
     ag.manual_seed(0)
     (X, y), (X_test, y_test) = nn.data.load_digits()

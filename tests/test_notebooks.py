@@ -13,9 +13,12 @@ import sys
 import time
 from pathlib import Path
 
-import nbformat
 import pytest
-from nbclient import NotebookClient
+
+from optional import need
+
+nbformat = need("nbformat")               # the dev extra runs the notebooks
+NotebookClient = need("nbclient").NotebookClient
 
 ROOT = Path(__file__).resolve().parents[1]
 NB_DIR = ROOT / "notebooks"

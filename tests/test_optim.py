@@ -4,11 +4,13 @@ import weakref
 
 import numpy as np
 import pytest
-import torch
 
 from chaingrad import autograd as ag
 from chaingrad import optim
 from chaingrad.autograd.graph import Node
+from optional import needs, optional
+
+torch = optional("torch")
 
 STEPS = 25
 TOL = 1e-9
@@ -98,6 +100,7 @@ def max_deviation(name, kw, steps=STEPS):
 
 
 @pytest.mark.parametrize("name,kw", CASES, ids=IDS)
+@needs("torch")
 def test_trajectory_matches_torch(name, kw):
     worst, opt, topt, ours = max_deviation(name, kw)
     assert worst < TOL, f"{name}{kw}: deviates from torch.optim by {worst:.3g}"
@@ -113,6 +116,7 @@ def test_trajectory_matches_torch(name, kw):
 
 
 @pytest.mark.parametrize("name", sorted(TORCH))
+@needs("torch")
 def test_defaults_are_pytorchs(name):
     ps, tps = ours_params(), torch_params()
     kw = {"lr": 0.1} if name == "SGD" else {}
@@ -122,6 +126,7 @@ def test_defaults_are_pytorchs(name):
         assert theirs[key] == value, f"{name}.{key}: ours {value}, torch {theirs[key]}"
 
 
+@needs("torch")
 def test_param_groups_with_own_hyperparameters_match_torch():
     ours, theirs = ours_params(), torch_params()
     opt = optim.SGD([{"params": ours[:1], "lr": 0.002}, {"params": ours[1:], "momentum": 0.5}],

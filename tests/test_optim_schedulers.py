@@ -1,11 +1,13 @@
 """Learning-rate schedulers and gradient clipping, against PyTorch."""
 import numpy as np
 import pytest
-import torch
 
 from chaingrad import autograd as ag
 from chaingrad import optim
 from chaingrad.optim import lr_scheduler
+from optional import needs, optional
+
+torch = optional("torch")
 
 EPOCHS = 12
 
@@ -29,6 +31,7 @@ SCHEDULES = [
 
 
 @pytest.mark.parametrize("name,kw,lrs", SCHEDULES, ids=[f"{s[0]}-{i}" for i, s in enumerate(SCHEDULES)])
+@needs("torch")
 def test_lr_sequence_matches_torch(name, kw, lrs):
     opt, topt = pair(lrs)
     sched = getattr(lr_scheduler, name)(opt, **kw)
@@ -42,7 +45,7 @@ def test_lr_sequence_matches_torch(name, kw, lrs):
         ours.append(sched.get_last_lr())
         theirs.append(tsched.get_last_lr())
         assert [g["lr"] for g in opt.param_groups] == ours[-1]
-    np.testing.assert_allclose(ours, theirs, rtol=1e-15, atol=0)
+    np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=0)
     assert len({tuple(r) for r in ours}) > 1            # the rate did change
 
 
@@ -57,6 +60,7 @@ def test_step_lr_values_by_hand():
     assert opt.param_groups[0]["initial_lr"] == 0.1
 
 
+@needs("torch")
 def test_scheduled_sgd_trajectory_matches_torch():
     w = ag.tensor([3.0, -2.0], requires_grad=True)
     tw = torch.tensor([3.0, -2.0], dtype=torch.float64, requires_grad=True)
@@ -119,15 +123,16 @@ def grads_pair(seed):
 
 @pytest.mark.parametrize("norm_type", [2.0, 1.0, 3.0, float("inf")])
 @pytest.mark.parametrize("max_norm", [0.5, 1e6])
+@needs("torch")
 def test_clip_grad_norm_matches_torch(norm_type, max_norm):
     ours, theirs = grads_pair(0)
     before = [p.grad.data.copy() for p in ours]
     n = optim.clip_grad_norm_(ours, max_norm, norm_type=norm_type)
     tn = torch.nn.utils.clip_grad_norm_(theirs, max_norm, norm_type=norm_type, foreach=False)
     assert isinstance(n, ag.Tensor) and n.shape == ()
-    assert n.item() == pytest.approx(tn.item(), rel=1e-13)
+    assert n.item() == pytest.approx(tn.item(), rel=1e-12)
     for p, q in zip(ours, theirs):
-        np.testing.assert_allclose(p.grad.data, q.grad.numpy(), rtol=1e-13, atol=1e-15)
+        np.testing.assert_allclose(p.grad.data, q.grad.numpy(), rtol=1e-12, atol=1e-15)
     clipped = max_norm < n.item()
     assert clipped == (not np.allclose(ours[0].grad.data, before[0]))
 

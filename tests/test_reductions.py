@@ -5,10 +5,12 @@ import itertools
 
 import numpy as np
 import pytest
-import torch
 
 from chaingrad import autograd as ag
 from op_registry import REDUCTIONS, SOFTMAXES, sample
+from optional import needs, optional
+
+torch = optional("torch")
 
 SHAPE = (2, 3, 4)
 CLOSE = dict(rtol=1e-9, atol=1e-11)
@@ -35,6 +37,7 @@ SWEEP = [(name, axis, keep) for name, r in REDUCTIONS.items() for axis in _axes(
 
 @pytest.mark.parametrize("name,axis,keepdims", SWEEP,
                          ids=[f"{n}-{_axis_id(a)}-{'keep' if k else 'drop'}" for n, a, k in SWEEP])
+@needs("torch")
 def test_reduction_every_axis(name, axis, keepdims):
     r = REDUCTIONS[name]
     a = sample(r.domain, SHAPE, np.random.default_rng(7))
@@ -61,6 +64,7 @@ def test_reduction_gradcheck_on_tuples_of_axes(name):
 
 @pytest.mark.parametrize("name", sorted(SOFTMAXES))
 @pytest.mark.parametrize("axis", [0, 1, 2, -1, -2, -3])
+@needs("torch")
 def test_softmax_every_axis(name, axis):
     f, np_f, tf = SOFTMAXES[name]
     a = np.random.default_rng(axis + 10).standard_normal(SHAPE)
@@ -75,6 +79,7 @@ def test_softmax_every_axis(name, axis):
 
 
 @pytest.mark.parametrize("name", sorted(SOFTMAXES) + ["logsumexp"])
+@needs("torch")
 def test_stable_for_huge_logits(name):
     a = np.array([[1e4, -1e4, 0.0], [-1e4, -1e4, -1e4], [1e4, 1e4, 1e4 - 1]])
     x, t = ag.Tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
@@ -94,6 +99,7 @@ def test_stable_for_huge_logits(name):
 @pytest.mark.parametrize("name,tname", [("max", "amax"), ("min", "amin")])
 @pytest.mark.parametrize("axis", [None, 0, 1, -1, (0, 1)])
 @pytest.mark.parametrize("keepdims", [False, True])
+@needs("torch")
 def test_ties_split_evenly(name, tname, axis, keepdims):
     a = np.array([[3.0, 1.0, 3.0, 3.0], [-2.0, -2.0, 0.5, 3.0], [1.0, 1.0, 1.0, 1.0]])
     x, t = ag.Tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
@@ -114,6 +120,7 @@ def test_full_max_ties_get_equal_shares():
     np.testing.assert_allclose(x.grad.data, [0, 1 / 3, 1 / 3, 1 / 3, 0])
 
 
+@needs("torch")
 def test_var_and_std_of_constant_rows():
     """std is not differentiable at 0 in general, but over a size-1 axis it is constant: grad 0."""
     x = ag.tensor([[1.0], [2.0]], requires_grad=True)

@@ -7,9 +7,11 @@ import weakref
 
 import numpy as np
 import pytest
-import torch
 
 from chaingrad import autograd as ag
+from optional import needs, optional
+
+torch = optional("torch")
 
 
 # ---------------------------------------------------------------- accumulation and freeing
@@ -204,6 +206,7 @@ def test_grad_mode_is_thread_local():
     ("tanh", ag.tanh, torch.tanh, lambda v: (1 - np.tanh(v) ** 2) * (6 * np.tanh(v) ** 2 - 2)),
     ("exp*x", lambda x: x.exp() * x, lambda t: t.exp() * t, lambda v: np.exp(v) * (v + 3)),
 ])
+@needs("torch")
 def test_third_derivatives(name, f, tf, third):
     v = np.array([0.3, -1.2, 2.0])
     x, t = ag.tensor(v, requires_grad=True), torch.tensor(v, requires_grad=True)
@@ -280,6 +283,7 @@ def test_ndarray_on_the_left_gives_a_tensor():
 
 
 # ---------------------------------------------------------------- micrograd-style scalars
+@needs("torch")
 def test_micrograd_expressions_match_torch():
     def expr(x, y, lib):
         z = 2 * x + 2 + x
@@ -310,12 +314,13 @@ def test_scalar_reuse_like_micrograd_bug():
     assert float(a * 2) == 6.0 and int(a) == 3 and bool(a > 2)
 
 
+@needs("torch")
 def test_sigmoid_is_stable_for_any_input():
     x = ag.tensor([-1000.0, -30.0, 0.0, 30.0, 1000.0], requires_grad=True)
     with np.errstate(over="raise", invalid="raise", divide="raise"):   # underflow to 0 is fine
         s = x.sigmoid()
         s.sum().backward()
-    np.testing.assert_allclose(s.data, torch.sigmoid(torch.tensor(x.data)).numpy(), rtol=1e-15)
+    np.testing.assert_allclose(s.data, torch.sigmoid(torch.tensor(x.data)).numpy(), rtol=1e-12)
     assert np.isfinite(x.grad.data).all()
 
 

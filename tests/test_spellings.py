@@ -7,11 +7,13 @@ of the result.
 """
 import numpy as np
 import pytest
-import torch
 
 from chaingrad import autograd as ag
 from chaingrad import nn
 from chaingrad.nn import functional as F
+from optional import needs, optional
+
+torch = optional("torch")
 
 RNG = np.random.default_rng(0)
 X3 = RNG.standard_normal((2, 3, 4))          # no ties: max/min have one winner per slice
@@ -134,6 +136,7 @@ TABLE = [
 
 
 @pytest.mark.parametrize("ours, theirs, data", [row[1:] for row in TABLE], ids=[row[0] for row in TABLE])
+@needs("torch")
 def test_pytorch_spelling_matches_torch(ours, theirs, data):
     check_against_torch(ours, theirs, data)
 
@@ -153,6 +156,7 @@ def test_max_with_dim_returns_a_named_tuple_like_torch():
     assert indices.dtype == np.int64 and not indices.requires_grad
 
 
+@needs("torch")
 def test_max_over_dim_sends_the_gradient_to_the_returned_index_like_torch():
     data = np.array([[2.0, 2.0, 1.0], [0.0, 5.0, 5.0]])
     check_against_torch(lambda t: t.max(dim=1), lambda t: tuple(t.max(dim=1)), data)
@@ -181,6 +185,7 @@ def test_max_ties_numpy_spelling_splits_pytorch_spelling_picks_the_index():
 
 
 @pytest.mark.parametrize("name", ["std", "var"])
+@needs("torch")
 def test_std_var_numpy_spelling_ddof0_pytorch_spelling_correction1(name):
     x, xt = ag.tensor(X3), torch.tensor(X3)
     ours = getattr(x, name)
@@ -312,6 +317,7 @@ def test_size_is_numpys_attribute_so_torch_size_call_raises():
     ("mul_", (3.0,), [3.0, 6.0]), ("div_", (ag.tensor([2.0, 4.0]),), [0.5, 0.5]),
     ("zero_", (), [0.0, 0.0]), ("fill_", (7.0,), [7.0, 7.0]),
 ])
+@needs("torch")
 def test_inplace_methods_change_the_values_and_count_a_version(name, args, expected):
     t = ag.tensor([1.0, 2.0])
     before = t._version
@@ -374,6 +380,7 @@ def test_dtype_conversions_flow_the_gradient_back_in_the_input_dtype():
     assert x.bool().dtype == np.bool_ and not x.long().requires_grad
 
 
+@needs("torch")
 def test_plain_python_answers():
     t = ag.tensor(X2)
     assert t.tolist() == X2.tolist() and isinstance(t.tolist()[0][0], float)
@@ -386,6 +393,7 @@ def test_plain_python_answers():
 
 
 # ---- creation functions against torch ------------------------------------------------------
+@needs("torch")
 def test_from_numpy_shares_memory_and_keeps_the_dtype():
     a = np.arange(3, dtype=np.float32)
     t = ag.from_numpy(a)
@@ -407,6 +415,7 @@ def test_from_numpy_shares_memory_and_keeps_the_dtype():
     (lambda: ag.full_like(ag.tensor(X2), 0.25), lambda: torch.full_like(torch.tensor(X2), 0.25)),
     (lambda: ag.full_like(ag.tensor([1, 2]), 4), lambda: torch.full_like(torch.tensor([1, 2]), 4)),
 ])
+@needs("torch")
 def test_creation_functions_match_torch(ours, theirs):
     out, ref = ours(), theirs()
     assert out.shape == tuple(ref.shape)
@@ -415,6 +424,7 @@ def test_creation_functions_match_torch(ours, theirs):
         assert out.dtype == ref.numpy().dtype
 
 
+@needs("torch")
 def test_full_of_a_python_int_is_int64_as_in_numpy_and_torch():
     assert ag.full((2,), 3).dtype == np.int64 == torch.full((2,), 3).numpy().dtype
     assert ag.full((2,), 3.0).dtype == np.float64
