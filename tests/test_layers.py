@@ -25,6 +25,11 @@ def _modules():
 MODULES = _modules()
 
 
+def test_the_walk_finds_every_package():
+    assert {m.split(".")[1] if m.count(".") else m for m in MODULES} >= {"autograd", "nn", "optim", "chaingrad"}
+    assert len(MODULES) > 60
+
+
 def _known(name):
     while name and name not in MODULES:
         name = name.rpartition(".")[0]
