@@ -63,7 +63,10 @@ import zipfile
 
 import numpy as np
 
+from chaingrad import __version__
 from chaingrad import autograd as ag
+
+from .layers import Linear
 
 METADATA_KEY = "__metadata__"      # safetensors' name for its metadata; our .npz uses it for an array
 _ZIP_MAGIC = b"PK\x03\x04"
@@ -110,7 +113,6 @@ def _check_metadata(metadata):
 
 def _record():
     """What every saved file records: the format version, the layout, the chaingrad that wrote it."""
-    from chaingrad import __version__
     return {"chaingrad.format": str(FORMAT_VERSION), "chaingrad.layout": OUT_IN, "chaingrad.version": __version__}
 
 
@@ -286,7 +288,6 @@ def _linear_weight_keys(state, model):
     """The keys of ``state`` that hold Linear weights: of ``model``'s ``nn.Linear`` layers, or
     (no model) every 2-D array named ``weight``, as chaingrad 0.1 had no other 2-D weight."""
     if model is not None:
-        from .layers import Linear
         names = {f"{name}.weight" if name else "weight" for name, m in model.named_modules()
                  if isinstance(m, Linear)}
         return [k for k in state if k in names and np.ndim(state[k]) == 2]
