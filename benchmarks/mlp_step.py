@@ -145,8 +145,8 @@ def chaingrad_nn_step(params, X, y, loss, lr=data.LR, check=None):
     layers = []
     for i in range(len(params) // 2):
         W, b = params[2 * i], params[2 * i + 1]
-        lin = nn.Linear(*W.shape)
-        lin.weight.data = W.copy()     # assigning .data also takes our dtype
+        lin = nn.Linear(*W.shape)      # W is (fan_in, fan_out)
+        lin.weight.data = W.T.copy()   # nn.Linear keeps it as (fan_out, fan_in), as torch; .data takes our dtype
         lin.bias.data = b.copy()
         layers += [lin, nn.ReLU()]
     model = nn.Sequential(*layers[:-1])

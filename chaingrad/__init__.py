@@ -15,7 +15,7 @@ import importlib
 
 # The one place the version is written: pyproject.toml reads it from here
 # (setuptools' `attr:`), and `chaingrad --version` and run.json report it.
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = ["autograd", "nn", "optim"]
 

@@ -13,9 +13,16 @@ or ``chaingrad draw`` still know what it is. Loading never executes code.
 
 Older runs wrote ``model.npz``, with the record as one more array (the UTF-8
 bytes of the JSON, as uint8) named ``__chaingrad__``; those still load.
+
+Layout: ``nn.save`` also records the weights' layout, (out, in) since
+chaingrad 0.2. A model file of chaingrad 0.1 has (in, out) weights and no
+such record; ``nn.load`` knows it by its ``__chaingrad__`` record and
+transposes them, and ``load`` prints its one-line note on stderr.
 """
 import json
 import os
+import sys
+import warnings
 
 import numpy as np
 
@@ -82,6 +89,20 @@ def _record(path, state):
     return text
 
 
+def _load_state(path):
+    """``nn.load(path)``, its note on converting a chaingrad 0.1 file printed as one line on stderr."""
+    from chaingrad import nn
+    with warnings.catch_warnings(record=True) as notes:
+        warnings.simplefilter("always", nn.LayoutWarning)
+        state = dict(nn.load(path))
+    for note in notes:
+        if issubclass(note.category, nn.LayoutWarning):
+            print(f"chaingrad: note: {note.message}", file=sys.stderr)
+        else:
+            warnings.warn_explicit(note.message, note.category, note.filename, note.lineno)
+    return state
+
+
 def load(path):
     """Return ``(model, meta)`` from a file written by :func:`save` (or an older ``model.npz``).
 
@@ -94,7 +115,7 @@ def load(path):
     if os.path.isdir(path):
         raise ModelFileError(f"{path}: is a directory, expected a model file ({MODEL_FILE} or model.npz)")
     try:
-        state = dict(nn.load(path))
+        state = _load_state(path)
         text = _record(path, state)
     except (ValueError, OSError) as e:      # nn.load's own clear error: truncated, not a model file, ...
         raise ModelFileError(f"cannot read model file: {e}") from None

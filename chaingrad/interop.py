@@ -8,21 +8,19 @@
 PyTorch is needed by this module only: ``import chaingrad`` never imports it,
 and this module imports it when a function is called.
 
-The two libraries name their state the same way (``0.weight``,
-``1.running_mean``), but store it in three different ways, which the
-converters undo:
+The two libraries name and lay out their state the same way (``0.weight``
+of shape (out, in), ``1.running_mean``): a PyTorch state dict loads into
+the same chaingrad architecture as it is (``model.load_state_dict`` takes
+torch tensors through the array protocol), and so does a
+``safetensors.torch`` file through ``nn.load``. What is left for the
+converters here:
 
-- **Linear weights are transposed.** Ours has shape (in, out) and a batch of
-  rows goes ``X @ W + b``, as in the course texts; PyTorch's has shape
-  (out, in) and computes ``X @ W.T + b``. Every 2-D ``weight`` is a Linear
-  weight (no other chaingrad layer has a 2-D weight), so the converters
-  transpose every 2-D ``weight``. Loading a PyTorch state dict without the
-  transpose would fail on a non-square layer and silently compute the
-  wrong function on a square one (``load_state_dict`` refuses it).
+- **Arrays and torch tensors.** Going out, our arrays become torch tensors
+  (copies); coming in, torch tensors become arrays.
 - **BatchNorm1d's ``num_batches_tracked``.** PyTorch counts the batches
   seen, and uses the count only when ``momentum=None`` (a cumulative
-  average, which chaingrad does not have). Coming in it is dropped; going
-  out it is written as 0.
+  average, which chaingrad does not have). Coming in it is dropped (and
+  ``load_state_dict`` skips it anyway); going out it is written as 0.
 - **The ``layers.`` prefix.** An ``nn.MLP`` keeps its layers in a
   Sequential named ``layers``; its PyTorch counterpart is a plain
   ``torch.nn.Sequential``, whose keys have no prefix. ``prefix=`` adds or
@@ -63,10 +61,6 @@ def _torch():
     return torch
 
 
-def _is_linear_weight(key, value):
-    return (key == "weight" or key.endswith(".weight")) and np.ndim(value) == 2
-
-
 def _is_batch_counter(key):
     return key == "num_batches_tracked" or key.endswith(".num_batches_tracked")
 
@@ -76,9 +70,9 @@ def _is_batch_counter(key):
 def state_dict_to_torch(state, prefix=""):
     """Our state dict (arrays or Tensors) -> PyTorch's ``{name: torch.Tensor}``.
 
-    Transposes every 2-D ``weight`` (Linear), adds ``num_batches_tracked = 0``
-    after each ``running_var`` (BatchNorm1d), and removes ``prefix`` from
-    every key (``"layers."`` for an ``nn.MLP``).
+    Copies every array into a torch tensor (the layouts are the same), adds
+    ``num_batches_tracked = 0`` after each ``running_var`` (BatchNorm1d),
+    and removes ``prefix`` from every key (``"layers."`` for an ``nn.MLP``).
     """
     torch = _torch()
     out = OrderedDict()
@@ -87,8 +81,6 @@ def state_dict_to_torch(state, prefix=""):
             raise KeyError(f"state_dict_to_torch: key {key!r} does not start with the prefix {prefix!r}")
         key = key[len(prefix):]
         array = np.asarray(getattr(value, "data", value))
-        if _is_linear_weight(key, array):
-            array = array.T                              # (in, out) -> PyTorch's (out, in)
         out[key] = torch.from_numpy(np.array(array, order="C"))     # a copy: the two never share memory
         if key == "running_var" or key.endswith(".running_var"):
             out[key[:-len("running_var")] + "num_batches_tracked"] = torch.tensor(0)
@@ -98,17 +90,16 @@ def state_dict_to_torch(state, prefix=""):
 def state_dict_from_torch(state_dict, prefix=""):
     """PyTorch's state dict -> ours (``{name: ndarray}``), ready for ``load_state_dict``.
 
-    Transposes every 2-D ``weight`` (Linear), drops ``num_batches_tracked``
-    (BatchNorm1d), and puts ``prefix`` before every key (``"layers."`` to
-    load a ``torch.nn.Sequential``'s state into an ``nn.MLP``).
+    Copies every tensor into an array (the layouts are the same), drops
+    ``num_batches_tracked`` (BatchNorm1d), and puts ``prefix`` before every
+    key (``"layers."`` to load a ``torch.nn.Sequential``'s state into an
+    ``nn.MLP``).
     """
     out = OrderedDict()
     for key, value in state_dict.items():
         if _is_batch_counter(key):
             continue
         array = value.detach().cpu().numpy() if hasattr(value, "detach") else np.asarray(value)
-        if _is_linear_weight(key, array):
-            array = array.T                              # (out, in) -> our (in, out)
         out[prefix + key] = np.array(array, order="C")
     return out
 

@@ -20,7 +20,7 @@ from .activations import (Identity, ReLU, LeakyReLU, ELU, Sigmoid, Tanh, ScaledT
                           Softmax, LogSoftmax, Step)
 from .losses import (MSELoss, L1Loss, HuberLoss, HingeLoss, BCELoss, BCEWithLogitsLoss, NLLLoss,
                      CrossEntropyLoss)
-from .serialization import save, load, load_metadata
+from .serialization import save, load, load_metadata, LayoutWarning
 from .data import DataLoader
 
 __all__ = [
@@ -30,5 +30,5 @@ __all__ = [
     "Softmax", "LogSoftmax", "Step",
     "MSELoss", "L1Loss", "HuberLoss", "HingeLoss", "BCELoss", "BCEWithLogitsLoss", "NLLLoss",
     "CrossEntropyLoss",
-    "functional", "init", "data", "save", "load", "load_metadata", "DataLoader",
+    "functional", "init", "data", "save", "load", "load_metadata", "LayoutWarning", "DataLoader",
 ]

@@ -31,12 +31,13 @@ def _const(arr):
 # Layers
 # ---------------------------------------------------------------------------
 def linear(x, weight, bias=None):
-    """``x @ weight + bias`` with ``weight`` of shape (in_features, out_features).
+    """``x @ weight.T + bias`` with ``weight`` of shape (out_features, in_features), as PyTorch's.
 
-    A batch of rows X (N, in) gives Z = X W + b of shape (N, out), the seed
-    texts' z = W^T x + w_0 written for row vectors.
+    A batch of rows X (N, in) gives Z = X Wᵀ + b of shape (N, out): KTH's
+    z = W x + b for each row x, and MIT's and Sayed's z = Wᵀ x + w0 with
+    their W of shape (in, out) being our Wᵀ.
     """
-    return ag.linear(_t(x), weight, bias)        # one engine op: X W + b
+    return ag.linear(_t(x), weight, bias)        # one engine op: X Wᵀ + b
 
 
 @ag.composite("dropout")

@@ -1,10 +1,12 @@
 """Weight initializers: fill a Tensor in place, outside the graph, from ``ag.get_rng()``.
 
-Our weights have shape (in_features, out_features), so for a 2-D tensor
+Linear weights have shape (out_features, in_features), as in PyTorch, so for
+a 2-D tensor
 
-    fan_in = shape[0],   fan_out = shape[1]
+    fan_in = shape[1],   fan_out = shape[0]
 
-(the transpose of PyTorch's convention, same numbers).  Seed with
+and for more dimensions both are multiplied by the receptive field
+prod(shape[2:]), PyTorch's computation (``torch.nn.init``).  Seed with
 ``ag.manual_seed(s)`` for reproducible initial weights.
 
 - ``normal_(w, 0, (1/fan_in) ** 0.5)``: the seed texts' N(0, 1/m) (MIT 6.036
@@ -23,8 +25,8 @@ from chaingrad import autograd as ag
 def _fans(t):
     if t.ndim < 2:
         raise ValueError(f"fan in/out need a tensor with at least 2 dimensions, got shape {t.shape}")
-    receptive = math.prod(t.shape[2:])   # 1 for (in, out) matrices
-    return t.shape[0] * receptive, t.shape[1] * receptive
+    receptive = math.prod(t.shape[2:])   # 1 for (out, in) matrices
+    return t.shape[1] * receptive, t.shape[0] * receptive     # (fan_in, fan_out)
 
 
 def calculate_gain(nonlinearity, param=None):

@@ -18,10 +18,13 @@ class DtypeMismatchError(TypeError, RuntimeError):
 
 
 class Linear(Module):
-    """An affine layer Z = X W + b for a batch of rows X (N, in_features).
+    """An affine layer Z = X Wᵀ + b for a batch of rows X (N, in_features).
 
-    ``weight`` has shape (in_features, out_features), as in the seed texts
-    (Z = W^T A + W_0 written for rows), the transpose of PyTorch's.  ``init``:
+    ``weight`` has shape (out_features, in_features), as in PyTorch and
+    KTH's lecture (z = W x + b for one column x; MIT's and Sayed's texts
+    write z = Wᵀ x + w0, their W of shape (in, out) being our weight's
+    transpose), so a PyTorch state dict loads as it is.  The forward is one
+    ``linear`` op.  ``init``:
 
     - ``"normal"`` (default): W ~ N(0, 1/in_features) and b ~ N(0, 1), as in
       MIT 6.036's SGD-NEURAL-NET and Sayed eqs. 65.88-65.89;
@@ -40,7 +43,7 @@ class Linear(Module):
         super().__init__()
         self.in_features, self.out_features = int(in_features), int(out_features)
         dtype = float_dtype(dtype, "Linear")
-        self.weight = Parameter(np.zeros((self.in_features, self.out_features), dtype=dtype))
+        self.weight = Parameter(np.zeros((self.out_features, self.in_features), dtype=dtype))
         if bias:
             self.bias = Parameter(np.zeros(self.out_features, dtype=dtype))
         else:
@@ -86,7 +89,12 @@ class BatchNorm1d(Module):
     the running statistics are used.  ``weight`` (the MIT notes' G) starts at
     1 and ``bias`` (B) at 0.  See ``nn.functional.batch_norm`` for the math.
     ``dtype``: of the parameters and buffers (default: ``ag.get_default_dtype()``).
+
+    PyTorch's ``num_batches_tracked`` (a count it uses only with
+    ``momentum=None``, which chaingrad does not offer) is accepted and
+    skipped by ``load_state_dict``.
     """
+    ignored_state = ("num_batches_tracked",)
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, dtype=None):
         super().__init__()

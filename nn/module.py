@@ -62,18 +62,27 @@ class StateDictError(RuntimeError, ValueError):
     """
 
 
-def _refuse_pytorch_layout(module, state_dict):
-    """Raise if ``state_dict`` comes from PyTorch (its Linear weights are transposed relative to ours)."""
-    tensors = [k for k, v in state_dict.items() if type(v).__module__.split(".")[0] == "torch"]
-    counters = [k for k in state_dict if isinstance(k, str) and k.split(".")[-1] == "num_batches_tracked"]
-    if tensors or counters:
-        sign = (f"torch tensors as values ({tensors[0]!r}...)" if tensors
-                else f"BatchNorm's {counters[0]!r}")
-        raise StateDictError(
-            f"load_state_dict into {type(module).__name__}: this is a PyTorch state dict ({sign}), whose Linear "
-            f"weights are the transpose of ours; nothing was changed. Convert it with "
-            f"chaingrad.interop.state_dict_from_torch(state_dict) (prefix='layers.' for an nn.MLP), "
-            f"or rebuild the model with chaingrad.interop.from_torch(module)")
+def _as_array(value):
+    """A state-dict value as an ndarray: Tensors, arrays, and anything with the array protocol.
+
+    PyTorch's tensors convert through ``__array__`` with no torch import here;
+    one that requires grad (a Parameter) refuses to, so it is detached first.
+    """
+    if isinstance(value, ag.Tensor):
+        return np.asarray(value.data)
+    if hasattr(value, "detach") and getattr(value, "requires_grad", False):
+        value = value.detach()
+    return np.asarray(value)
+
+
+def _transposed_hint(keys):
+    """What to do about 2-D weights that came transposed (``keys``), or "" when there are none."""
+    if not keys:
+        return ""
+    return (f"{', '.join(map(repr, keys))} look{'s' if len(keys) == 1 else ''} transposed: Linear weights "
+            f"are (out_features, in_features) since chaingrad 0.2, as in PyTorch; a file of chaingrad 0.1 "
+            f"loads with nn.load(path, model, layout='in_out'), and chaingrad.interop converts PyTorch "
+            f"modules")
 
 
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
@@ -278,6 +287,14 @@ class Module:
         """
         return OrderedDict((k, np.array(t.data)) for k, t in self._state_tensors().items())
 
+    # Keys of other libraries' state dicts that this module accepts and skips on loading.
+    ignored_state = ()
+
+    def _ignored_state_keys(self):
+        """``{dotted name}`` of every ``ignored_state`` entry in this module tree."""
+        return {f"{mod_name}.{name}" if mod_name else name
+                for mod_name, m in self.named_modules() for name in m.ignored_state}
+
     def _state_tensors(self):
         """``{dotted name: Tensor}`` for every parameter and buffer (the live tensors, not copies)."""
         out = OrderedDict()
@@ -296,17 +313,20 @@ class Module:
         keys and the module is left untouched.  Returns
         ``IncompatibleKeys(missing_keys, unexpected_keys)``.
 
-        A PyTorch state dict (torch tensors as values, or BatchNorm's
-        ``num_batches_tracked``) is refused: its Linear weights are the
-        transpose of ours, which a square layer would take silently.
-        ``chaingrad.interop.state_dict_from_torch`` converts it.
+        A PyTorch state dict loads as it is, its Linear weights being (out,
+        in) like ours: values may be torch tensors (read through the array
+        protocol; torch is not imported), and the keys a module declares in
+        ``ignored_state`` (BatchNorm1d's ``num_batches_tracked``) are
+        accepted and skipped.
         """
-        _refuse_pytorch_layout(self, state_dict)
         own = self._state_tensors()
+        skipped = self._ignored_state_keys()
         given = OrderedDict()
         problems = []
         for k, v in state_dict.items():
-            arr = np.asarray(v.data if isinstance(v, ag.Tensor) else v)
+            if k in skipped:
+                continue
+            arr = _as_array(v)
             if arr.dtype.kind not in "biuf":
                 problems.append(f"{k!r} holds {arr.dtype} data, not numbers")
             given[k] = arr
@@ -314,12 +334,16 @@ class Module:
         unexpected = [k for k in given if k not in own]
         shapes = [f"{k!r}: expected shape {own[k].shape}, got {given[k].shape}"
                   for k in own if k in given and given[k].shape != own[k].shape]
+        transposed = [k for k in own if k in given and own[k].ndim == 2 and own[k].shape != given[k].shape
+                      and given[k].shape == own[k].shape[::-1]]
         if missing and strict:
             problems.append("missing keys: " + ", ".join(map(repr, missing)))
         if unexpected and strict:
             problems.append("unexpected keys: " + ", ".join(map(repr, unexpected)))
         if shapes:
             problems.append("mis-shaped keys: " + "; ".join(shapes))
+        if transposed:
+            problems.append(_transposed_hint(transposed))
         if problems:
             raise StateDictError(f"load_state_dict into {type(self).__name__} failed, nothing was "
                                  f"changed:\n  " + "\n  ".join(problems))

@@ -38,3 +38,12 @@ def pytest_runtest_makereport(item, call):
 @pytest.hookimpl(wrapper=True)
 def pytest_make_collect_report(collector):
     return _fail_if_required((yield))
+
+
+@pytest.fixture(autouse=True)
+def _default_dtype_restored():
+    """Every test starts with float64 as the default dtype, whatever the one before changed."""
+    from chaingrad import autograd as ag
+    before = ag.get_default_dtype()
+    yield
+    ag.set_default_dtype(before)

@@ -368,9 +368,12 @@ case("matmul", lambda x, y: x @ y, np.matmul, torch.matmul,
      [[(4,), (4,)], [(4,), (4, 3)], [(3, 4), (4,)], [(2, 3), (3, 4)], [(2, 3, 4), (2, 4, 2)],
       [(2, 1, 3, 4), (3, 4, 2)], [(4,), (2, 4, 3)], [(2, 3, 4), (4,)], [(1, 3), (2, 3, 2)]], "real")
 case("matmul_fn", ag.matmul, np.matmul, torch.matmul, [[(2, 3), (3,)]], "real")
-case("linear", ag.linear, lambda a, w, b: a @ w + b, lambda a, w, b: a @ w + b,
-     [[(3, 4), (4, 2), (2,)], [(4,), (4, 2), (2,)], [(2, 3, 4), (4, 2), (2,)], [(3, 4), (4, 2), ()]], "real")
-case("linear_no_bias", lambda x, w: ag.linear(x, w), np.matmul, torch.matmul, [[(3, 4), (4, 2)]], "real")
+# linear takes PyTorch's layout: weight (out, in), x @ W.T + b; 1-D x, batched x, square weights.
+case("linear", ag.linear, lambda a, w, b: a @ w.T + b, torch.nn.functional.linear,
+     [[(3, 4), (2, 4), (2,)], [(4,), (2, 4), (2,)], [(2, 3, 4), (2, 4), (2,)], [(3, 4), (2, 4), ()],
+      [(3, 3), (3, 3), (3,)]], "real")
+case("linear_no_bias", lambda x, w: ag.linear(x, w), lambda a, w: a @ w.T, torch.nn.functional.linear,
+     [[(3, 4), (2, 4)], [(4,), (2, 4)], [(2, 3, 4), (2, 4)]], "real")
 case("rmatmul_array", lambda y: np.eye(3, dtype=y.dtype)[:2] @ y, lambda b: np.eye(3, dtype=b.dtype)[:2] @ b,
      lambda t: torch.eye(3, dtype=t.dtype)[:2] @ t, [[(3, 2)]], "real")
 

@@ -794,11 +794,11 @@ def test_viz_draw_returns_a_digraph():
 # =====================================================================================
 # nn
 # =====================================================================================
-def test_linear_weight_layout_is_in_by_out():
+def test_linear_weight_layout_is_out_by_in():
     layer = nn.Linear(3, 2)
-    assert layer.weight.shape == (3, 2) and layer.bias.shape == (2,)
+    assert layer.weight.shape == (2, 3) and layer.bias.shape == (2,)      # PyTorch's layout
     X = np.random.default_rng(4).standard_normal((5, 3))
-    np.testing.assert_allclose(layer(ag.tensor(X)).data, X @ layer.weight.data + layer.bias.data)
+    np.testing.assert_allclose(layer(ag.tensor(X)).data, X @ layer.weight.data.T + layer.bias.data)
     assert layer(X).shape == (5, 2)                         # a plain array works too
 
 
@@ -874,7 +874,7 @@ def test_load_state_dict(as_tensor):
 
 def test_load_state_dict_strict_and_not():
     net = _net()
-    partial = {"0.weight": np.zeros((2, 4))}
+    partial = {"0.weight": np.zeros((4, 2))}
     with pytest.raises(RuntimeError, match="missing"):
         net.load_state_dict(partial)
     assert not np.all(net[0].weight.data == 0)             # nothing changed
@@ -883,7 +883,7 @@ def test_load_state_dict_strict_and_not():
     with pytest.raises(RuntimeError, match="unexpected"):
         net.load_state_dict({**net.state_dict(), "extra": np.zeros(1)})
     with pytest.raises(RuntimeError, match="shape"):
-        net.load_state_dict({**net.state_dict(), "0.weight": np.zeros((4, 2))})
+        net.load_state_dict({**net.state_dict(), "0.weight": np.zeros((2, 4))})
 
 
 def test_module_repr_is_readable():
@@ -1187,7 +1187,7 @@ def test_init_functions_fill_in_place_and_return_the_tensor(name):
     w = nn.Parameter(np.full((200, 100), 7.0))
     assert getattr(nn.init, name)(w) is w
     assert w.requires_grad and w.is_leaf and w.shape == (200, 100)
-    fan_in, fan_out = 200, 100            # weights are (in_features, out_features)
+    fan_in, fan_out = 100, 200            # weights are (out_features, in_features)
     expected_std = {"normal_": 1.0, "uniform_": np.sqrt(1 / 12), "zeros_": 0.0, "ones_": 0.0,
                     "xavier_uniform_": np.sqrt(2 / (fan_in + fan_out)),
                     "xavier_normal_": np.sqrt(2 / (fan_in + fan_out)),

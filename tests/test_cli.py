@@ -310,11 +310,13 @@ def test_a_recorded_activation_that_the_command_does_not_know(run, tmp_path):
 
 
 def _old_npz(run, path):
-    """A model file as chaingrad wrote it before safetensors: the record as a uint8 array in the .npz."""
+    """A model file as chaingrad wrote it before safetensors: the record as a uint8 array in the .npz,
+    the Linear weights in chaingrad 0.1's (in, out) layout."""
     from chaingrad import checkpoint
     model, meta = checkpoint.load(str(run[0] / MODEL))
     record = json.dumps({"format": "chaingrad-mlp", "version": 1, **meta}).encode()
-    np.savez(path, **model.state_dict(), __chaingrad__=np.frombuffer(record, dtype=np.uint8))
+    old_layout = {k: v.T if k.endswith("weight") else v for k, v in model.state_dict().items()}
+    np.savez(path, **old_layout, __chaingrad__=np.frombuffer(record, dtype=np.uint8))
 
 
 def test_old_npz_model_files_still_load(run, tmp_path):

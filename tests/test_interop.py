@@ -76,8 +76,7 @@ def _assert_same(ours, theirs, dtype, train):
     tparams = dict(theirs.named_parameters())
     for name, p in ours.named_parameters():
         tp = tparams[_torch_name(name, ours)]
-        tgrad = tp.grad.numpy().T if p.ndim == 2 else tp.grad.numpy()      # Linear weights are transposed
-        np.testing.assert_allclose(p.grad.data, tgrad, **tol, err_msg=name)
+        np.testing.assert_allclose(p.grad.data, tp.grad.numpy(), **tol, err_msg=name)     # same layout
     # running statistics moved the same way (training mode) or not at all (evaluation mode)
     tstate = theirs.state_dict()
     for name, b in ours.named_buffers():
@@ -147,7 +146,7 @@ def test_state_dict_to_torch_loads_strictly_into_the_torch_model():
                                  torch.nn.Linear(6, 2)).double()
     assert list(converted) == list(theirs.state_dict())          # num_batches_tracked included, in order
     theirs.load_state_dict(converted)                            # strict
-    assert tuple(converted["0.weight"].shape) == (6, 3)          # ours is (3, 6)
+    assert tuple(converted["0.weight"].shape) == (6, 3) == ours.layers[0].weight.shape      # the same layout
     assert converted["1.num_batches_tracked"].item() == 0
     with pytest.raises(KeyError, match="prefix"):
         interop.state_dict_to_torch(ours.state_dict(), prefix="net.")
@@ -162,36 +161,8 @@ def test_state_dict_from_torch_loads_into_an_mlp():
     assert all(isinstance(v, np.ndarray) for v in converted.values())
     ours = nn.MLP([3, 6, 2], batchnorm=True)
     ours.load_state_dict(converted)                              # strict: every key fits
-    np.testing.assert_array_equal(ours.layers[0].weight.data, theirs[0].weight.detach().numpy().T)
+    np.testing.assert_array_equal(ours.layers[0].weight.data, theirs[0].weight.detach().numpy())
     np.testing.assert_array_equal(ours.layers[1].running_mean.data, theirs[1].running_mean.numpy())
-
-
-def _square():
-    theirs = torch.nn.Sequential(torch.nn.Linear(3, 3), torch.nn.BatchNorm1d(3)).double()
-    ours = nn.Sequential(nn.Linear(3, 3), nn.BatchNorm1d(3))
-    return ours, theirs
-
-
-def _assert_refused(ours, state, sign):
-    before = ours.state_dict()
-    with pytest.raises(nn.StateDictError) as info:
-        ours.load_state_dict(state)
-    message = str(info.value)
-    assert "PyTorch" in message and sign in message and "chaingrad.interop.state_dict_from_torch" in message
-    assert "\n" not in message
-    for k, v in ours.state_dict().items():
-        np.testing.assert_array_equal(v, before[k])
-
-
-def test_load_state_dict_refuses_a_pytorch_state_dict():
-    """A square Linear would take the transposed weights silently: refuse and point to interop."""
-    ours, theirs = _square()
-    _assert_refused(ours, theirs.state_dict(), "torch tensors")
-    as_numpy = {k: v.numpy() for k, v in theirs.state_dict().items()}        # num_batches_tracked gives it away
-    _assert_refused(ours, as_numpy, "num_batches_tracked")
-    _assert_refused(nn.Linear(3, 3), torch.nn.Linear(3, 3).double().state_dict(), "torch tensors")
-    ours.load_state_dict(interop.state_dict_from_torch(theirs.state_dict()))    # the way it works
-    np.testing.assert_array_equal(ours[0].weight.data, theirs[0].weight.detach().numpy().T)
 
 
 # ---- what has no counterpart ------------------------------------------------------------------------

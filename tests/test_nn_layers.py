@@ -14,7 +14,7 @@ torch = optional("torch")
 def _torch_linear(layer):
     t = torch.nn.Linear(layer.in_features, layer.out_features, bias=layer.bias is not None).double()
     with torch.no_grad():
-        t.weight.copy_(torch.tensor(layer.weight.data.T))     # ours is (in, out), PyTorch's (out, in)
+        t.weight.copy_(torch.tensor(layer.weight.data))       # both (out, in)
         if layer.bias is not None:
             t.bias.copy_(torch.tensor(layer.bias.data))
     return t
@@ -35,7 +35,7 @@ def test_linear_matches_torch(bias):
     out.backward(ag.tensor(g))
     tout.backward(torch.tensor(g))
     np.testing.assert_allclose(xa.grad.data, xt.grad.numpy(), rtol=1e-12)
-    np.testing.assert_allclose(layer.weight.grad.data, t.weight.grad.numpy().T, rtol=1e-12)
+    np.testing.assert_allclose(layer.weight.grad.data, t.weight.grad.numpy(), rtol=1e-12)
     if bias:
         np.testing.assert_allclose(layer.bias.grad.data, t.bias.grad.numpy(), rtol=1e-12)
     else:
@@ -44,7 +44,7 @@ def test_linear_matches_torch(bias):
 
 def test_linear_gradcheck():
     rng = np.random.default_rng(0)
-    x, w, b = (ag.tensor(rng.standard_normal(s), requires_grad=True) for s in [(3, 4), (4, 2), (2,)])
+    x, w, b = (ag.tensor(rng.standard_normal(s), requires_grad=True) for s in [(3, 4), (2, 4), (2,)])
     assert ag.gradcheck(F.linear, [x, w, b])
     assert ag.gradgradcheck(lambda x, w, b: F.linear(x, w, b).tanh(), [x, w, b])
 
@@ -57,7 +57,7 @@ def test_linear_gradcheck():
 def test_linear_init_statistics(init, w_std, b_std):
     ag.manual_seed(0)
     layer = nn.Linear(400, 300, init=init)
-    assert layer.weight.shape == (400, 300) and layer.weight.dtype == ag.get_default_dtype()
+    assert layer.weight.shape == (300, 400) and layer.weight.dtype == ag.get_default_dtype()   # (out, in)
     assert abs(layer.weight.data.std() / w_std - 1) < 0.02 and abs(layer.weight.data.mean()) < 0.01 * w_std * 10
     assert abs(layer.bias.data.std() - b_std) < 0.15
     assert layer.weight.requires_grad and layer.weight.is_leaf
@@ -88,7 +88,7 @@ def test_float32_default_dtype_layers():
 # ---- nn.init ------------------------------------------------------------------------------------
 def test_init_functions():
     ag.manual_seed(0)
-    w = nn.Parameter(np.zeros((500, 200)))
+    w = nn.Parameter(np.zeros((200, 500)))          # (out, in): fan_in 500, fan_out 200
     nn.init.xavier_uniform_(w)
     a = np.sqrt(6 / 700)
     assert w.data.max() <= a and w.data.min() >= -a and abs(w.data.std() - a / np.sqrt(3)) < 0.01 * a
@@ -107,6 +107,24 @@ def test_init_functions():
     assert (w.data == 1).all() and w.requires_grad and w.is_leaf
     with pytest.raises(ValueError, match="at least 2 dimensions"):
         nn.init.xavier_normal_(nn.Parameter(np.zeros(3)))
+
+
+@pytest.mark.parametrize("shape", [(5, 3), (3, 5), (4, 3, 2), (2, 6, 3, 3)])
+def test_init_fans_are_pytorchs(shape):
+    """fan_in = shape[1] and fan_out = shape[0], times the receptive field: torch.nn.init's computation."""
+    assert nn.init._fans(nn.Parameter(np.zeros(shape))) == \
+        torch.nn.init._calculate_fan_in_and_fan_out(torch.empty(shape))
+
+
+def test_linear_init_matches_torch_scales():
+    """Xavier and He on a Linear weight have the standard deviation torch.nn.init gives the same shape."""
+    for init, torch_init in [("xavier", torch.nn.init.xavier_normal_),
+                             ("he", lambda t: torch.nn.init.kaiming_normal_(t, nonlinearity="relu"))]:
+        ag.manual_seed(0)
+        torch.manual_seed(0)
+        ours = nn.Linear(600, 100, init=init).weight.data.std()
+        theirs = torch_init(torch.empty(100, 600, dtype=torch.float64)).std().item()
+        assert abs(ours / theirs - 1) < 0.02, init
 
 
 def test_init_bumps_version_so_stale_graphs_are_caught():
@@ -305,18 +323,18 @@ def test_mlp_matches_torch_sequential():
     tloss.backward()
     assert np.isclose(loss.item(), tloss.item(), rtol=1e-12)
     for i in (0, 2, 4):
-        np.testing.assert_allclose(m.layers[i].weight.grad.data, t[i].weight.grad.numpy().T, rtol=1e-10)
+        np.testing.assert_allclose(m.layers[i].weight.grad.data, t[i].weight.grad.numpy(), rtol=1e-10)
         np.testing.assert_allclose(m.layers[i].bias.grad.data, t[i].bias.grad.numpy(), rtol=1e-10)
 
 
 def test_sayed_problem_65_1_xor_network():
     """Sayed, Prob. 65.1: W1^T = -1/2 [[1, 1], [1, 1]], theta1 = (-1, 0), w = (2, -4), theta = 1,
-    ReLU hidden units, linear output, z = W^T y - theta.  Our layers compute x W + b, so W = W1
-    (as given, transposed back) and b = -theta."""
+    ReLU hidden units, linear output, z = W^T y - theta.  Our layers compute W x + b for each row x
+    (weight (out, in)), so our weight is Sayed's W^T (W1^T as given; w^T = [[2, -4]]) and b = -theta."""
     net = nn.Sequential(nn.Linear(2, 2), nn.ReLU(), nn.Linear(2, 1))
     net.load_state_dict({
-        "0.weight": (-0.5 * np.array([[1.0, 1.0], [1.0, 1.0]])).T, "0.bias": -np.array([-1.0, 0.0]),
-        "2.weight": np.array([[2.0], [-4.0]]), "2.bias": -np.array([1.0]),
+        "0.weight": -0.5 * np.array([[1.0, 1.0], [1.0, 1.0]]), "0.bias": -np.array([-1.0, 0.0]),
+        "2.weight": np.array([[2.0, -4.0]]), "2.bias": -np.array([1.0]),
     })
     h = np.array([[1, 1], [-1, -1], [1, -1], [-1, 1]], dtype=float)
     gamma = np.array([-1, -1, 1, 1])          # -1 when the signs agree, +1 when they differ

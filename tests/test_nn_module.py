@@ -165,7 +165,8 @@ def test_load_state_dict_errors_name_every_problem_and_change_nothing():
     msg = str(info.value)
     assert "missing keys: 'layers.0.bias'" in msg
     assert "unexpected keys: 'layers.9.weight'" in msg
-    assert "'layers.3.weight': expected shape (4, 2), got (5, 5)" in msg
+    assert "'layers.3.weight': expected shape (2, 4), got (5, 5)" in msg
+    assert "transposed" not in msg                      # (5, 5) is not (2, 4) transposed
     assert "nothing was changed" in msg
     assert isinstance(info.value, RuntimeError) and isinstance(info.value, ValueError)
     for k, v in net.state_dict().items():
@@ -282,7 +283,7 @@ def test_to_keeps_an_optimizer_working_and_matches_torch():
     t = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.ReLU(), torch.nn.Linear(4, 1))
     with torch.no_grad():
         for (name, p), tp in zip(m.named_parameters(), t.parameters()):
-            tp.copy_(torch.from_numpy(p.data.T.copy() if p.ndim == 2 else p.data.copy()))
+            tp.copy_(torch.from_numpy(p.data.copy()))          # the same layout
     m.double(), t.double()
     x = np.random.default_rng(0).normal(size=(5, 3))
     out = m(ag.tensor(x))
@@ -302,13 +303,25 @@ def test_to_refuses_what_is_not_a_float_dtype_and_accepts_cpu():
             m.to(bad)
 
 
-def test_load_state_dict_refuses_a_pytorch_layout_and_points_to_interop():
-    """BatchNorm's num_batches_tracked only exists in PyTorch's state dicts, whose Linear weights are transposed."""
+def test_load_state_dict_takes_a_pytorch_state_dict_as_it_is():
+    """The layouts agree: numpy arrays of a PyTorch state dict load, num_batches_tracked is skipped."""
     m = nn.Sequential(nn.Linear(3, 3), nn.BatchNorm1d(3))
-    state = {k: v.T if v.ndim == 2 else v for k, v in m.state_dict().items()}
+    state = dict(m.state_dict())
+    state = {k: v + 1.0 for k, v in state.items()}
     state["1.num_batches_tracked"] = np.array(4)
+    assert m.load_state_dict(state) == ([], [])                 # strict: nothing missing or unexpected
+    np.testing.assert_array_equal(m[0].weight.data, state["0.weight"])
+    with pytest.raises(nn.StateDictError, match="unexpected keys: '0.num_batches_tracked'"):
+        m.load_state_dict({**state, "0.num_batches_tracked": np.array(4)})    # only BatchNorm has one
+
+
+def test_a_transposed_weight_is_named_as_such():
+    """A weight of the (in, out) layout of chaingrad 0.1: the message says what to do."""
+    m = nn.Sequential(nn.Linear(3, 2))
     before = m.state_dict()
-    with pytest.raises(nn.StateDictError, match="PyTorch state dict.*chaingrad.interop.state_dict_from_torch"):
-        m.load_state_dict(state, strict=False)
-    for k, v in m.state_dict().items():
-        np.testing.assert_array_equal(v, before[k])
+    with pytest.raises(nn.StateDictError) as info:
+        m.load_state_dict({"0.weight": np.zeros((3, 2)), "0.bias": np.zeros(2)})
+    msg = str(info.value)
+    assert "'0.weight': expected shape (2, 3), got (3, 2)" in msg
+    assert "transposed" in msg and "layout='in_out'" in msg and "chaingrad.interop" in msg
+    np.testing.assert_array_equal(m.state_dict()["0.weight"], before["0.weight"])

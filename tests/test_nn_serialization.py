@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import safetensors.numpy
 
+import chaingrad
 from chaingrad import autograd as ag
 from chaingrad import nn
 from chaingrad.nn.serialization import load_metadata
@@ -73,16 +74,18 @@ def test_safetensors_file_is_readable_by_the_safetensors_library(tmp_path):
     np.testing.assert_array_equal(arrays["layers.0.weight"], _model().layers[0].weight.data)
     from safetensors import safe_open
     with safe_open(str(path), framework="np") as f:
-        assert f.metadata() == {"note": "three inputs"}
+        assert f.metadata() == {"note": "three inputs", "chaingrad.format": "2", "chaingrad.layout": "out_in",
+                                "chaingrad.version": chaingrad.__version__}
 
 
 def test_npz_file_is_plain_npz_without_pickle(tmp_path):
     path = tmp_path / "m.npz"
     nn.save(_model(), path)
-    with zipfile.ZipFile(path) as z:
-        assert sorted(z.namelist()) == sorted(k + ".npy" for k in _model().state_dict())
+    with zipfile.ZipFile(path) as z:        # the arrays, and the metadata (the layout record) as JSON bytes
+        assert sorted(z.namelist()) == sorted([k + ".npy" for k in _model().state_dict()] + ["__metadata__.npy"])
     with np.load(path, allow_pickle=False) as f:          # readable by numpy alone, no code runs
-        assert f["layers.0.weight"].shape == (3, 6)
+        assert f["layers.0.weight"].shape == (6, 3)
+        assert json.loads(f["__metadata__"].tobytes())["chaingrad.layout"] == "out_in"
     assert os.listdir(tmp_path) == ["m.npz"]               # no temporary file left behind
 
 

@@ -1,7 +1,7 @@
 """Matrix products, with numpy's rules for 1-D and batched (stacked) operands."""
 from ..backend import xp
+from ..errors import ShapeError, shape_str
 from ..primitive import primitive
-from ..tensor import Tensor
 from .shape import _transpose, squeeze, unsqueeze
 
 
@@ -43,27 +43,84 @@ matmul.defvjp(_matmul_vjp_x, _matmul_vjp_y,
               formulas=[('g·Bᵀ', 'g @ Bᵀ'), ('Aᵀ·g', 'Aᵀ @ g')])
 
 
+# ---- linear: a layer's pre-activation x @ W.T + b, PyTorch's layout --------------------------
+# W has shape (out_features, in_features), as in PyTorch and KTH's lecture (z = W x + b for a
+# column x); a batch of rows X (..., in) gives X @ W.T + b of shape (..., out).  With G the
+# upstream gradient (..., out):
+#   dL/dX = G W                                   (..., in)
+#   dL/dW = G^T X, summed over the batch axes     (out, in)
+#   dL/db = G, which the engine sums over the batch axes to b's shape
+# Written with ops that follow their arguments (reshape, .T, @), so the same VJPs run on
+# arrays in a plain backward and are recorded under create_graph=True (second order).
+
+def _linear_vjp_x(g, ans, x, w, b=None):
+    return g @ w
+
+
+def _linear_vjp_w(g, ans, x, w, b=None):
+    out_features, in_features = w.shape
+    # One matrix product over all batch rows at once; a 1-D x is a batch of one row.
+    return g.reshape(-1, out_features).T @ x.reshape(-1, in_features)
+
+
+def _linear_vjp_b(g, ans, x, w, b):
+    return g
+
+
+_FORMULAS = [('g·W', 'g @ W'), ('gᵀ·X', 'gᵀ @ X'), ('1', 'g summed over the batch')]
+
+
 @primitive(name="linear", promotes=True)
 def _linear(x, w, b):
-    out = xp.matmul(x, w)
-    out += b          # in place: one array for the layer's output instead of two
+    out = xp.matmul(x, w.T)
+    out += b          # in place: one array for the layer's output instead of two (b is (out,) or 0-d)
     return out
-# Z = X W + b:  dL/dX = G W^T,  dL/dW = X^T G,  dL/db = G summed over the batch (by the engine)
-_linear.defvjp(lambda g, ans, x, w, b: _matmul_vjp_x(g, ans, x, w),
-               lambda g, ans, x, w, b: _matmul_vjp_y(g, ans, x, w),
-               lambda g, ans, x, w, b: g,
-               inputs=('X', 'W', 'b'),
-               formulas=[('g·Wᵀ', 'g @ Wᵀ'), ('Xᵀ·g', 'Xᵀ @ g'), ('1', 'g summed over the batch')])
+_linear.defvjp(_linear_vjp_x, _linear_vjp_w, _linear_vjp_b,
+               inputs=('X', 'W', 'b'), formulas=_FORMULAS)
 
 
-def linear(x, w, b=None):
-    """The affine map ``x @ w + b`` as one op (a layer's pre-activation).
+# Without a bias the op has two inputs, so it is declared a second time under the same name,
+# with the same VJPs: a picture shows one "linear" node either way, and no zero bias is made up.
+@primitive(name="linear", promotes=True)
+def _linear_no_bias(x, w):
+    return xp.matmul(x, w.T)
+_linear_no_bias.defvjp(_linear_vjp_x, _linear_vjp_w, inputs=('X', 'W'), formulas=_FORMULAS[:2])
 
-    The same as ``x @ w + b``, but one node and one output array instead of
-    two, as PyTorch's addmm.  ``w`` has shape (in_features, out_features).
+
+def _check_linear_shapes(x, w, b):
+    """PyTorch's rules for F.linear, with messages that say which layout is expected."""
+    x_shape, w_shape = xp.shape(getattr(x, "data", x)), xp.shape(getattr(w, "data", w))
+    if len(w_shape) != 2:
+        raise ShapeError(f"linear: weight must be 2-D, (out_features, in_features), got shape "
+                         f"{shape_str(w_shape)}")
+    if len(x_shape) == 0:
+        raise ShapeError("linear: x must have at least one dimension, (..., in_features), got a 0-d tensor")
+    out_features, in_features = w_shape
+    if x_shape[-1] != in_features:
+        hint = ""
+        if x_shape[-1] == out_features:
+            hint = ("; the weight is (out_features, in_features), as in PyTorch: if yours is in the "
+                    "(in, out) layout of chaingrad 0.1, pass its transpose (weight.T)")
+        raise ShapeError(f"linear: x has {x_shape[-1]} features (shape {shape_str(x_shape)}) but the weight "
+                         f"{shape_str(w_shape)} takes in_features={in_features}{hint}")
+    if b is not None:
+        b_shape = xp.shape(getattr(b, "data", b))
+        if b_shape not in ((), (1,), (out_features,)):
+            raise ShapeError(f"linear: bias must have shape ({out_features},) (out_features), got "
+                             f"{shape_str(b_shape)}")
+
+
+def linear(x, weight, bias=None):
+    """The affine map ``x @ weight.T + bias`` as one op, as ``torch.nn.functional.linear``.
+
+    ``x``: (..., in_features) or (in_features,); ``weight``: (out_features,
+    in_features), PyTorch's layout (z = W x + b for one column x, KTH's
+    notation); ``bias``: (out_features,) or None.  The result has shape
+    (..., out_features).  One node and one output array instead of three
+    (transpose, matmul, add), as PyTorch's addmm.  Gradients: dL/dx = G W,
+    dL/dW = Gᵀ X (summed over the batch), dL/db = G summed over the batch.
     """
-    if b is None:
-        return matmul(x, w)
-    fused = (all(isinstance(t, Tensor) for t in (x, w, b)) and w.ndim == 2 and b.ndim <= 1
-             and x.dtype == w.dtype == b.dtype)     # else out += b could not hold the result
-    return _linear(x, w, b) if fused else matmul(x, w) + b
+    _check_linear_shapes(x, weight, bias)
+    if bias is None:
+        return _linear_no_bias(x, weight)
+    return _linear(x, weight, bias)

@@ -7,6 +7,7 @@ as ``nn.Module`` does, so the pictures package needs no ``nn``.
 import numpy as np
 
 from .. import graph
+from ..ops.linalg import linear
 from ..tensor import Tensor
 from .draw import draw
 from .record import record_grads
@@ -40,17 +41,17 @@ class _Module:
 
 
 class Linear(_Module):
-    """x @ weight + bias, with weight of shape (in, out) and N(0, 1/in) entries."""
+    """x @ weight.T + bias as one ``linear`` op, weight of shape (out, in) with N(0, 1/in) entries (as nn.Linear)."""
 
     def __init__(self, n_in, n_out, rng):
-        self.weight = Tensor(rng.normal(0.0, 1.0 / np.sqrt(n_in), (n_in, n_out)), requires_grad=True)
+        self.weight = Tensor(rng.normal(0.0, 1.0 / np.sqrt(n_in), (n_out, n_in)), requires_grad=True)
         self.bias = Tensor(np.zeros(n_out), requires_grad=True)
 
     def _params(self):
         return [("weight", self.weight), ("bias", self.bias)]
 
     def forward(self, x):
-        return x @ self.weight + self.bias
+        return linear(x, self.weight, self.bias)
 
 
 class Tanh(_Module):
