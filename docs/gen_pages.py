@@ -9,6 +9,7 @@ committed, so the pages always show what this checkout's engine does.
 
 By hand: ``python docs/gen_pages.py OUTDIR`` writes the same pages into OUTDIR.
 """
+import inspect
 import re
 import shutil
 import sys
@@ -94,9 +95,13 @@ def _reference_entry(name):
     obj = getattr(ag, name)
     if "<" not in getattr(obj, "__qualname__", ""):
         return f"::: chaingrad.autograd.{name}"
-    what = (f"`a {OPERATORS[name]} b` elementwise, with numpy broadcasting: a bool Tensor, "
-            f"without gradient." if name in OPERATORS else "An op of chaingrad.autograd.")
-    return f"### `{name}(a, b)` {{ #chaingrad.autograd.{name} }}\n\n{what}"
+    try:
+        signature = str(inspect.signature(getattr(obj, "forward", obj)))
+    except (TypeError, ValueError):
+        signature = "(...)"
+    what = (f"`x {OPERATORS[name]} y` elementwise, with numpy broadcasting: a bool Tensor, "
+            f"without gradient." if name in OPERATORS else inspect.getdoc(obj) or "An op of chaingrad.autograd.")
+    return f"### `{name}{signature}` {{ #chaingrad.autograd.{name} }}\n\n{what}"
 
 
 def on_files(files, config):
