@@ -1,0 +1,1 @@
+../../../chaingrad/__init__.py
