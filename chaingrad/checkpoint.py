@@ -39,7 +39,7 @@ DTYPES = ("float32", "float64")
 DEFAULT_BATCH_SIZE = 32              # files written before batch_size was recorded
 
 
-def _library():
+def library():
     """autograd and nn, imported on first use, on purpose: they take most of a second to
     import, and the parser (`chaingrad --help`) reads ACTIVATIONS and DTYPES from here."""
     from chaingrad import autograd as ag
@@ -143,7 +143,7 @@ def check_against_arrays(meta, state):
 
 def build_model(meta):
     """A fresh ``nn.MLP`` with the architecture recorded in ``meta``, its parameters in ``meta["dtype"]``."""
-    ag, nn = _library()
+    ag, nn = library()
     outer = ag.get_default_dtype()
     ag.set_default_dtype(np.dtype(meta["dtype"]))     # parameters and buffers are made in this dtype
     try:
@@ -163,7 +163,7 @@ def save(model, meta, path):
 
     The format follows the name (``.npz`` or safetensors), as for ``nn.save``.
     """
-    _, nn = _library()
+    _, nn = library()
     nn.save(model, path, metadata={META_KEY: record_text(meta)})
 
 
@@ -181,7 +181,7 @@ def read(path):
     Raises ModelFileError (one line) when the file is missing, damaged, not a
     chaingrad model, or its record is damaged or claims more than the file holds.
     """
-    _, nn = _library()
+    _, nn = library()
     if not os.path.exists(path):
         raise ModelFileError(f"{path}: no such file")
     if os.path.isdir(path):

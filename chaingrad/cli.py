@@ -96,12 +96,15 @@ examples:
   chaingrad train --dataset spirals --hidden 64,64 --activation tanh --optimizer rmsprop
   chaingrad train --dataset digits --batchnorm --dropout 0.1 --dtype float64 --seed 1
   chaingrad train --dataset xor --hidden 4 --activation tanh --optimizer sgd --lr 0.2
+  chaingrad train --resume runs/moons --epochs 60
+      continue runs/moons (stopped by Ctrl-C, or finished) up to epoch 60, as one run would have
 
 datasets (split into train / validation / test the same way in every run):
 {datasets}
 
 output directory (--out; default runs/<dataset>-<date>-<time>, and runs/latest links to it):
   model.safetensors  weights and architecture (read by chaingrad evaluate / draw)
+  resume.safetensors optimizer state and the rest that --resume needs to go on exactly
   graph.svg          the computation graph of one training batch, grouped by module
   graph.html         with --html: that graph as an interactive page (playground.html too for 2-D data)
   curves.png         loss and accuracy per epoch

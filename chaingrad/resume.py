@@ -18,7 +18,7 @@ import json
 
 import numpy as np
 
-from .checkpoint import META_KEY, check_against_arrays, is_count, check_record, parse_json, record_text
+from .checkpoint import META_KEY, check_against_arrays, check_record, is_count, library, parse_json, record_text
 from .errors import ModelFileError
 
 RESUME_FILE = "resume.safetensors"
@@ -26,17 +26,9 @@ RESUME_KEY = "__chaingrad_resume__"
 FORMAT, VERSION = "chaingrad-resume", 1
 
 
-def _library():
-    """autograd and nn, imported on first use, on purpose: they take most of a second to import,
-    and `chaingrad --help` should not wait for them (train.py imports this module)."""
-    from chaingrad import autograd as ag
-    from chaingrad import nn
-    return ag, nn
-
-
 def snapshot(model, optimizer):
     """Copies of what the next epoch reads: weights and buffers, optimizer state, dropout's generator."""
-    ag, _ = _library()
+    ag, _ = library()
     return {"model": model.state_dict(), "optimizer": optimizer.state_dict(),
             "rng": ag.get_rng().bit_generator.state}
 
@@ -49,7 +41,7 @@ def restore(snap, model, optimizer):
     compare both as JSON). Raises ValueError (or numpy's TypeError for a bad
     generator state) when the snapshot does not fit.
     """
-    ag, _ = _library()
+    ag, _ = library()
     groups = optimizer.state_dict()["param_groups"]
     if json.loads(json.dumps(groups)) != snap["optimizer"]["param_groups"]:
         raise ValueError("the optimizer's hyperparameters differ from the run's settings")
@@ -74,7 +66,7 @@ def _split_optimizer(state_dict):
 def save(path, snap, meta, run):
     """Write ``snap`` (from :func:`snapshot`) with the architecture record ``meta`` and ``run``
     (JSON-able: settings, epoch, history) to ``path``, atomically (``nn.save``)."""
-    _, nn = _library()
+    _, nn = library()
     arrays, optimizer = _split_optimizer(snap["optimizer"])
     arrays.update({f"model/{k}": v for k, v in snap["model"].items()})
     record = {"format": FORMAT, "version": VERSION, **run, "optimizer": optimizer,
@@ -104,7 +96,7 @@ def _join_optimizer(optimizer, arrays):
 def read(path):
     """``(meta, run, snap)`` of a resume file: the checked architecture record, the run's JSON
     record (settings, epoch, history; for the caller to check) and the snapshot to restore."""
-    _, nn = _library()
+    _, nn = library()
     try:
         arrays = dict(nn.load(path))
         metadata = nn.load_metadata(path)
