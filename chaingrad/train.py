@@ -291,39 +291,62 @@ def _continue(path, snap, model, optimizer, loader, history):
     return Progress(history, snap)
 
 
+def _start(args, folder):
+    """Where the run starts: ``(settings, epochs, resumed)``, and the claim of its folder.
+
+    A new run takes its settings from the options (``epochs`` None means the
+    dataset's default); a resumed one from its folder, with ``resumed`` =
+    ``(meta, history, snapshot)``. A folder named by --out or --resume is
+    claimed before it is looked at, so no other run can slip in between.
+    """
+    if args.resume is None:
+        if args.out is not None:
+            folder.open(args.out)
+            preflight.check_out(args.out, args.force)
+        return _settings(args), args.epochs, None
+    if args.out is not None and os.path.abspath(args.out) != os.path.abspath(args.resume):
+        raise CLIError("--resume DIR writes into DIR: leave --out out", status=2, prog="chaingrad train")
+    if not os.path.isdir(args.resume):
+        raise CLIError(f"--resume {args.resume}: no such folder", status=2, prog="chaingrad train")
+    folder.open(args.resume)                # a run still writing there holds it: refused
+    settings, meta, history, snap = _read_resume(args)
+    return settings, settings["epochs"], (meta, history, snap)
+
+
+def _announce(data, settings, arch, n_params, history, out):
+    """The three lines before the first epoch (four when resumed)."""
+    s, epochs, dropout = settings, settings["epochs"], settings["dropout"]
+    print(f"data:  {data.name}: {len(data.train[0]):,} train / {len(data.val[0]):,} validation / "
+          f"{len(data.test[0]):,} test rows, {data.features} features, {data.classes} classes")
+    print(f"model: {arch}, {s['activation']}{', batch norm' if s['batchnorm'] else ''}"
+          f"{f', dropout {dropout:g}' if dropout else ''}; {n_params:,} parameters, {s['dtype']}")
+    print(f"train: {s['optimizer']} lr {s['lr']:g}, batch {s['batch_size']}, "
+          f"{epochs} epoch{'s' * (epochs != 1)}, seed {s['seed']}")
+    if history:
+        print(f"resume: from epoch {len(history)}/{epochs} in {out}")
+
+
 def _train(args, folder):
     ag, nn, _ = _imports()
     t_start = time.perf_counter()
-    resumed = None
-    if args.resume is not None:
-        if args.out is not None and os.path.abspath(args.out) != os.path.abspath(args.resume):
-            raise CLIError("--resume DIR writes into DIR: leave --out out", status=2, prog="chaingrad train")
-        if not os.path.isdir(args.resume):
-            raise CLIError(f"--resume {args.resume}: no such folder", status=2, prog="chaingrad train")
-        folder.open(args.resume)                # a run still writing there holds it: refused
-        settings, meta, history, snap = resumed = _read_resume(args)
-        epochs = settings["epochs"]
-    else:
-        settings = _settings(args)
-        if args.out is not None:
-            folder.open(args.out)               # claim first, then look: no other run can slip in between
-            preflight.check_out(args.out, args.force)
+    settings, epochs, resumed = _start(args, folder)
+    saved, history, snap = resumed or (None, [], None)
     dtype = np.dtype(settings["dtype"])
-    mean, std = (meta["data_mean"], meta["data_std"]) if resumed else (None, None)     # as the run had them
+    mean, std = (saved["data_mean"], saved["data_std"]) if resumed else (None, None)     # as the run had them
     data = _load_data(settings["dataset"] or datasets.DEFAULT_DATASET, dtype, settings["dataset"] is not None,
                       mean, std)
     name = settings["dataset"] = data.name
-    if not resumed:
-        epochs = args.epochs or datasets.DATASETS[name].epochs
+    epochs = epochs or datasets.DATASETS[name].epochs
     lr = settings["lr"] = settings["lr"] if settings["lr"] is not None else DEFAULT_LR[settings["optimizer"]]
     sizes = [data.features, *settings["hidden"], data.classes]
-    if resumed and sizes != meta["sizes"]:
-        raise CLIError(f"--resume {args.resume}: the run's MLP {'-'.join(map(str, meta['sizes']))} does not fit "
-                       f"{name}'s {data.features} features and {data.classes} classes")
+    if resumed and sizes != saved["sizes"]:
+        raise CLIError(f"--resume {args.resume}: the run's {checkpoint.architecture(saved['sizes'])} does not "
+                       f"fit {name}'s {data.features} features and {data.classes} classes")
     batch_size, optimizer_name = settings["batch_size"], settings["optimizer"]
     preflight.check_memory(sizes, batch_size, dtype, optimizer_name)
     new_folder = folder.path is None          # runs/<dataset>-<date>-<time>: runs/latest will point to it
     out = folder.path or folder.open(*_new_run_dir(name))
+    settings.update(epochs=epochs, out=out)
 
     ag.set_default_dtype(dtype)            # the DataLoader hands out batches in this dtype
     ag.manual_seed(settings["seed"])       # initialisation and dropout masks
@@ -340,18 +363,8 @@ def _train(args, folder):
         progress = _continue(os.path.join(out, resume.RESUME_FILE), snap, model, optimizer, loader, history)
     arch = checkpoint.architecture(sizes)
     recorder = pages.recorder(args, data)       # --html on 2-D data: the playground's epochs
+    _announce(data, settings, arch, n_params, history, out)
 
-    print(f"data:  {name}: {len(data.train[0]):,} train / {len(data.val[0]):,} validation / "
-          f"{len(data.test[0]):,} test rows, {data.features} features, {data.classes} classes")
-    dropout = settings["dropout"]
-    print(f"model: {arch}, {settings['activation']}{', batch norm' if settings['batchnorm'] else ''}"
-          f"{f', dropout {dropout:g}' if dropout else ''}; {n_params:,} parameters, {settings['dtype']}")
-    print(f"train: {optimizer_name} lr {lr:g}, batch {batch_size}, "
-          f"{epochs} epoch{'s' * (epochs != 1)}, seed {settings['seed']}")
-    if resumed:
-        print(f"resume: from epoch {len(history)}/{epochs} in {out}")
-
-    settings.update(epochs=epochs, out=out)
     record = {
         "command": " ".join(["chaingrad", *map(shlex.quote, sys.argv[1:])]),
         "versions": report.versions(),
