@@ -42,8 +42,8 @@ DEFAULT_BATCH_SIZE = 32              # files written before batch_size was recor
 def library():
     """autograd and nn, imported on first use, on purpose: they take most of a second to
     import, and the parser (`chaingrad --help`) reads ACTIVATIONS and DTYPES from here."""
-    from chaingrad import autograd as ag
-    from chaingrad import nn
+    from chaingrad import autograd as ag  # lazy: see the docstring
+    from chaingrad import nn  # lazy: see the docstring
     return ag, nn
 
 

@@ -28,7 +28,7 @@ class Spec:
 def _nn_data():
     """nn.data, imported on first use, on purpose: importing nn takes most of a second, and the
     parser (`chaingrad --help`) reads DATASETS from this module."""
-    from chaingrad.nn import data
+    from chaingrad.nn import data  # lazy: see the docstring
     return data
 
 

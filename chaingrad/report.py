@@ -118,7 +118,7 @@ def write_text(path, data):
     """
     # nn, imported on first use, on purpose: it takes most of a second, and the parser
     # (`chaingrad --version`) imports this module.
-    from chaingrad.nn.serialization import write_atomically
+    from chaingrad.nn.serialization import write_atomically  # lazy: see the comment above
     write_atomically(path, lambda f: f.write(data.encode("utf-8") if isinstance(data, str) else data))
 
 

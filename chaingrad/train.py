@@ -37,9 +37,9 @@ SETTINGS_SCHEMA = {
 def _imports():
     """The library, imported on first use, on purpose: autograd, nn and optim take most of a
     second to import, and the parser (`chaingrad --help`, argument errors) imports this module."""
-    from chaingrad import autograd as ag
-    from chaingrad import nn
-    from chaingrad import optim
+    from chaingrad import autograd as ag  # lazy: see the docstring
+    from chaingrad import nn  # lazy: see the docstring
+    from chaingrad import optim  # lazy: see the docstring
     return ag, nn, optim
 
 
@@ -389,7 +389,7 @@ def _train(args, folder):
     resume.save(os.path.join(out, resume.RESUME_FILE), snap, meta, {"settings": settings, "history": history})
 
     # The pictures come after the model is saved: drawing runs one more (training-mode) batch.
-    files, warnings = [checkpoint.MODEL_FILE, resume.RESUME_FILE], []
+    files, warnings = [checkpoint.MODEL_FILE], []
     try:
         n = min(batch_size, len(data.train[0]))
         picture = _draw_graph(model, loss_fn, data.train[0][:n], data.train[1][:n], None,
@@ -413,7 +413,7 @@ def _train(args, folder):
         files.append("curves.png")
     else:
         warnings.append("warning: matplotlib is not installed, curves.png not written (pip install matplotlib)")
-    files.append("run.json")
+    files += [resume.RESUME_FILE, "run.json"]
 
     folder.check()
     seconds = time.perf_counter() - t_start
