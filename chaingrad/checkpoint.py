@@ -11,6 +11,13 @@ JSON record that says how to rebuild the network and its data::
 So a model file is self-contained: copy it anywhere and ``chaingrad evaluate``
 or ``chaingrad draw`` still know what it is. Loading never executes code.
 
+A model file may come from someone else, so it is data to check, never to
+trust: every field of the record goes through ONE schema check
+(:func:`check_record`), and the record must agree with the arrays the file
+holds before anything is built from it. Without that, a 384-byte file whose
+record claims sizes ``[64, 4000, 4000, 10]`` would make us allocate 257 MB
+(gigabytes for larger claims) before finding out that the weights do not fit.
+
 Older runs wrote ``model.npz``, with the record as one more array (the UTF-8
 bytes of the JSON, as uint8) named ``__chaingrad__``; those still load.
 
@@ -20,11 +27,15 @@ such record; ``nn.load`` knows it by its ``__chaingrad__`` record and
 transposes them, and ``load`` prints its one-line note on stderr.
 """
 import json
+import math
 import os
 import sys
 import warnings
 
 import numpy as np
+
+from .datasets import DATASETS
+from .errors import ModelFileError
 
 META_KEY = "__chaingrad__"           # the metadata key (safetensors), or the array's name (old .npz)
 MODEL_FILE = "model.safetensors"     # what `chaingrad train` writes
@@ -32,18 +43,114 @@ FORMAT, VERSION = "chaingrad-mlp", 1
 # What a model file may record (and what `chaingrad train` offers).
 ACTIVATIONS = ("relu", "leaky_relu", "elu", "tanh", "sigmoid", "scaled_tanh", "softplus")
 DTYPES = ("float32", "float64")
-_REQUIRED = {"dataset": str, "sizes": list, "activation": str, "batchnorm": bool,
-             "dropout": (int, float), "dtype": str, "data_mean": (int, float), "data_std": (int, float)}
+DEFAULT_BATCH_SIZE = 32              # files written before batch_size was recorded
 
 
-class ModelFileError(Exception):
-    """The file is missing, unreadable, not ours, or does not fit its recorded architecture."""
+def library():
+    """autograd and nn, imported on first use, on purpose: they take most of a second to
+    import, and the parser (`chaingrad --help`) reads ACTIVATIONS and DTYPES from here."""
+    from chaingrad import autograd as ag  # lazy: see the docstring
+    from chaingrad import nn  # lazy: see the docstring
+    return ag, nn
 
+
+# --- the schema of the architecture record --------------------------------------------------
+
+def is_count(v, least=1):
+    """An integer >= ``least`` (JSON ``true`` is not a size, though Python's bool is an int)."""
+    return isinstance(v, int) and not isinstance(v, bool) and v >= least
+
+
+def is_finite(v):
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def _one_of(names):
+    return lambda v: isinstance(v, str) and v in names
+
+
+# field -> (test, what the field must be): the whole schema, in one table.
+RECORD_SCHEMA = {
+    "dataset": (_one_of(DATASETS), f"one of {', '.join(DATASETS)}"),
+    "sizes": (lambda v: isinstance(v, list) and len(v) >= 2 and all(map(is_count, v)),
+              "a list of at least two positive integers"),
+    "activation": (_one_of(ACTIVATIONS), f"an activation this chaingrad knows ({', '.join(ACTIVATIONS)})"),
+    "batchnorm": (lambda v: isinstance(v, bool), "true or false"),
+    "dropout": (lambda v: is_finite(v) and 0 <= v < 1, "a number >= 0 and < 1"),
+    "dtype": (_one_of(DTYPES), f"one of {', '.join(DTYPES)}"),
+    "data_mean": (is_finite, "a finite number"),
+    "data_std": (lambda v: is_finite(v) and v > 0, "a finite number > 0"),
+    "batch_size": (is_count, "a positive integer"),
+}
+OPTIONAL = {"batch_size": DEFAULT_BATCH_SIZE}      # fields older files may lack, with their value
+
+
+def _shown(value, limit=60):
+    """``repr(value)`` cut to ``limit`` characters: a forged field may be megabytes long."""
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def check_fields(record, schema, optional=None):
+    """Check ``record``'s fields against ``schema``; fill in the optional ones. ValueError names the field."""
+    optional = optional or {}
+    for key, (test, what) in schema.items():
+        if key not in record and key in optional:
+            record[key] = optional[key]
+        elif key not in record:
+            raise ValueError(f"field {key!r} is missing")
+        elif not test(record[key]):
+            raise ValueError(f"field {key!r} must be {what}, got {_shown(record[key])}")
+    return record
+
+
+def parse_json(text):
+    """``json.loads`` that fails with ValueError only: a record nested 100,000 deep is damaged,
+    not a reason for a RecursionError (the parser recurses once per level)."""
+    if isinstance(text, bytes):
+        text = text.decode("utf-8")         # UnicodeDecodeError is a ValueError
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise ValueError("it is nested too deeply to be a record") from None
+
+
+def check_record(text):
+    """The architecture record's JSON text -> the record, checked field by field (ValueError if not)."""
+    meta = parse_json(text)
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise ValueError("unknown format")
+    if meta.get("version") != VERSION:
+        raise ValueError(f"format version {_shown(meta.get('version'))}, this chaingrad reads {VERSION}")
+    return check_fields(meta, RECORD_SCHEMA, OPTIONAL)
+
+
+def architecture(sizes):
+    return "MLP " + "-".join(map(str, sizes))
+
+
+def check_against_arrays(meta, state):
+    """Refuse a record that describes more weights than the file holds numbers, BEFORE building it.
+
+    The arrays in ``state`` were read from the file, so their size is bounded
+    by the file's; the model built from the record is bounded by nothing else.
+    Counting numbers (not comparing shapes) keeps this independent of how
+    ``nn.Linear`` lays out its weight; ``load_state_dict`` then checks every
+    shape exactly and names the keys that differ.
+    """
+    sizes = meta["sizes"]
+    needed = sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))       # Python ints: no overflow
+    held = sum(int(np.asarray(v).size) for v in state.values())
+    if needed > held:
+        raise ValueError(f"weights do not fit the recorded architecture {architecture(sizes)}: it has "
+                         f"{needed:,} weights and biases, the file holds {held:,} numbers")
+
+
+# --- building, saving, loading -----------------------------------------------------------------
 
 def build_model(meta):
     """A fresh ``nn.MLP`` with the architecture recorded in ``meta``, its parameters in ``meta["dtype"]``."""
-    from chaingrad import autograd as ag
-    from chaingrad import nn
+    ag, nn = library()
     outer = ag.get_default_dtype()
     ag.set_default_dtype(np.dtype(meta["dtype"]))     # parameters and buffers are made in this dtype
     try:
@@ -53,45 +160,30 @@ def build_model(meta):
         ag.set_default_dtype(outer)
 
 
+def record_text(meta):
+    """The JSON text of the record stored in a model file (never NaN: the schema refuses it)."""
+    return json.dumps({"format": FORMAT, "version": VERSION, **meta}, allow_nan=False)
+
+
 def save(model, meta, path):
     """Write ``model``'s state dict with ``meta`` as the file's metadata (``nn.save``: atomic, 0644).
 
     The format follows the name (``.npz`` or safetensors), as for ``nn.save``.
     """
-    from chaingrad import nn
-    record = json.dumps({"format": FORMAT, "version": VERSION, **meta})
-    nn.save(model, path, metadata={META_KEY: record})
+    _, nn = library()
+    nn.save(model, path, metadata={META_KEY: record_text(meta)})
 
 
-def _read_meta(text):
-    meta = json.loads(text)
-    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-        raise ValueError("unknown format")
-    if meta.get("version") != VERSION:
-        raise ValueError(f"format version {meta.get('version')!r}, this chaingrad reads {VERSION}")
-    for key, kind in _REQUIRED.items():
-        if not isinstance(meta.get(key), kind):
-            raise ValueError(f"field {key!r} is missing or has the wrong type")
-    if meta["activation"] not in ACTIVATIONS:
-        raise ValueError(f"unknown activation {meta['activation']!r} (this chaingrad knows "
-                         f"{', '.join(ACTIVATIONS)})")
-    if meta["dtype"] not in DTYPES:
-        raise ValueError(f"unsupported dtype {meta['dtype']!r}")
-    return meta
-
-
-def _record(path, state):
+def _record(path, state, nn):
     """The architecture record's JSON text: from the header metadata, or an old file's array."""
-    from chaingrad.nn.serialization import load_metadata
-    text = load_metadata(path).get(META_KEY)
+    text = nn.load_metadata(path).get(META_KEY)
     if text is None and META_KEY in state:                 # an old model.npz
-        text = bytes(np.asarray(state.pop(META_KEY)).astype(np.uint8)).decode("utf-8")
+        text = bytes(np.asarray(state.pop(META_KEY)).astype(np.uint8))
     return text
 
 
-def _load_state(path):
+def _load_state(path, nn):
     """``nn.load(path)``, its note on converting a chaingrad 0.1 file printed as one line on stderr."""
-    from chaingrad import nn
     with warnings.catch_warnings(record=True) as notes:
         warnings.simplefilter("always", nn.LayoutWarning)
         state = dict(nn.load(path))
@@ -103,31 +195,43 @@ def _load_state(path):
     return state
 
 
+def read(path):
+    """``(state, meta)`` of a model file: its arrays and its checked record; nothing is built.
+
+    Raises ModelFileError (one line) when the file is missing, damaged, not a
+    chaingrad model, or its record is damaged or claims more than the file holds.
+    """
+    _, nn = library()
+    if not os.path.exists(path):
+        raise ModelFileError(f"{path}: no such file")
+    if os.path.isdir(path):
+        raise ModelFileError(f"{path}: is a directory, expected a model file ({MODEL_FILE} or model.npz)")
+    try:
+        state = _load_state(path, nn)      # nn.load checks every array against the file's size
+        text = _record(path, state, nn)
+    except (ValueError, OSError) as e:     # nn.load's own clear error: truncated, not a model file, ...
+        raise ModelFileError(f"cannot read model file: {e}") from None
+    if text is None:
+        raise ModelFileError(f"{path}: not a model written by chaingrad train "
+                             f"(no architecture record; it holds {', '.join(sorted(state)) or 'nothing'})")
+    try:
+        meta = check_record(text)
+    except ValueError as e:
+        raise ModelFileError(f"{path}: damaged architecture record: {e}") from None
+    try:
+        check_against_arrays(meta, state)
+    except ValueError as e:
+        raise ModelFileError(f"{path}: {e}") from None
+    return state, meta
+
+
 def load(path):
     """Return ``(model, meta)`` from a file written by :func:`save` (or an older ``model.npz``).
 
     Raises ModelFileError (one line) when the file is missing, damaged, not a
     chaingrad model, or holds weights of another architecture than recorded.
     """
-    from chaingrad import nn
-    if not os.path.exists(path):
-        raise ModelFileError(f"{path}: no such file")
-    if os.path.isdir(path):
-        raise ModelFileError(f"{path}: is a directory, expected a model file ({MODEL_FILE} or model.npz)")
-    try:
-        state = _load_state(path)
-        text = _record(path, state)
-    except (ValueError, OSError) as e:      # nn.load's own clear error: truncated, not a model file, ...
-        raise ModelFileError(f"cannot read model file: {e}") from None
-    except UnicodeDecodeError as e:
-        raise ModelFileError(f"{path}: damaged architecture record ({e})") from None
-    if text is None:
-        raise ModelFileError(f"{path}: not a model written by chaingrad train "
-                             f"(no architecture record; it holds {', '.join(sorted(state)) or 'nothing'})")
-    try:
-        meta = _read_meta(text)
-    except ValueError as e:
-        raise ModelFileError(f"{path}: damaged architecture record ({e})") from None
+    state, meta = read(path)
     try:
         model = build_model(meta)
     except Exception as e:
@@ -136,5 +240,5 @@ def load(path):
         model.load_state_dict(state, strict=True)
     except Exception as e:
         raise ModelFileError(f"{path}: weights do not fit the recorded architecture "
-                             f"MLP {'-'.join(map(str, meta['sizes']))}: {e}") from None
+                             f"{architecture(meta['sizes'])}: {e}") from None
     return model, meta

@@ -13,35 +13,18 @@ unexpected error.
 import argparse
 import math
 import os
+import shlex
 import sys
 
+from . import report, train
 from .checkpoint import ACTIVATIONS, DTYPES
 from .datasets import DATASETS, DEFAULT_DATASET
+from .errors import CLIError, one_line
+from .report import PICTURE_FORMATS, picture_format
+from .train import OPTIMIZERS, RUN_DEFAULTS
 
-OPTIMIZERS = ("sgd", "momentum", "rmsprop", "adadelta", "adam")
-DEFAULT_HIDDEN = "64,32"
-
-
-class CLIError(Exception):
-    """A mistake of the user's, reported as one line; ``status`` is the exit code."""
-
-    def __init__(self, message, status=1, prog="chaingrad"):
-        super().__init__(message)
-        self.status, self.prog = status, prog
-
-
-def one_line(message):
-    """Squash a possibly multi-line message (e.g. a list of mismatched keys) into one line.
-
-    Lines become "; "-separated items, except after a line that ends in ":"
-    (it introduces what follows): ``"nothing was changed:\n  missing keys: a"``
-    -> ``"nothing was changed: missing keys: a"``.
-    """
-    text = ""
-    for part in (p.strip() for p in str(message).splitlines()):
-        if part:
-            text += ("" if not text else " " if text.endswith(":") else "; ") + part
-    return text
+DEFAULT_HIDDEN = ",".join(map(str, RUN_DEFAULTS["hidden"]))
+COMMANDS = ("train", "evaluate", "draw")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -94,14 +77,6 @@ def _path(text):
     return text
 
 
-PICTURE_FORMATS = ("svg", "png", "pdf", "dot")
-
-
-def picture_format(path):
-    """The picture format named by ``path``'s extension: ``"svg"``, ``"png"``, ``"pdf"`` or ``"dot"``."""
-    return os.path.splitext(path)[1].lower().lstrip(".")
-
-
 def _picture_path(text):
     """A file name whose extension says the picture format; anything else is refused."""
     if picture_format(_path(text)) not in PICTURE_FORMATS:
@@ -121,12 +96,15 @@ examples:
   chaingrad train --dataset spirals --hidden 64,64 --activation tanh --optimizer rmsprop
   chaingrad train --dataset digits --batchnorm --dropout 0.1 --dtype float64 --seed 1
   chaingrad train --dataset xor --hidden 4 --activation tanh --optimizer sgd --lr 0.2
+  chaingrad train --resume runs/moons --epochs 60
+      continue runs/moons (stopped by Ctrl-C, or finished) up to epoch 60, as one run would have
 
 datasets (split into train / validation / test the same way in every run):
 {datasets}
 
 output directory (--out; default runs/<dataset>-<date>-<time>, and runs/latest links to it):
   model.safetensors  weights and architecture (read by chaingrad evaluate / draw)
+  resume.safetensors optimizer state and the rest that --resume needs to go on exactly
   graph.svg          the computation graph of one training batch, grouped by module
   graph.html         with --html: that graph as an interactive page (playground.html too for 2-D data)
   curves.png         loss and accuracy per epoch
@@ -155,8 +133,7 @@ class _VersionAction(argparse.Action):
         super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, help=help)
 
     def __call__(self, parser, namespace, values, option_string=None):
-        from .report import versions
-        v = versions()
+        v = report.versions()
         print(f"chaingrad {v['chaingrad']} (numpy {v['numpy']}, Python {v['python']})")
         parser.exit()
 
@@ -186,34 +163,38 @@ def build_parser():
                     "train accuracy and validation accuracy; the run ends with the test accuracy.")
     train.add_argument("--dataset", choices=list(DATASETS), default=None, metavar="NAME",
                        help=f"one of {', '.join(DATASETS)} (default: {DEFAULT_DATASET})")
-    train.add_argument("--hidden", type=hidden_sizes, default=hidden_sizes(DEFAULT_HIDDEN), metavar="SIZES",
+    train.add_argument("--hidden", type=hidden_sizes, default=None, metavar="SIZES",
                        help=f"hidden layer widths separated by commas; 'none' for no hidden layer "
                             f"(default: {DEFAULT_HIDDEN})")
-    train.add_argument("--activation", choices=ACTIVATIONS, default="relu", metavar="NAME",
+    train.add_argument("--activation", choices=ACTIVATIONS, default=None, metavar="NAME",
                        help=f"hidden activation: {', '.join(ACTIVATIONS)} (default: relu)")
-    train.add_argument("--batchnorm", action="store_true",
+    train.add_argument("--batchnorm", action="store_true", default=None,
                        help="batch normalisation after each hidden linear layer")
-    train.add_argument("--dropout", type=_number(float, 0.0, True, 1.0, False), default=0.0,
+    train.add_argument("--dropout", type=_number(float, 0.0, True, 1.0, False), default=None,
                        metavar="P", help="drop probability after each hidden activation, 0 <= P < 1 (default: 0)")
-    train.add_argument("--optimizer", choices=OPTIMIZERS, default="adam", metavar="NAME",
+    train.add_argument("--optimizer", choices=OPTIMIZERS, default=None, metavar="NAME",
                        help=f"{', '.join(OPTIMIZERS)} (default: adam; momentum is SGD with momentum 0.9)")
     train.add_argument("--lr", type=_number(float, 0.0, False), default=None,
                        help="learning rate > 0 (default depends on the optimizer: "
                             "sgd 0.1, momentum 0.05, rmsprop 0.001, adadelta 1.0, adam 0.003)")
     train.add_argument("--epochs", type=_number(int, 1, True), default=None, metavar="N",
                        help="passes over the training split (default depends on the dataset)")
-    train.add_argument("--batch-size", type=_number(int, 1, True), default=32,
+    train.add_argument("--batch-size", type=_number(int, 1, True), default=None,
                        metavar="N", help="rows per step (default: 32)")
-    train.add_argument("--seed", type=_number(int, 0, True), default=0, metavar="N",
+    train.add_argument("--seed", type=_number(int, 0, True), default=None, metavar="N",
                        help="seed for initialisation, shuffling and dropout (default: 0); "
                             "the dataset split does not depend on it")
-    train.add_argument("--dtype", choices=DTYPES, default="float32", metavar="NAME",
+    train.add_argument("--dtype", choices=DTYPES, default=None, metavar="NAME",
                        help="float32 or float64 for weights and data (default: float32)")
     train.add_argument("--out", type=_path, default=None, metavar="DIR",
                        help="output directory (default: runs/<dataset>-<date>-<time>); "
-                            "one that holds an earlier run is refused unless --force")
+                            "one that holds an earlier run is refused unless --force, "
+                            "one that another run is writing into always")
     train.add_argument("--force", action="store_true",
                        help="let --out replace the files of an earlier run")
+    train.add_argument("--resume", type=_path, default=None, metavar="DIR",
+                       help="continue the run in DIR from its last finished epoch, with its own settings "
+                            "(give --epochs N to train on past the epochs it had)")
     # --html: interactive pages (chaingrad/pages.py)
     train.add_argument("--html", action="store_true",
                        help="also write graph.html (step through one batch's graph in a browser) and, "
@@ -245,22 +226,35 @@ def build_parser():
     return parser
 
 
+def _missing_command(parser, argv):
+    """``chaingrad --dataset moons`` or ``chaingrad runs/x/model.safetensors``: the command was
+    forgotten. argparse would say "invalid choice: 'moons'"; say what to type instead."""
+    first = next((a for a in argv if a not in ("-h", "--help", "--version")), None)
+    if first is None or first in COMMANDS:
+        return
+    if first.startswith("-"):
+        guess = "train"
+    elif os.path.splitext(first)[1].lower() in (".safetensors", ".npz"):
+        guess = "evaluate"
+    else:
+        return                      # an unknown command: argparse lists the right ones
+    typed = " ".join(shlex.quote(a) for a in argv)
+    raise CLIError(f"no command given: did you mean `chaingrad {guess} {typed}`? "
+                   f"(commands: {', '.join(COMMANDS)}; see chaingrad --help)", status=2)
+
+
 def main(argv=None):
     """Entry point of the ``chaingrad`` console script; returns the exit status."""
     parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
     try:
+        _missing_command(parser, argv)
         args = parser.parse_args(argv)
         if args.command is None:
             parser.print_help()
             return 2
-        if args.command == "train":
-            from .train import run_train
-            return run_train(args)
-        if args.command == "evaluate":
-            from .train import run_evaluate
-            return run_evaluate(args)
-        from .train import run_draw
-        return run_draw(args)
+        return {"train": train.run_train, "evaluate": train.run_evaluate, "draw": train.run_draw}[
+            args.command](args)
     except CLIError as e:
         print(f"{e.prog}: error: {one_line(e)}", file=sys.stderr)
         return e.status

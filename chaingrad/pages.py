@@ -18,7 +18,9 @@ PLAYGROUND_FEATURES = 2       # the playground draws the plane of the inputs
 
 
 def _imports():
-    from chaingrad import autograd as ag
+    """autograd, imported on first use, on purpose: it takes most of a second to import, and
+    the parser (`chaingrad --help`) imports this module through train.py."""
+    from chaingrad import autograd as ag  # lazy: see the docstring
     return ag
 
 

@@ -9,7 +9,7 @@ import os
 import numpy as np
 
 from . import report
-from .cli import CLIError
+from .errors import CLIError
 
 
 def check_memory(sizes, batch_size, dtype, optimizer, available=None):

@@ -5,35 +5,63 @@ import os
 import platform
 import tempfile
 
+import numpy
 
-class OutputError(Exception):
-    """The output directory or file cannot be written."""
+from . import __version__
+from .errors import OutputError
+
+PICTURE_FORMATS = ("svg", "png", "pdf", "dot")
+
+
+def picture_format(path):
+    """The picture format named by ``path``'s extension: ``"svg"``, ``"png"``, ``"pdf"`` or ``"dot"``."""
+    return os.path.splitext(path)[1].lower().lstrip(".")
 
 
 def versions():
     """``{"chaingrad": ..., "numpy": ..., "python": ...}``: what a run's numbers were made with."""
-    import numpy
-
-    from . import __version__
     return {"chaingrad": __version__, "numpy": numpy.__version__, "python": platform.python_version()}
 
 
+def _missing_folders(path):
+    """``path`` and those of its parents that do not exist yet, deepest first."""
+    missing, here = [], os.path.abspath(path)
+    while not os.path.exists(here) and here != os.path.dirname(here):
+        missing.append(here)
+        here = os.path.dirname(here)
+    return missing
+
+
 def prepare_dir(path):
-    """Create ``path`` if needed and make sure we can write into it, BEFORE training starts."""
+    """Create ``path`` if needed and make sure we can write into it, BEFORE training starts.
+
+    Returns the folders it created, deepest first, for :func:`remove_empty`.
+    """
     if os.path.exists(path) and not os.path.isdir(path):
         raise OutputError(f"cannot use {path} as output directory: it is a file")
+    created = _missing_folders(path)
     try:
         os.makedirs(path, exist_ok=True)
         with tempfile.TemporaryFile(dir=path):
             pass
     except OSError as e:
         raise OutputError(f"cannot write to output directory {path}: {e.strerror or e}") from None
-    return path
+    return created
+
+
+def remove_empty(created):
+    """Remove the folders :func:`prepare_dir` created, deepest first, as long as they are empty:
+    a run that failed leaves no empty folder behind (nor anything that was there before)."""
+    for folder in created:
+        try:
+            os.rmdir(folder)
+        except OSError:         # not empty (or gone): keep it and everything above it
+            return
 
 
 # Every file a run may write (model.npz: by older versions).
 RUN_FILES = ("model.safetensors", "model.npz", "graph.svg", "graph.dot", "graph.html", "playground.html",
-             "curves.png", "run.json")
+             "curves.png", "run.json", "resume.safetensors")
 
 
 def run_files_in(path):
@@ -50,14 +78,24 @@ def remove_other_run_files(path, written):
             os.remove(os.path.join(path, name))
 
 
-def default_dir(dataset, root="runs"):
-    """``runs/<dataset>-<date>-<time>``, with a suffix if that exists already."""
+def new_run_dir(dataset, root="runs"):
+    """Create ``runs/<dataset>-<date>-<time>`` (with a suffix if taken); returns ``(path, created)``.
+
+    ``os.mkdir`` fails if the folder exists, so two runs started in the same
+    second get two folders, never one between them.
+    """
     stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
-    path = os.path.join(root, f"{dataset}-{stamp}")
-    n = 2
-    while os.path.exists(path):
-        path, n = os.path.join(root, f"{dataset}-{stamp}-{n}"), n + 1
-    return path
+    created = prepare_dir(root)
+    for n in range(1, 1000):
+        path = os.path.join(root, f"{dataset}-{stamp}" + (f"-{n}" if n > 1 else ""))
+        try:
+            os.mkdir(path)
+        except FileExistsError:
+            continue
+        except OSError as e:
+            raise OutputError(f"cannot create output directory {path}: {e.strerror or e}") from None
+        return path, [os.path.abspath(path)] + created
+    raise OutputError(f"cannot create a new output directory in {root}: 999 runs of this second exist")
 
 
 def point_latest(path, root="runs"):
@@ -78,7 +116,9 @@ def write_text(path, data):
 
     A crash never leaves half a file; the new file is 0644 under umask 022.
     """
-    from chaingrad.nn.serialization import write_atomically
+    # nn, imported on first use, on purpose: it takes most of a second, and the parser
+    # (`chaingrad --version`) imports this module.
+    from chaingrad.nn.serialization import write_atomically  # lazy: see the comment above
     write_atomically(path, lambda f: f.write(data.encode("utf-8") if isinstance(data, str) else data))
 
 

@@ -21,6 +21,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 TINY = ["--dataset", "xor", "--epochs", "2", "--hidden", "8"]
 MODEL = "model.safetensors"
+RESUME = "resume.safetensors"
 
 
 def chaingrad(*args, cwd=None, script=False, env=None):
@@ -67,9 +68,9 @@ def test_train_reports_each_epoch_and_a_summary(run):
 
 
 @needs("matplotlib")
-def test_output_directory_holds_the_four_files(run):
+def test_output_directory_holds_the_five_files(run):
     out, _ = run
-    assert sorted(p.name for p in out.iterdir()) == ["curves.png", "graph.svg", MODEL, "run.json"]
+    assert sorted(p.name for p in out.iterdir()) == ["curves.png", "graph.svg", MODEL, RESUME, "run.json"]
 
 
 def test_run_json_has_settings_history_and_results(run):
@@ -172,7 +173,7 @@ def test_missing_optional_pieces_degrade_with_a_warning(tmp_path):
     assert "using --dataset spirals" in result.stderr and "scikit-learn" in result.stderr
     assert "warning: matplotlib is not installed" in result.stderr
     assert "warning: graph.svg not written" in result.stderr and "apt-get install graphviz" in result.stderr
-    assert sorted(p.name for p in out.iterdir()) == ["graph.dot", MODEL, "run.json"]
+    assert sorted(p.name for p in out.iterdir()) == ["graph.dot", MODEL, RESUME, "run.json"]
     assert (out / "graph.dot").read_text().startswith("digraph")
 
     assert_one_line_error(chaingrad("train", "--dataset", "digits", "--out", tmp_path / "digits", env=env),
@@ -275,15 +276,18 @@ def test_damaged_model_file(run, tmp_path, how, name):
 
 
 def test_model_file_of_another_architecture(run, tmp_path):
-    """Weights of a 2-4-2 network under the record of the 2-8-2 one, and a plain nn.save file."""
+    """Weights of a 2-8-2 network under the record of a 2-4-2 one (and the other way round), and a
+    plain nn.save file."""
     from chaingrad import nn
     from chaingrad import checkpoint
-    _, meta = checkpoint.load(str(run[0] / MODEL))
-    other = nn.MLP([2, 4, 2])
+    model, meta = checkpoint.load(str(run[0] / MODEL))
     mixed = tmp_path / "mixed.safetensors"
-    checkpoint.save(other, meta, str(mixed))            # record says 2-8-2, weights are 2-4-2
-    line = assert_one_line_error(chaingrad("evaluate", mixed), "do not fit", "2-8-2")
+    checkpoint.save(model, {**meta, "sizes": [2, 4, 2]}, str(mixed))    # record says 2-4-2, weights are 2-8-2
+    line = assert_one_line_error(chaingrad("evaluate", mixed), "do not fit", "2-4-2")
     assert "layers.0.weight" in line and "changed: " in line and ":;" not in line
+    other = nn.MLP([2, 4, 2])
+    checkpoint.save(other, meta, str(mixed))            # record says 2-8-2, weights are 2-4-2: counted first
+    assert_one_line_error(chaingrad("evaluate", mixed), "do not fit", "2-8-2", "42 weights", "holds 22 numbers")
 
     plain = tmp_path / "plain.safetensors"
     nn.save(other, str(plain))                          # no architecture record at all
@@ -305,7 +309,7 @@ def test_a_recorded_activation_that_the_command_does_not_know(run, tmp_path):
     model, meta = checkpoint.load(str(run[0] / MODEL))
     path = tmp_path / "gelu.safetensors"
     checkpoint.save(model, {**meta, "activation": "gelu"}, str(path))
-    line = assert_one_line_error(chaingrad("evaluate", path), "unknown activation 'gelu'", "relu, leaky_relu")
+    line = assert_one_line_error(chaingrad("evaluate", path), "field 'activation'", "'gelu'", "relu, leaky_relu")
     assert "Module" not in line
 
 
@@ -397,9 +401,9 @@ def test_ctrl_c_keeps_the_last_finished_epoch(tmp_path):
     assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
     assert "interrupted" in err and "kept the model of epoch" in err
     out = (tmp_path / "runs" / "latest").resolve()
-    assert sorted(p.name for p in out.iterdir()) == [MODEL, "run.json"]
+    assert sorted(p.name for p in out.iterdir()) == [MODEL, RESUME, "run.json"]
     record = json.loads((out / "run.json").read_text())
-    assert record["interrupted"] is True and record["files"] == [MODEL, "run.json"]
+    assert record["interrupted"] is True and record["files"] == [MODEL, RESUME, "run.json"]
     history = record["history"]
     assert len(history) >= 1 and [h["epoch"] for h in history] == list(range(1, len(history) + 1))
     assert f"kept the model of epoch {len(history)}/100000" in err
@@ -425,7 +429,7 @@ def test_out_that_holds_a_run_is_refused_unless_forced(tmp_path):
     result = chaingrad("train", *TINY, "--seed", "1", "--out", out, "--force")
     assert result.returncode == 0, result.stderr
     assert (out / MODEL).read_bytes() != model
-    assert sorted(p.name for p in out.iterdir()) == ["curves.png", "graph.svg", MODEL, "run.json"]  # no stale dot
+    assert sorted(p.name for p in out.iterdir()) == ["curves.png", "graph.svg", MODEL, RESUME, "run.json"]  # no dot
     other = tmp_path / "notes"
     other.mkdir()
     (other / "notes.txt").write_text("a folder of my own")   # not a run: accepted
