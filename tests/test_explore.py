@@ -149,7 +149,7 @@ def test_panels_hold_the_engine_values_and_gradients():
     with viz.record_grads() as rec:
         loss.backward(retain_graph=True)
     w = panel_named(data, "0.weight")
-    assert w["kind"] == "leaf (requires grad)" and w["shape"] == [2, 3] and w["dtype"] == "float64"
+    assert w["kind"] == "leaf (requires grad)" and w["shape"] == [3, 2] and w["dtype"] == "float64"   # (out, in)
     assert "0: Linear" in w["module"]
     np.testing.assert_allclose(w["value"]["full"], net[0].weight.data, rtol=1e-3)
     np.testing.assert_allclose(w["grad"]["full"], net[0].weight.grad.data, rtol=1e-3, atol=1e-12)

@@ -118,7 +118,7 @@ def test_clicking_a_node_opens_its_panel(browser, tmp_path):
     data = page.data["explore"]
     page.node(vertex_named(data, "0.weight")).click()
     assert page.text(".cg-panel h2") == "0.weight"
-    assert "shape (2, 3) float64" in page.text(".cg-panel .cg-shape")
+    assert "shape (3, 2) float64" in page.text(".cg-panel .cg-shape")       # (out, in)
     assert "0: Linear" in page.text(".cg-panel .cg-module")
     cells = page.tab.locator(".cg-panel .cg-value td").all_text_contents()
     assert [float(x) for x in cells] == pytest.approx(net[0].weight.data.ravel(), rel=1e-3)
