@@ -462,7 +462,7 @@ def test_the_readme_spellings_section_runs(capsys):
     assert blocks
     for code in blocks:
         exec(compile(code, "README.md", "exec"), {})
-    assert "np.cumsum on a Tensor that requires grad" in capsys.readouterr().out
+    assert "np.cumprod on a Tensor that requires grad" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("f", [

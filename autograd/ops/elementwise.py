@@ -24,6 +24,15 @@ def _unclamped(ans):
     return ~(ans <= 0)
 
 
+@primitive(method="sign")
+def sign(x):
+    """-1, 0 or 1 (NaN stays NaN), as ``np.sign`` and PyTorch's ``sign``.  Piecewise
+    constant: its gradient is zero (as in PyTorch, the result stays in the graph)."""
+    return xp.sign(x)
+sign.defvjp(lambda g, ans, x: g * 0.0,
+            formulas=[('0', '0')])
+
+
 @primitive(linear=True, operators="__neg__", numpy=[xp.negative])
 def neg(x):
     return -x

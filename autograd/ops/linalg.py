@@ -1,8 +1,10 @@
-"""Matrix products, with numpy's rules for 1-D and batched (stacked) operands."""
+"""Matrix products, with numpy's rules for 1-D and batched (stacked) operands, and einsum."""
 from ..backend import xp
 from ..errors import ShapeError, shape_str
 from ..primitive import primitive
-from .shape import _transpose, squeeze, unsqueeze
+from ..dialects import function
+from ..tensor import Tensor
+from .shape import _transpose, broadcast_to, squeeze, unsqueeze
 
 
 def _mT(t):
@@ -124,3 +126,74 @@ def linear(x, weight, bias=None):
     if bias is None:
         return _linear_no_bias(x, weight)
     return _linear(x, weight, bias)
+
+
+# ---- einsum ----------------------------------------------------------------------------------
+def _parse_einsum(subscripts, n):
+    """``"ij,jk->ik"`` as (["ij", "jk"], "ik"); numpy's implicit output (no ``->``): the
+    letters used once, in alphabetical order.  Refuses what the VJP below cannot undo."""
+    if not isinstance(subscripts, str):
+        raise TypeError("einsum: expected the subscripts as a string first, e.g. "
+                        "einsum('ij,jk->ik', a, b) (numpy's interleaved form is not supported)")
+    text = subscripts.replace(" ", "")
+    if "." in text:
+        raise ValueError(f"einsum({subscripts!r}): the ellipsis '...' is not supported; name every "
+                         f"axis with a letter")
+    inputs, arrow, output = text.partition("->")
+    ins = inputs.split(",")
+    if len(ins) != n:
+        raise ValueError(f"einsum({subscripts!r}): {len(ins)} operand subscripts but {n} operands")
+    if not arrow:
+        letters = "".join(ins)
+        output = "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
+    for s in ins + [output]:
+        if not s.isalpha() and s:
+            raise ValueError(f"einsum({subscripts!r}): subscripts must be letters")
+        if len(set(s)) != len(s):
+            raise ValueError(f"einsum({subscripts!r}): the letter repeated in {s!r} (a diagonal) is "
+                             f"not supported; take the diagonal with np.diagonal first")
+    return ins, output
+
+
+@primitive(name="einsum", promotes=True)
+def _einsum(*xs, spec):
+    return xp.einsum(spec, *xs)
+
+
+def _einsum_vjp_all(g, ans, *xs, spec):
+    """Each operand's gradient is an einsum too: the upstream ``g`` (subscripts of the
+    output) with the other operands, written to this operand's subscripts.  Letters that
+    appear only in this operand were summed away: the gradient is copied along them."""
+    ins, out = _parse_einsum(spec, len(xs))
+    grads = []
+    for i, (sub, x) in enumerate(zip(ins, xs)):
+        others = [k for k in range(len(xs)) if k != i]
+        seen = set(out).union(*[ins[k] for k in others])
+        target = "".join(c for c in sub if c in seen)
+        spec_i = ",".join([out] + [ins[k] for k in others]) + "->" + target
+        gi = _einsum((g, *[xs[k] for k in others]), spec=spec_i)
+        if target != sub:
+            kept = tuple(n if c in seen else 1 for c, n in zip(sub, x.shape))
+            gi = broadcast_to(gi.reshape(kept), x.shape)
+        grads.append(gi)
+    return grads
+
+
+_einsum.defvjp_all(_einsum_vjp_all, formula=('the other operands', 'einsum of g with the other operands'))
+
+
+@function(Tensor)
+def einsum(subscripts, *operands):
+    """numpy's (and PyTorch's) ``einsum``, e.g. ``ag.einsum("ij,jk->ik", a, b)``.
+
+    Letters name axes: shared letters multiply, letters left out of the output
+    are summed.  The gradient of each operand is again an einsum (of the
+    upstream gradient with the other operands).  Not supported (a clear error):
+    the ellipsis ``...`` and a letter repeated within one operand (diagonals).
+    """
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])          # PyTorch also takes the operands as one list
+    if not operands:
+        raise TypeError("einsum: expected at least one operand after the subscripts")
+    ins, out = _parse_einsum(subscripts, len(operands))
+    return _einsum(operands, ",".join(ins) + "->" + out)
