@@ -26,9 +26,10 @@ def _unclamped(ans):
 
 @primitive(method="sign")
 def sign(x):
-    """-1, 0 or 1 (NaN stays NaN), as ``np.sign`` and PyTorch's ``sign``.  Piecewise
-    constant: its gradient is zero (as in PyTorch, the result stays in the graph)."""
-    return xp.sign(x)
+    """-1, 0 or 1.  numpy's ndarray has no ``sign`` method, so this is PyTorch's: 0 at NaN
+    too (``np.sign(t)`` keeps numpy's NaN).  Piecewise constant: its gradient is zero
+    (as in PyTorch, the result stays in the graph)."""
+    return xp.where(x != x, 0, xp.sign(x))
 sign.defvjp(lambda g, ans, x: g * 0.0,
             formulas=[('0', '0')])
 
