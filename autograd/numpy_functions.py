@@ -692,17 +692,21 @@ def kron(a, b):
 
 @implements(xp.cross)
 def cross(a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
-    """The cross product of 3-vectors (or the z component of 2-vectors) along the last axis."""
-    a, b = _t(a), _t(b)
-    if axis is not None or (axisa, axisb, axisc) != (-1, -1, -1):
-        raise _Unsupported("axis= options", "move the vector axis last (np.moveaxis) first")
+    """The cross product of 3-vectors (or the z component of 2-vectors, or 2- with 3-vectors)
+    along ``axisa``/``axisb`` (``axis`` sets all three), the result's vectors along ``axisc``."""
+    if axis is not None:
+        axisa = axisb = axisc = axis
+    a, b = moveaxis(a, axisa, -1), moveaxis(b, axisb, -1)
+    if a.shape[-1] not in (2, 3) or b.shape[-1] not in (2, 3):
+        raise ValueError("incompatible dimensions for cross product (dimension must be 2 or 3)")
     if a.shape[-1] == b.shape[-1] == 2:
         return a[..., 0] * b[..., 1] - a[..., 1] * b[..., 0]
-    if a.shape[-1] != 3 or b.shape[-1] != 3:
-        raise _Unsupported("vectors of other lengths than 3 (or 2)", "pad the vectors to 3 components")
-    x, y, z = (a[..., i] for i in range(3))
-    u, v, w = (b[..., i] for i in range(3))
-    return ops.stack([y * w - z * v, z * u - x * w, x * v - y * u], axis=-1)
+    x, y = a[..., 0], a[..., 1]
+    z = a[..., 2] if a.shape[-1] == 3 else 0.0          # a 2-vector is a 3-vector with z = 0
+    u, v = b[..., 0], b[..., 1]
+    w = b[..., 2] if b.shape[-1] == 3 else 0.0
+    out = ops.stack([y * w - z * v, z * u - x * w, x * v - y * u], axis=-1)
+    return moveaxis(out, -1, axisc)
 
 
 # ---- triangles, diagonals, rolls and rotations: masks and index arithmetic ---------------------------
