@@ -23,8 +23,8 @@ how to proceed.  So does an option the engine op does not have (``out=``,
     x = ag.tensor([1.0, 2.0], requires_grad=True)
     np.sum(x)               # tensor(3., op=sum): recorded
     np.sinh(x)              # (e^x - e^-x) / 2 from engine ops: recorded
-    np.cumsum(x)            # TypeError: np.cumsum on a Tensor that requires grad ...
-    np.cumsum(x.detach())   # array([1., 3.]): no gradient asked for, numpy runs
+    np.cumprod(x)           # TypeError: np.cumprod on a Tensor that requires grad ...
+    np.cumprod(x.detach())  # array([1., 2.]): no gradient asked for, numpy runs
 """
 from . import ops
 from .backend import xp

@@ -5,6 +5,11 @@ The ops themselves answer their PyTorch spellings in their declarations
 is here are the methods a PyTorch user expects that are compositions of ops
 (``view`` is ``reshape``, ``clamp`` is ``clip`` or two ``where``s, ``float()``
 is ``astype``...), installed on the Tensor when this module is imported.
+
+Also here: what a PyTorch user meets at the edges.  ``t.size`` stays numpy's
+element count, and calling it says to use ``t.shape``; an attribute chaingrad
+does not have names what to write instead (the ``INSTEAD`` table, also read
+by ``ag.<name>``); ``torch.as_tensor(t)`` reads the values through DLPack.
 """
 from .backend import as_dtype, xp
 from .errors import ShapeError, shape_str
@@ -248,7 +253,7 @@ INSTEAD = {
     "element_size": "use t.dtype.itemsize",
     "nelement": "use t.numel() (or t.size, numpy's count)",
     "ndimension": "use t.dim() (or t.ndim)",
-    "is_contiguous": "every chaingrad tensor is contiguous for your purposes: t.contiguous() returns t",
+    "is_contiguous": "not provided: t.contiguous() returns t (numpy handles the memory layout)",
     "sum_to_size": "use t.sum(axis=..., keepdims=True)",
 }
 
