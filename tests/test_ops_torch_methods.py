@@ -4,15 +4,18 @@ gradients (first and second order, against numpy and PyTorch) are registry rows
 (tests/op_registry.py); here are the behaviours a row cannot state."""
 import numpy as np
 import pytest
-import torch
 
 from chaingrad import autograd as ag
 from chaingrad.nn import functional as F
+from optional import needs, optional
+
+torch = optional("torch")
 
 X = np.random.default_rng(0).standard_normal((3, 5))
 
 
 # ---- split and chunk: PyTorch's meaning for the method and ag.split, numpy's for np.split ----------
+@needs("torch")
 def test_split_method_gives_pieces_of_a_size_like_torch_and_np_split_keeps_numpys_meaning():
     t = ag.tensor(np.arange(6.0))
     assert [p.shape for p in t.split(2)] == [(2,), (2,), (2,)]          # PyTorch: pieces of size 2
@@ -27,6 +30,7 @@ def test_split_method_gives_pieces_of_a_size_like_torch_and_np_split_keeps_numpy
         np.split(t, 4)
 
 
+@needs("torch")
 def test_chunk_gives_fewer_pieces_when_the_length_asks_for_it_like_torch():
     for n, chunks in [(6, 4), (5, 2), (1, 3), (7, 7)]:
         ours = [p.shape for p in ag.tensor(np.zeros(n)).chunk(chunks)]
@@ -43,6 +47,7 @@ def test_split_pieces_send_the_gradient_to_their_slices():
 
 
 # ---- sort, topk, argsort --------------------------------------------------------------------------
+@needs("torch")
 def test_sort_and_topk_return_named_tuples_like_torch():
     x = ag.tensor(X)
     out = x.sort(dim=1, descending=True)
@@ -74,6 +79,7 @@ def test_topk_refuses_k_out_of_range():
         ag.tensor(X).topk(6)
 
 
+@needs("torch")
 def test_argsort_takes_both_spellings_and_has_no_gradient():
     x = ag.tensor(X, requires_grad=True)
     np.testing.assert_array_equal(x.argsort(axis=0).data, np.argsort(X, axis=0))
@@ -96,6 +102,7 @@ def test_cumsum_and_prod_take_axis_and_dim():
         x.cumsum(axis=0, dim=1)
 
 
+@needs("torch")
 def test_prod_gradient_at_zeros_is_the_product_of_the_others_to_second_order():
     data = np.array([[0.0, 2.0, 3.0], [0.0, 0.0, 5.0]])
     x, xt = ag.tensor(data, requires_grad=True), torch.tensor(data, requires_grad=True)
@@ -143,6 +150,7 @@ def test_t_transposes_matrices_and_refuses_more_axes():
         ag.tensor(X[None]).t()
 
 
+@needs("torch")
 def test_sign_at_zero_and_nan_matches_torch_and_its_gradient_is_zero():
     data = np.array([-2.0, 0.0, np.nan, 3.0])
     x = ag.tensor(data, requires_grad=True)
@@ -151,6 +159,7 @@ def test_sign_at_zero_and_nan_matches_torch_and_its_gradient_is_zero():
     np.testing.assert_array_equal(x.grad.data, [0.0, 0.0, 0.0, 0.0])
 
 
+@needs("torch")
 def test_remainder_operator_takes_the_sign_of_the_divisor_like_numpy_and_torch():
     a, b = np.array([5.0, -5.0, 5.0, -5.0]), np.array([3.0, 3.0, -3.0, -3.0])
     np.testing.assert_array_equal((ag.tensor(a) % ag.tensor(b)).data, np.remainder(a, b))
@@ -200,6 +209,7 @@ def test_an_unknown_ag_function_says_where_numpy_has_it():
         ag.no_such_thing
 
 
+@needs("torch")
 @pytest.mark.parametrize("data", [2.5, [1.0, 2.0], [[1, 2], [3, 4]]], ids=["0-d", "1-D", "2-D int"])
 def test_torch_as_tensor_and_np_asarray_of_a_tensor_without_grad(data):
     t = ag.tensor(data)
@@ -208,6 +218,7 @@ def test_torch_as_tensor_and_np_asarray_of_a_tensor_without_grad(data):
     assert torch.as_tensor(t).dtype == torch.as_tensor(np.asarray(data)).dtype
 
 
+@needs("torch")
 def test_torch_as_tensor_of_a_recording_tensor_raises_and_works_after_detach_or_under_no_grad():
     x = ag.tensor([1.0, 2.0], requires_grad=True)
     with pytest.raises(TypeError, match="implicitly, which would drop its gradient"):
@@ -218,6 +229,7 @@ def test_torch_as_tensor_of_a_recording_tensor_raises_and_works_after_detach_or_
 
 
 # ---- dtypes and numpy without silent drops ------------------------------------------------------
+@needs("torch")
 def test_one_hot_is_int64_like_torch_unless_a_dtype_is_given():
     out = F.one_hot([2, 0], 3)
     assert out.dtype == np.int64 == torch.nn.functional.one_hot(torch.tensor([2, 0]), 3).numpy().dtype
