@@ -47,4 +47,5 @@ def __getattr__(name):
     if name == "viz":
         import importlib
         return importlib.import_module(".viz", __name__)
-    raise AttributeError(f"module 'chaingrad.autograd' has no attribute {name!r}")
+    hint = torch_names.module_attribute_hint(name)
+    raise AttributeError(f"module 'chaingrad.autograd' has no attribute {name!r}" + (f"; {hint}" if hint else ""))

@@ -23,8 +23,8 @@ how to proceed.  So does an option the engine op does not have (``out=``,
     x = ag.tensor([1.0, 2.0], requires_grad=True)
     np.sum(x)               # tensor(3., op=sum): recorded
     np.sinh(x)              # (e^x - e^-x) / 2 from engine ops: recorded
-    np.cumsum(x)            # TypeError: np.cumsum on a Tensor that requires grad ...
-    np.cumsum(x.detach())   # array([1., 3.]): no gradient asked for, numpy runs
+    np.cumprod(x)           # TypeError: np.cumprod on a Tensor that requires grad ...
+    np.cumprod(x.detach())  # array([1., 2.]): no gradient asked for, numpy runs
 """
 from . import ops
 from .backend import xp
@@ -265,6 +265,43 @@ def arctanh(x):
     return 0.5 * ops.log((1.0 + _t(x)) / (1.0 - _t(x)))
 
 
+@_ufunc(xp.logaddexp2)
+@composite("logaddexp2")
+def logaddexp2(x, y):
+    # log2(2^x + 2^y) = m + log2(2^(x-m) + 2^(y-m)), m = max(x, y), as logaddexp.
+    m = ops.maximum(x, y)
+    return m + ops.log(2.0 ** (_t(x) - m) + 2.0 ** (_t(y) - m)) / xp.log(2.0)
+
+
+def _ignoring_nan(first_wins):
+    """np.fmax / np.fmin: the larger (smaller) of two, where a NaN loses to a number.
+    At a tie the gradient goes to the first argument, as in PyTorch's fmax/fmin."""
+    def pick(x, y):
+        a, b = _arrays(x), _arrays(y)
+        take_x = xp.isnan(b) | first_wins(a, b)
+        return ops.where(take_x, x, y)
+    return pick
+
+
+_ufunc(xp.fmax)(composite("fmax")(_ignoring_nan(lambda a, b: a >= b)))
+_ufunc(xp.fmin)(composite("fmin")(_ignoring_nan(lambda a, b: a <= b)))
+
+
+@_ufunc(xp.deg2rad, xp.radians)
+def deg2rad(x):
+    return _t(x) * (xp.pi / 180.0)
+
+
+@_ufunc(xp.rad2deg, xp.degrees)
+def rad2deg(x):
+    return _t(x) * (180.0 / xp.pi)
+
+
+@_ufunc(xp.conjugate)
+def conjugate(x):
+    return _t(x)            # a real tensor is its own conjugate (complex ones cannot require grad)
+
+
 # Piecewise constant or boolean: the gradient is zero (as in PyTorch), so the data answer loses nothing.
 NO_GRADIENT_UFUNCS = {
     xp.sign, xp.floor, xp.ceil, xp.trunc, xp.rint, xp.floor_divide, xp.isfinite, xp.isnan, xp.isinf,
@@ -343,9 +380,14 @@ def _up_to_matrices(a, b, more_axes_hint):
 
 @implements(xp.dot)
 def dot(a, b):
-    a, b = _up_to_matrices(a, b, "np.dot then sums over a's last and b's second-to-last axis, which no "
-                                 "engine op does; ag.matmul is the batched product")
-    return a * b if a.ndim == 0 or b.ndim == 0 else ops.matmul(a, b)
+    """numpy's dot: a scalar scales; otherwise the sum over a's last axis and b's second-to-last
+    (b's only axis if 1-D), which is matmul up to 2-D and a tensordot beyond."""
+    a, b = _t(a), _t(b)
+    if a.ndim == 0 or b.ndim == 0:
+        return a * b
+    if a.ndim <= 2 and b.ndim <= 2:
+        return ops.matmul(a, b)
+    return tensordot(a, b, ([a.ndim - 1], [max(b.ndim - 2, 0)]))
 
 
 @implements(xp.inner)
@@ -360,17 +402,21 @@ def outer(a, b):
 
 
 @implements(xp.trace)
-def trace(a, offset=0):
-    return diagonal(a, offset).sum()
+def trace(a, offset=0, axis1=0, axis2=1):
+    return diagonal(a, offset, axis1, axis2).sum(axis=-1)
 
 
 @implements(xp.diagonal)
-def diagonal(a, offset=0):
+def diagonal(a, offset=0, axis1=0, axis2=1):
+    """The diagonal of the (axis1, axis2) planes, as numpy puts it: a new last axis."""
     a = _t(a)
-    if a.ndim != 2:
-        raise _Unsupported(f"a {a.ndim}-D array", "the engine version takes a 2-D array")
-    rows, cols = xp.nonzero(xp.eye(*a.shape, k=offset, dtype=bool))     # the positions of that diagonal
-    return a[rows, cols]
+    if a.ndim < 2:
+        raise ValueError("diag requires an array of at least two dimensions")
+    axis1, axis2 = axis1 % a.ndim, axis2 % a.ndim
+    rest = [i for i in range(a.ndim) if i not in (axis1, axis2)]
+    moved = ops.transpose(a, tuple(rest + [axis1, axis2]))
+    rows, cols = xp.nonzero(xp.eye(*moved.shape[-2:], k=offset, dtype=bool))     # that diagonal's positions
+    return moved[(Ellipsis, rows, cols)]
 
 
 # ---- elementwise functions that are not ufuncs ---------------------------------------------
@@ -392,11 +438,6 @@ def where(condition, x=None, y=None):
 @implements(xp.reshape)
 def reshape(a, shape):
     return _t(a).reshape(shape)
-
-
-@implements(xp.ravel)
-def ravel(a):
-    return _t(a).reshape(-1)
 
 
 @implements(xp.transpose)
@@ -446,19 +487,86 @@ def concatenate(arrays, axis=0):
     return ops.cat(arrays, axis=axis)
 
 
+def _atleast_3d(arys):
+    """np.atleast_3d: 0-d -> (1, 1, 1), (N,) -> (1, N, 1), (M, N) -> (M, N, 1)."""
+    outs = []
+    for a in map(_t, arys):
+        if a.ndim == 0:
+            a = a.reshape(1, 1, 1)
+        elif a.ndim == 1:
+            a = a.reshape(1, -1, 1)
+        elif a.ndim == 2:
+            a = a.reshape(a.shape + (1,))
+        outs.append(a)
+    return outs[0] if len(outs) == 1 else outs
+
+
+implements(xp.atleast_3d)(_atleast_3d)
+
+
+# The stacks iterate over ``tup``: a Tensor there gives its rows (0-d tensors from a 1-D one),
+# which numpy's rule makes at least 1-D (hstack) or 2-D (vstack) before joining.
 @implements(xp.vstack)
 def vstack(tup):
-    return ops.cat([a if _t(a).ndim >= 2 else _t(a).reshape(1, -1) for a in tup], axis=0)
+    return ops.cat([_at_least(2)([a]) for a in tup], axis=0)
 
 
 @implements(xp.hstack)
 def hstack(tup):
-    return ops.cat(tup, axis=0 if all(_t(a).ndim == 1 for a in tup) else 1)
+    arrs = [_at_least(1)([a]) for a in tup]
+    return ops.cat(arrs, axis=0 if arrs and arrs[0].ndim == 1 else 1)
+
+
+@implements(xp.column_stack)
+def column_stack(tup):
+    return ops.cat([_t(a).reshape(-1, 1) if _t(a).ndim < 2 else a for a in tup], axis=1)
+
+
+# numpy's split family: n equal pieces (array_split: nearly equal) or cuts at indices.  The
+# method t.split and ag.split are PyTorch's (pieces of a size); these keep numpy's meaning.
+def _numpy_split(ary, indices_or_sections, axis, equal):
+    ary = _t(ary)
+    n = ary.shape[axis]
+    if isinstance(indices_or_sections, (int, xp.integer)):
+        sections = int(indices_or_sections)
+        if sections <= 0:
+            raise ValueError("number sections must be larger than 0.")
+        if equal and n % sections:
+            raise ValueError(f"array split does not result in an equal division: axis {axis} of length {n} "
+                             f"into {sections} parts (np.array_split allows unequal parts)")
+        size, extra = divmod(n, sections)
+        sizes = [size + 1] * extra + [size] * (sections - extra)
+    else:
+        cuts = [0] + [min(max(int(i) + (n if int(i) < 0 else 0), 0), n) for i in indices_or_sections] + [n]
+        sizes = [max(hi - lo, 0) for lo, hi in zip(cuts[:-1], cuts[1:])]
+        starts = cuts[:-1]
+        return [ary[(slice(None),) * (axis % ary.ndim) + (slice(lo, lo + size),)] for lo, size in zip(starts, sizes)]
+    return list(ops.split(ary, sizes, axis))
 
 
 @implements(xp.split)
 def split(ary, indices_or_sections, axis=0):
-    return ops.split(_t(ary), indices_or_sections, axis)
+    return _numpy_split(ary, indices_or_sections, axis, equal=True)
+
+
+@implements(xp.array_split)
+def array_split(ary, indices_or_sections, axis=0):
+    return _numpy_split(ary, indices_or_sections, axis, equal=False)
+
+
+def _split_along(axis, min_ndim, name):
+    def split_fn(ary, indices_or_sections):
+        ary = _t(ary)
+        if ary.ndim < min_ndim:
+            raise ValueError(f"{name} only works on arrays of {min_ndim} or more dimensions")
+        along = 0 if (name == "hsplit" and ary.ndim == 1) else axis
+        return _numpy_split(ary, indices_or_sections, along, equal=True)
+    return split_fn
+
+
+implements(xp.vsplit)(_split_along(0, 2, "vsplit"))
+implements(xp.hsplit)(_split_along(1, 1, "hsplit"))
+implements(xp.dsplit)(_split_along(2, 3, "dsplit"))
 
 
 @implements(xp.pad)
@@ -524,6 +632,241 @@ def diff(a, n=1, axis=-1):
     return a
 
 
+# ---- complex parts of real tensors (complex tensors cannot require grad) -------------------------
+@implements(xp.real, xp.real_if_close)
+def real(val):
+    return _t(val)
+
+
+@implements(xp.imag)
+def imag(val):
+    return _t(val) * 0.0            # zero, and still in the graph: its gradient is zero, not missing
+
+
+@implements(xp.angle)
+def angle(z, deg=False):
+    z = _t(z)                       # pi for negative numbers, 0 otherwise: piecewise constant
+    return z * 0.0 + xp.where(z.data < 0, 180.0 if deg else xp.pi, 0.0).astype(z.dtype)
+
+
+# ---- scans, products, einsum and what is built on it -----------------------------------------------
+@implements(xp.einsum)
+def einsum(operands, optimize=False):
+    # optimize= changes the order of the products only, never the value: accepted, ignored
+    return ops.einsum(*operands)
+
+
+@implements(xp.tensordot)
+def tensordot(a, b, axes=2):
+    """Sum over ``axes`` of ``a`` and ``b`` (an int n: a's last n with b's first n), as one einsum."""
+    a, b = _t(a), _t(b)
+    if isinstance(axes, (int, xp.integer)):
+        axes_a, axes_b = list(range(a.ndim - axes, a.ndim)), list(range(int(axes)))
+    else:
+        axes_a, axes_b = ([x] if isinstance(x, (int, xp.integer)) else list(x) for x in axes)
+    return ops.einsum(_contraction(a.ndim, b.ndim, [x % a.ndim for x in axes_a], [x % b.ndim for x in axes_b]), a, b)
+
+
+def _contraction(ndim_a, ndim_b, axes_a, axes_b):
+    """The einsum subscripts of tensordot: shared letters on the summed axes, the others in order."""
+    letters = iter("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+    sub_a = [next(letters) for _ in range(ndim_a)]
+    sub_b = [None] * ndim_b
+    for i, j in zip(axes_a, axes_b):
+        sub_b[j] = sub_a[i]
+    sub_b = [c or next(letters) for c in sub_b]
+    out = [c for i, c in enumerate(sub_a) if i not in axes_a] + [c for j, c in enumerate(sub_b) if j not in axes_b]
+    return "".join(sub_a) + "," + "".join(sub_b) + "->" + "".join(out)
+
+
+@implements(xp.kron)
+def kron(a, b):
+    """Every product a_i b_j, laid out in blocks: axes interleaved (a0, b0, a1, b1...) then merged."""
+    a, b = _t(a), _t(b)
+    n = max(a.ndim, b.ndim)
+    a = a.reshape((1,) * (n - a.ndim) + a.shape)
+    b = b.reshape((1,) * (n - b.ndim) + b.shape)
+    grid = a.reshape(tuple(v for d in a.shape for v in (d, 1))) * b.reshape(tuple(v for d in b.shape for v in (1, d)))
+    return grid.reshape(tuple(x * y for x, y in zip(a.shape, b.shape)))
+
+
+@implements(xp.cross)
+def cross(a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
+    """The cross product of 3-vectors (or the z component of 2-vectors, or 2- with 3-vectors)
+    along ``axisa``/``axisb`` (``axis`` sets all three), the result's vectors along ``axisc``."""
+    if axis is not None:
+        axisa = axisb = axisc = axis
+    a, b = moveaxis(a, axisa, -1), moveaxis(b, axisb, -1)
+    if a.shape[-1] not in (2, 3) or b.shape[-1] not in (2, 3):
+        raise ValueError("incompatible dimensions for cross product (dimension must be 2 or 3)")
+    if a.shape[-1] == b.shape[-1] == 2:
+        return a[..., 0] * b[..., 1] - a[..., 1] * b[..., 0]
+    x, y = a[..., 0], a[..., 1]
+    z = a[..., 2] if a.shape[-1] == 3 else 0.0          # a 2-vector is a 3-vector with z = 0
+    u, v = b[..., 0], b[..., 1]
+    w = b[..., 2] if b.shape[-1] == 3 else 0.0
+    out = ops.stack([y * w - z * v, z * u - x * w, x * v - y * u], axis=-1)
+    return moveaxis(out, -1, axisc)
+
+
+# ---- triangles, diagonals, rolls and rotations: masks and index arithmetic ---------------------------
+@implements(xp.tril)
+def tril(m, k=0):
+    m = _t(m)
+    return m * xp.tri(*m.shape[-2:], k=k, dtype=bool)        # the mask is a constant: g passes inside
+
+
+@implements(xp.triu)
+def triu(m, k=0):
+    m = _t(m)
+    return m * ~xp.tri(*m.shape[-2:], k=k - 1, dtype=bool)
+
+
+@implements(xp.diag)
+def diag(v, k=0):
+    """A 1-D ``v``: the matrix with v on diagonal ``k`` (scattered into zeros); 2-D: that diagonal."""
+    v = _t(v)
+    if v.ndim == 2:
+        return diagonal(v, k)
+    if v.ndim != 1:
+        raise ValueError("Input must be 1- or 2-d.")
+    n = v.shape[0] + abs(k)
+    rows, cols = xp.nonzero(xp.eye(n, k=k, dtype=bool))
+    return ops.shape._scatter_add(v, shape=(n, n), index=(rows, cols))
+
+
+@implements(xp.roll)
+def roll(a, shift, axis=None):
+    a = _t(a)
+    if axis is None:
+        return roll(a.reshape(-1), shift, 0).reshape(a.shape)
+    shifts = (shift,) if isinstance(shift, (int, xp.integer)) else tuple(shift)
+    axes = (axis,) if isinstance(axis, (int, xp.integer)) else tuple(axis)
+    for s, ax in zip(*xp.broadcast_arrays(shifts, axes)):
+        n = a.shape[ax]
+        a = a[(slice(None),) * (int(ax) % a.ndim) + ((xp.arange(n) - int(s)) % n,)]
+    return a
+
+
+@implements(xp.rot90)
+def rot90(m, k=1, axes=(0, 1)):
+    """Rotation by 90 degrees k times in the plane ``axes``: flips and a swap, as numpy does it."""
+    m = _t(m)
+    k %= 4
+    a0, a1 = axes
+    if k == 0:
+        return m
+    if k == 2:
+        return ops.flip(ops.flip(m, a0), a1)
+    perm = list(range(m.ndim))
+    perm[a0], perm[a1] = perm[a1], perm[a0]
+    if k == 1:
+        return ops.transpose(ops.flip(m, a1), tuple(perm))
+    return ops.flip(ops.transpose(m, tuple(perm)), a1)
+
+
+@implements(xp.flipud)
+def flipud(m):
+    return ops.flip(m, 0)
+
+
+@implements(xp.fliplr)
+def fliplr(m):
+    return ops.flip(m, 1)
+
+
+@implements(xp.rollaxis)
+def rollaxis(a, axis, start=0):
+    """numpy's rollaxis as a permutation: ``axis`` moves to position ``start``."""
+    a = _t(a)
+    n = a.ndim
+    axis %= n
+    start = start + n if start < 0 else start
+    if axis < start:
+        start -= 1
+    order = [i for i in range(n) if i != axis]
+    order.insert(start, axis)
+    return ops.transpose(a, tuple(order))
+
+
+@implements(xp.partition)
+def partition(a, kth, axis=-1):
+    """numpy's partition: the values at numpy's own argpartition order (one gather)."""
+    a = _t(a)
+    if axis is None:
+        a, axis = a.reshape(-1), 0
+    return take_along_axis(a, xp.argpartition(a.data, kth, axis=axis), axis)
+
+
+@implements(xp.select)
+def select(condlist, choicelist, default=0):
+    """The first choice whose condition holds, else ``default``: nested wheres, last to first."""
+    out = default
+    for cond, choice in reversed(list(zip(condlist, choicelist))):
+        out = ops.where(_arrays(cond), choice, out)
+    return _t(out)
+
+
+@implements(xp.gradient)
+def gradient(f, varargs=(), axis=None, edge_order=1):      # (numpy's *varargs, bound by name)
+    """Central differences inside, one-sided at the ends (numpy's rule, edge_order=1), per axis."""
+    f = _t(f)
+    if edge_order != 1:
+        raise _Unsupported("edge_order=2", "edge_order=1 (the default) is the engine version")
+    axes = list(range(f.ndim)) if axis is None else [axis] if isinstance(axis, int) else list(axis)
+    if not varargs:
+        spacing = [1.0] * len(axes)
+    elif len(varargs) == 1 and xp.ndim(varargs[0]) == 0:
+        spacing = [varargs[0]] * len(axes)
+    elif all(xp.ndim(v) == 0 for v in varargs):
+        spacing = list(varargs)
+    else:
+        raise _Unsupported("coordinate arrays as spacing", "give one number per axis as the spacing")
+    outs = []
+    for ax, dx in zip(axes, spacing):
+        ax %= f.ndim
+        at = lambda s: f[(slice(None),) * ax + (s,)]        # noqa: E731  (a slice along ax)
+        inner = (at(slice(2, None)) - at(slice(None, -2))) / (2.0 * dx)
+        first = (at(slice(1, 2)) - at(slice(0, 1))) / dx
+        last = (at(slice(-1, None)) - at(slice(-2, -1))) / dx
+        outs.append(ops.cat([first, inner, last], axis=ax))
+    return outs[0] if len(outs) == 1 else tuple(outs)
+
+
+@implements(xp.linspace)
+def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0):
+    """Evenly spaced from ``start`` to ``stop`` (tensors: both get gradients), numpy's values."""
+    if retstep or dtype is not None or axis != 0:
+        raise _Unsupported("retstep=, dtype= or axis=", "leave them out")
+    start, stop = _t(start), _t(stop)
+    div = (num - 1) if endpoint else num
+    dtype = xp.result_type(start.dtype, stop.dtype, xp.float32)      # float32 ends stay float32
+    steps = xp.arange(num, dtype=dtype).reshape((num,) + (1,) * max(start.ndim, stop.ndim))
+    delta = stop - start
+    out = start + (steps / div if div > 0 else steps * 0.0) * delta
+    if endpoint and num > 1:            # numpy makes the last value exactly ``stop``
+        out = ops.cat([out[:-1], ops.unsqueeze(stop + out[-1] * 0.0, 0)], axis=0)
+    return out
+
+
+@implements(xp.nan_to_num)
+def nan_to_num(x, copy=True, nan=0.0, posinf=None, neginf=None):
+    """NaN and infinities replaced by numbers: those positions get no gradient, the others g."""
+    x = _t(x)
+    data = x.data
+    info = xp.finfo(data.dtype)
+    out = ops.where(xp.isnan(data), nan, x)
+    out = ops.where(data == xp.inf, info.max if posinf is None else posinf, out)
+    return ops.where(data == -xp.inf, info.min if neginf is None else neginf, out)
+
+
+@implements(xp.append)
+def append(arr, values, axis=None):
+    if axis is None:
+        return ops.cat([_t(arr).reshape(-1), _t(values).reshape(-1)], axis=0)
+    return ops.cat([arr, values], axis=axis)
+
+
 # ---- functions whose answer has no gradient: they run on the data, whatever the tensor ------
 NO_GRADIENT = {
     xp.shape, xp.ndim, xp.size, xp.allclose, xp.isclose, xp.array_equal, xp.array_equiv,
@@ -536,10 +879,6 @@ NO_GRADIENT = {
 
 # What to write instead, for functions people reach for often.
 HINTS = {
-    xp.cumsum: "use x @ ag.tensor(np.triu(np.ones((n, n)))) for a cumulative sum along the last axis",
-    xp.prod: "for positive x use ag.exp(ag.log(x).sum())",
-    xp.einsum: "use ag.matmul, broadcasting (*) and .sum(axis=...)",
-    xp.tensordot: "use ag.matmul with .reshape / .transpose",
     xp.median: "sort with np.sort (supported) and index the middle",
     xp.arctan: "no engine op for arctan yet: define one with @ag.primitive and .defvjp",
 }

@@ -360,7 +360,8 @@ def cross_entropy(input, target, reduction="mean"):
 
 
 def one_hot(labels, num_classes=None, dtype=None):
-    """Rows e_y: ``one_hot([2, 0], 3)`` is [[0, 0, 1], [1, 0, 0]] (a float Tensor, default dtype).
+    """Rows e_y: ``one_hot([2, 0], 3)`` is [[0, 0, 1], [1, 0, 0]], int64 as in PyTorch
+    (``dtype=`` for another, e.g. float targets).
 
     ``num_classes`` None (or -1, PyTorch's spelling) means ``max(labels) + 1``.
     """
@@ -369,7 +370,7 @@ def one_hot(labels, num_classes=None, dtype=None):
         raise TypeError(f"one_hot: labels must be integers, got dtype {y.dtype}")
     k = int(y.max()) + 1 if num_classes is None or num_classes == -1 else int(num_classes)
     _labels("one_hot", y, k)
-    out = np.zeros(y.shape + (k,), dtype=dtype or ag.get_default_dtype())
+    out = np.zeros(y.shape + (k,), dtype=np.int64 if dtype is None else ag.backend.as_dtype(dtype))
     np.put_along_axis(out, y[..., None], 1, axis=-1)
     return ag.Tensor(out)
 

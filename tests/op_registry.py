@@ -344,12 +344,23 @@ case("stack", lambda x, y: ag.stack([x, y]), lambda a, b: np.stack([a, b]),
      lambda a, b: torch.stack([a, b]), [[(2, 3), (2, 3)]], "real")
 case("stack_neg", lambda x, y, z: ag.stack([x, y, z], axis=-1), lambda a, b, c: np.stack([a, b, c], -1),
      lambda a, b, c: torch.stack([a, b, c], -1), [[(2, 3), (2, 3), (2, 3)]], "real")
-case("split_sections", lambda x: ag.split(x, 2, axis=1), lambda a: np.split(a, 2, axis=1),
-     lambda t: list(torch.split(t, 2, dim=1)), [[(3, 4)]], "real")
-case("split_indices", lambda x: x.split([1, 3]), lambda a: np.split(a, [1, 3]),
-     lambda t: list(torch.tensor_split(t, [1, 3])), [[(5, 2)]], "real")
-case("split_neg_axis", lambda x: ag.split(x, 3, axis=-1), lambda a: np.split(a, 3, axis=-1),
+# split/chunk: PyTorch's meaning (pieces of a size); np.split keeps numpy's (n pieces, or indices)
+case("split_size", lambda x: ag.split(x, 2, dim=1), lambda a: np.split(a, [2], axis=1),
+     lambda t: list(torch.split(t, 2, dim=1)), [[(3, 3)]], "real")
+case("split_sizes", lambda x: x.split([1, 3, 1]), lambda a: np.split(a, [1, 4]),
+     lambda t: list(torch.split(t, [1, 3, 1])), [[(5, 2)]], "real")
+case("split_neg_dim", lambda x: x.split(1, -1), lambda a: np.split(a, 3, axis=-1),
      lambda t: list(torch.split(t, 1, dim=-1)), [[(2, 3)]], "real")
+case("split_numpy", lambda x: np.split(x, 2, axis=1), lambda a: np.split(a, 2, axis=1),
+     lambda t: list(torch.split(t, 2, dim=1)), [[(3, 4)]], "real")
+case("split_numpy_indices", lambda x: np.split(x, [1, 3]), lambda a: np.split(a, [1, 3]),
+     lambda t: list(torch.tensor_split(t, [1, 3])), [[(5, 2)]], "real")
+case("chunk", lambda x: x.chunk(3, dim=1), lambda a: np.split(a, [2, 4], axis=1),
+     lambda t: list(torch.chunk(t, 3, dim=1)), [[(2, 5)]], "real")
+case("chunk_fn", lambda x: ag.chunk(x, 2), lambda a: np.split(a, 2),
+     lambda t: list(torch.chunk(t, 2)), [[(4, 3)]], "real")
+case("ravel", lambda x: x.ravel(), np.ravel, torch.ravel, [[(2, 3, 2)], [()]], "real")
+case("t", lambda x: x.t(), lambda a: a.T, lambda t: t.t(), [[(3, 4)], [(4,)]], "real")
 case("pad", lambda x: ag.pad(x, ((1, 0), (2, 1))), lambda a: np.pad(a, ((1, 0), (2, 1))),
      lambda t: torch.nn.functional.pad(t, (2, 1, 1, 0)), [[(2, 3)]], "real")
 case("pad_3d", lambda x: ag.pad(x, ((0, 0), (1, 2), (0, 1))), lambda a: np.pad(a, ((0, 0), (1, 2), (0, 1))),
@@ -362,6 +373,55 @@ case("flip_all", lambda x: ag.flip(x), lambda a: np.flip(a), lambda t: torch.fli
      [[(2, 3, 2)]], "real")
 case("flip_tuple", lambda x: ag.flip(x, (0, -1)), lambda a: np.flip(a, (0, -1)),
      lambda t: torch.flip(t, (0, -1)), [[(2, 3, 2)]], "real")
+
+# ---------------------------------------------------------------- scans, products, ordering
+case("cumsum", lambda x: x.cumsum(1), lambda a: np.cumsum(a, 1), lambda t: t.cumsum(1),
+     [[(3, 4)], [(2, 3, 2)]], "real")
+case("cumsum_dim", lambda x: ag.cumsum(x, dim=-1), lambda a: np.cumsum(a, -1), lambda t: torch.cumsum(t, -1),
+     [[(5,)]], "real")
+case("cumsum_flat", lambda x: np.cumsum(x), np.cumsum, lambda t: torch.cumsum(t.reshape(-1), 0),
+     [[(2, 3)]], "real")
+case("prod", lambda x: x.prod(1), lambda a: np.prod(a, 1), lambda t: t.prod(1), [[(3, 4)]], "nonzero")
+case("prod_dim_keepdim", lambda x: x.prod(dim=0, keepdim=True), lambda a: np.prod(a, 0, keepdims=True),
+     lambda t: t.prod(0, keepdim=True), [[(3, 2)]], "nonzero")
+case("prod_all", lambda x: np.prod(x), np.prod, torch.prod, [[(2, 3)], [()]], "nonzero")
+case("prod_axes", lambda x: ag.prod(x, (0, 2)), lambda a: np.prod(a, (0, 2)),
+     lambda t: t.prod(2).prod(0), [[(2, 3, 2)]], "nonzero")
+# zeros among the factors: the gradient is the product of the others, no 0/0 (first and second order)
+case("prod_with_zeros", lambda x: x.prod(1), lambda a: np.prod(a, 1), lambda t: t.prod(1),
+     [[(4, 3)]], "with_zero")
+case("sort", lambda x: x.sort(dim=1).values, lambda a: np.sort(a, 1), lambda t: t.sort(dim=1).values,
+     [[(3, 4)]], "distinct")
+case("sort_descending", lambda x: ag.sort(x, 0, descending=True)[0], lambda a: -np.sort(-a, 0),
+     lambda t: torch.sort(t, 0, descending=True)[0], [[(4, 3)]], "distinct")
+case("sort_indices", lambda x: x.sort().indices, lambda a: np.argsort(a, -1),
+     lambda t: t.sort().indices, [[(3, 4)]], "distinct", differentiable=False)
+case("topk", lambda x: x.topk(2).values, lambda a: -np.sort(-a, -1)[:, :2], lambda t: t.topk(2).values,
+     [[(3, 4)]], "distinct")
+case("topk_smallest", lambda x: ag.topk(x, 3, dim=0, largest=False)[0], lambda a: np.sort(a, 0)[:3],
+     lambda t: torch.topk(t, 3, dim=0, largest=False)[0], [[(5, 2)]], "distinct")
+case("topk_indices", lambda x: x.topk(2, dim=0).indices, lambda a: np.argsort(-a, 0)[:2],
+     lambda t: t.topk(2, dim=0).indices, [[(4, 3)]], "distinct", differentiable=False)
+case("argsort", lambda x: x.argsort(1), lambda a: np.argsort(a, 1), lambda t: t.argsort(1),
+     [[(3, 4)]], "distinct", differentiable=False)
+case("argsort_descending", lambda x: ag.argsort(x, dim=0, descending=True), lambda a: np.argsort(-a, 0),
+     lambda t: torch.argsort(t, 0, descending=True), [[(4, 3)]], "distinct", differentiable=False)
+case("sign", lambda x: x.sign() * x, lambda a: np.sign(a) * a, lambda t: t.sign() * t, [[(3, 4)]], "nonzero")
+case("remainder", lambda x, y: x % y, np.remainder, torch.remainder,
+     [[(3, 4), (3, 4)], [(3, 4), (4,)], [(), (2, 3)]], ("real", "nonzero"))
+case("remainder_fn", lambda x: ag.remainder(x, 0.7), lambda a: np.remainder(a, 0.7),
+     lambda t: torch.remainder(t, 0.7), [[(5,)]], "real")
+case("rmod", lambda y: 2.5 % y, lambda b: 2.5 % b, lambda t: torch.tensor(2.5, dtype=t.dtype) % t,[[(4,)]], "nonzero")
+
+# ---------------------------------------------------------------- einsum
+for _spec, _shapes in [("ij,jk->ik", [(2, 3), (3, 4)]), ("ij->ji", [(2, 3)]), ("ij->", [(2, 3)]),
+                       ("ij->j", [(3, 4)]), ("bij,bjk->bik", [(2, 3, 4), (2, 4, 2)]), ("i,j->ij", [(3,), (2,)]),
+                       ("ij,ij->i", [(2, 3), (2, 3)]), ("ijk,k->ij", [(2, 3, 4), (4,)]),
+                       ("ij,jk,kl->il", [(2, 3), (3, 4), (4, 2)]), ("ij,kl", [(2, 3), (2, 2)])]:
+    case(f"einsum({_spec})", lambda *xs, s=_spec: ag.einsum(s, *xs), lambda *a, s=_spec: np.einsum(s, *a),
+         lambda *t, s=_spec: torch.einsum(s, *t), [_shapes], "real")
+case("einsum_numpy", lambda x, y: np.einsum("ik,jk", x, y), lambda a, b: np.einsum("ik,jk", a, b),
+     lambda s, t: torch.einsum("ik,jk", s, t), [[(2, 3), (4, 3)]], "real")
 
 # ---------------------------------------------------------------- matmul
 case("matmul", lambda x, y: x @ y, np.matmul, torch.matmul,
@@ -384,3 +444,89 @@ case("chain", lambda x, y: (x * y).tanh().sum(1) ** 2 + (x.exp() / (1 + y ** 2))
 case("fan_out", lambda x: x * x.sin() + x, lambda a: a * np.sin(a) + a,
      lambda t: t * t.sin() + t, [[(3,)]], "real")
 
+
+# ---------------------------------------------------------------- numpy functions as compositions
+# (issue 18: each numpy function that once refused a tensor that requires grad; chaingrad's side is
+# the numpy call itself, so the row tests the numpy protocol's route to the engine ops)
+_NANS = np.array([0.0, np.nan, np.inf, -np.inf, 0.0, 0.0])
+_CONDS = [np.array([True, False, False, True]), np.array([False, True, False, True])]
+NUMPY_COMPOSITIONS = [
+    # (name, numpy call, torch call, shapes, domain)
+    ("np.remainder", lambda x, y: np.remainder(x, y), torch.remainder, [(3, 4), (4,)], ("real", "nonzero")),
+    ("np.mod", lambda x: np.mod(x, 0.6), lambda t: torch.remainder(t, 0.6), [(5,)], "real"),
+    ("np.logaddexp2", np.logaddexp2, torch.logaddexp2, [(3, 4), (4,)], "real"),
+    ("np.fmax", np.fmax, torch.fmax, [(3, 4), (4,)], ("grid", "grid_half")),
+    ("np.fmin", np.fmin, torch.fmin, [(3, 4), (3, 4)], ("grid", "grid_half")),
+    ("np.deg2rad", np.deg2rad, torch.deg2rad, [(3,)], "real"),
+    ("np.radians", np.radians, torch.deg2rad, [(3,)], "real"),
+    ("np.rad2deg", np.rad2deg, torch.rad2deg, [(3,)], "real"),
+    ("np.degrees", np.degrees, torch.rad2deg, [(3,)], "real"),
+    ("np.real", lambda x: np.real(x) * x, lambda t: torch.real(t) * t, [(3,)], "real"),
+    ("np.imag", lambda x: np.imag(x) + x, lambda t: t * 0 + t, [(3,)], "real"),
+    ("np.conj", lambda x: np.conj(x) * x, lambda t: torch.conj(t) * t, [(3,)], "real"),
+    ("np.angle", lambda x: np.angle(x) + x, lambda t: torch.angle(t) + t, [(4,)], "nonzero"),
+    ("np.real_if_close", lambda x: np.real_if_close(x) * 2, lambda t: t * 2, [(3,)], "real"),
+    ("np.prod", lambda x: np.prod(x, axis=0), lambda t: torch.prod(t, 0), [(3, 2)], "nonzero"),
+    ("np.cumsum", lambda x: np.cumsum(x, axis=0), lambda t: torch.cumsum(t, 0), [(3, 2)], "real"),
+    ("np.einsum", lambda x, y: np.einsum("ij,j->i", x, y), lambda s, t: torch.einsum("ij,j->i", s, t),
+     [(3, 4), (4,)], "real"),
+    ("np.tensordot", lambda x, y: np.tensordot(x, y, axes=2), lambda s, t: torch.tensordot(s, t, dims=2),
+     [(2, 3, 4), (3, 4, 2)], "real"),
+    ("np.tensordot_axes", lambda x, y: np.tensordot(x, y, axes=([0, 2], [1, 0])),
+     lambda s, t: torch.tensordot(s, t, dims=([0, 2], [1, 0])), [(2, 3, 4), (4, 2)], "real"),
+    ("np.kron", np.kron, torch.kron, [(2, 3), (2, 2)], "real"),
+    ("np.kron_1d_2d", np.kron, torch.kron, [(3,), (2, 2)], "real"),
+    ("np.cross", np.cross, lambda s, t: torch.linalg.cross(s, t), [(2, 3), (2, 3)], "real"),
+    ("np.dot_3d", np.dot, lambda s, t: torch.tensordot(s, t, dims=([2], [1])), [(2, 3, 4), (5, 4, 2)], "real"),
+    ("np.dot_3d_1d", np.dot, lambda s, t: s @ t, [(2, 3, 4), (4,)], "real"),
+    ("np.trace_3d", lambda x: np.trace(x), lambda t: torch.diagonal(t, 0, 0, 1).sum(-1), [(3, 3, 2)], "real"),
+    ("np.trace_4d", lambda x: np.trace(x, 1, 1, 3), lambda t: torch.diagonal(t, 1, 1, 3).sum(-1),
+     [(2, 3, 2, 4)], "real"),
+    ("np.diagonal_3d", lambda x: np.diagonal(x, -1, 2, 0), lambda t: torch.diagonal(t, -1, 2, 0),
+     [(3, 2, 4)], "real"),
+    ("np.diag", lambda x: np.diag(x, 1), lambda t: torch.diag(t, 1), [(3,)], "real"),
+    ("np.diag_2d", lambda x: np.diag(x, -1), lambda t: torch.diag(t, -1), [(3, 4)], "real"),
+    ("np.tril", lambda x: np.tril(x, -1), lambda t: torch.tril(t, -1), [(2, 3, 4)], "real"),
+    ("np.triu", lambda x: np.triu(x, 1), lambda t: torch.triu(t, 1), [(4, 3)], "real"),
+    ("np.roll", lambda x: np.roll(x, 2, axis=1), lambda t: torch.roll(t, 2, 1), [(3, 4)], "real"),
+    ("np.roll_flat", lambda x: np.roll(x, -1), lambda t: torch.roll(t, -1), [(3, 4)], "real"),
+    ("np.roll_axes", lambda x: np.roll(x, (1, -2), axis=(0, 1)), lambda t: torch.roll(t, (1, -2), (0, 1)),
+     [(3, 4)], "real"),
+    ("np.rot90", lambda x: np.rot90(x), lambda t: torch.rot90(t), [(3, 4)], "real"),
+    ("np.rot90_k", lambda x: np.rot90(x, 3, axes=(1, 2)), lambda t: torch.rot90(t, 3, (1, 2)), [(2, 3, 4)], "real"),
+    ("np.rot90_2", lambda x: np.rot90(x, 2), lambda t: torch.rot90(t, 2), [(3, 4)], "real"),
+    ("np.flipud", np.flipud, torch.flipud, [(3, 4)], "real"),
+    ("np.fliplr", np.fliplr, torch.fliplr, [(3, 4)], "real"),
+    ("np.rollaxis", lambda x: np.rollaxis(x, 2), lambda t: torch.movedim(t, 2, 0), [(2, 3, 4)], "real"),
+    ("np.rollaxis_start", lambda x: np.rollaxis(x, 0, 3), lambda t: torch.movedim(t, 0, 2), [(2, 3, 4)], "real"),
+    ("np.partition", lambda x: np.partition(x, 1, axis=1)[:, 1], lambda t: torch.sort(t, 1).values[:, 1],
+     [(3, 4)], "distinct"),
+    ("np.select", lambda x, y: np.select(_CONDS, [x, y], 0.5),
+     lambda s, t: torch.where(torch.tensor(_CONDS[0]), s, torch.where(torch.tensor(_CONDS[1]), t, 0.5)),
+     [(4,), (4,)], "real"),
+    ("np.gradient", lambda x: np.gradient(x), lambda t: list(torch.gradient(t)), [(3, 4)], "real"),
+    ("np.gradient_1d", lambda x: np.gradient(x, 0.5), lambda t: torch.gradient(t, spacing=0.5)[0], [(5,)], "real"),
+    ("np.linspace", lambda a, b: np.linspace(a, b, 5), lambda s, t: s + torch.linspace(0, 1, 5, dtype=s.dtype)[:, None] * (t - s),
+     [(2,), (2,)], "real"),
+    ("np.nan_to_num", lambda x: np.nan_to_num(x + _NANS.astype(x.dtype), posinf=3.0, neginf=-2.0) * x,
+     lambda t: torch.nan_to_num(t + torch.tensor(_NANS, dtype=t.dtype), posinf=3.0, neginf=-2.0) * t, [(6,)], "real"),
+    ("np.append", lambda x, y: np.append(x, y), lambda s, t: torch.cat([s.reshape(-1), t.reshape(-1)]),
+     [(2, 2), (3,)], "real"),
+    ("np.append_axis", lambda x, y: np.append(x, y, axis=1), lambda s, t: torch.cat([s, t], 1),
+     [(2, 2), (2, 3)], "real"),
+    ("np.atleast_3d", lambda x: np.atleast_3d(x), torch.atleast_3d, [(4,)], "real"),
+    ("np.atleast_3d_2d", lambda x: np.atleast_3d(x), torch.atleast_3d, [(2, 3)], "real"),
+    ("np.column_stack", lambda x, y: np.column_stack([x, y]), lambda s, t: torch.column_stack([s, t]),
+     [(3,), (3, 2)], "real"),
+    ("np.array_split", lambda x: np.array_split(x, 3), lambda t: list(torch.tensor_split(t, 3)), [(7, 2)], "real"),
+    ("np.array_split_indices", lambda x: np.array_split(x, [2, 5], axis=1),
+     lambda t: list(torch.tensor_split(t, [2, 5], dim=1)), [(2, 6)], "real"),
+    ("np.vsplit", lambda x: np.vsplit(x, 2), lambda t: list(torch.vsplit(t, 2)), [(4, 3)], "real"),
+    ("np.hsplit", lambda x: np.hsplit(x, [1]), lambda t: list(torch.hsplit(t, [1])), [(2, 3)], "real"),
+    ("np.dsplit", lambda x: np.dsplit(x, 2), lambda t: list(torch.dsplit(t, 2)), [(2, 2, 4)], "real"),
+    ("np.hstack_1d", lambda x: np.hstack(x), lambda t: torch.hstack(list(t)), [(4,)], "real"),
+    ("np.hstack_0d", lambda x, y: np.hstack([x, y]), lambda s, t: torch.hstack([s, t]), [(), ()], "real"),
+    ("np.vstack_1d", lambda x: np.vstack(x), lambda t: torch.vstack(list(t)), [(3,)], "real"),
+]
+for _name, _f, _t, _shapes, _dom in NUMPY_COMPOSITIONS:
+    case(_name, _f, _f, _t, [_shapes], _dom)

@@ -132,6 +132,28 @@ TABLE = [
      lambda t: torch.nn.functional.log_softmax(t, dim=1), X3),
     ("nn.Softmax(dim=1)", lambda t: nn.Softmax(dim=1)(t), lambda t: torch.nn.Softmax(dim=1)(t), X3),
     ("nn.LogSoftmax(dim=0)", lambda t: nn.LogSoftmax(dim=0)(t), lambda t: torch.nn.LogSoftmax(dim=0)(t), X3),
+    # issue 18: methods numpy's ndarray lacks follow PyTorch
+    ("split(2)", lambda t: t.split(2, dim=2), lambda t: t.split(2, dim=2), X3),
+    ("split([1, 2], dim=1)", lambda t: t.split([1, 2], dim=1), lambda t: t.split([1, 2], dim=1), X3),
+    ("chunk(3, dim=-1)", lambda t: t.chunk(3, dim=-1), lambda t: t.chunk(3, dim=-1), X3),
+    ("t()", lambda t: t.t(), lambda t: t.t(), X2),
+    ("sort(dim=1, descending=True)", lambda t: t.sort(dim=1, descending=True),
+     lambda t: tuple(t.sort(dim=1, descending=True)), X3),
+    ("sort()", lambda t: t.sort(), lambda t: tuple(t.sort()), X3),
+    ("topk(2, dim=1)", lambda t: t.topk(2, dim=1), lambda t: tuple(t.topk(2, dim=1)), X3),
+    ("topk(3, largest=False)", lambda t: t.topk(3, largest=False), lambda t: tuple(t.topk(3, largest=False)), X3),
+    ("argsort(dim=0, descending=True)", lambda t: t.argsort(dim=0, descending=True),
+     lambda t: t.argsort(dim=0, descending=True), X3),
+    ("cumsum(dim=1)", lambda t: t.cumsum(dim=1), lambda t: t.cumsum(dim=1), X3),
+    ("cumsum(0)", lambda t: t.cumsum(0), lambda t: t.cumsum(0), X3),
+    ("prod(dim=2, keepdim=True)", lambda t: t.prod(dim=2, keepdim=True), lambda t: t.prod(dim=2, keepdim=True), X3),
+    ("prod()", lambda t: t.prod(), lambda t: t.prod(), X3),
+    ("sign() * t", lambda t: t.sign() * t, lambda t: t.sign() * t, X3),
+    ("remainder(0.7)", lambda t: t.remainder(0.7), lambda t: t.remainder(torch.tensor(0.7, dtype=t.dtype)), X3),
+    ("t % 0.7", lambda t: t % 0.7, lambda t: t % torch.tensor(0.7, dtype=t.dtype), X3),
+    ("ag.einsum('bij,bkj->bik')", lambda t: ag.einsum("bij,bkj->bik", t, t),
+     lambda t: torch.einsum("bij,bkj->bik", t, t), X3),
+    ("ravel()", lambda t: t.ravel(), lambda t: t.ravel(), X3),
 ]
 
 
@@ -306,7 +328,7 @@ def test_size_is_numpys_attribute_so_torch_size_call_raises():
     # ``t.size`` is numpy's element count (API.md); PyTorch's ``t.size()`` raises, never a wrong number.
     t = ag.tensor(X3)
     assert t.size == 24 and t.numel() == 24 and t.dim() == 3
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match=r"t.size is numpy's element count \(24\), not PyTorch's size\(\): use t.shape"):
         t.size()
 
 
@@ -462,7 +484,7 @@ def test_the_readme_spellings_section_runs(capsys):
     assert blocks
     for code in blocks:
         exec(compile(code, "README.md", "exec"), {})
-    assert "np.cumsum on a Tensor that requires grad" in capsys.readouterr().out
+    assert "np.cumprod on a Tensor that requires grad" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("f", [

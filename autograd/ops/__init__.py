@@ -4,7 +4,7 @@ a numpy forward with its VJPs right below it, defined through the public
 PyTorch's option names).  The list of public ops, ``__all__``, is read off
 those declarations (``dialects.DECLARED``)."""
 from .. import dialects
-from . import arithmetic, elementwise, linalg, reductions, shape, torch_extra  # noqa: F401  (declare)
+from . import arithmetic, elementwise, linalg, reductions, shape, sorting, torch_extra  # noqa: F401  (declare)
 from .elementwise import astype
 from .linalg import linear
 

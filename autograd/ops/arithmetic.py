@@ -69,6 +69,24 @@ pow.defvjp(_pow_vjp_x,
            formulas=[('b·a^(b-1)', 'g·b·a^(b-1)'), ('y·log a', 'g·y·log a')])
 
 
+_floor_quotient = primitive(lambda x, y: xp.floor_divide(x, y), name="floor_divide",
+                            differentiable=False, promotes=True)
+
+
+@primitive(promotes=True, method="remainder", operators=("__mod__", "__rmod__"), numpy=[xp.remainder])
+def remainder(x, y):
+    """``x % y`` with the sign of ``y`` (numpy's ``remainder``/``mod``, PyTorch's ``remainder``).
+
+    x % y = x - floor(x / y) y, and floor(x / y) is piecewise constant: dx gets g,
+    dy gets -g floor(x / y) (as PyTorch; at the jumps the derivative does not exist).
+    """
+    return xp.remainder(x, y)
+remainder.defvjp(lambda g, ans, x, y: g,
+                 lambda g, ans, x, y: -g * _floor_quotient(x, y),
+                 inputs=('a', 'b'),
+                 formulas=[('1', 'g'), ('-⌊a/b⌋', '-g·⌊a/b⌋')])
+
+
 @primitive(name="wins", differentiable=False, promotes=True)
 def _wins(a, b):
     """a's share of maximum(a, b)'s gradient: 1/2 at ties (ties share evenly), 0 where

@@ -24,6 +24,16 @@ def _unclamped(ans):
     return ~(ans <= 0)
 
 
+@primitive(method="sign")
+def sign(x):
+    """-1, 0 or 1.  numpy's ndarray has no ``sign`` method, so this is PyTorch's: 0 at NaN
+    too (``np.sign(t)`` keeps numpy's NaN).  Piecewise constant: its gradient is zero
+    (as in PyTorch, the result stays in the graph)."""
+    return xp.where(x != x, 0, xp.sign(x))
+sign.defvjp(lambda g, ans, x: g * 0.0,
+            formulas=[('0', '0')])
+
+
 @primitive(linear=True, operators="__neg__", numpy=[xp.negative])
 def neg(x):
     return -x

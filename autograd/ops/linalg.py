@@ -1,8 +1,10 @@
-"""Matrix products, with numpy's rules for 1-D and batched (stacked) operands."""
+"""Matrix products, with numpy's rules for 1-D and batched (stacked) operands, and einsum."""
 from ..backend import xp
 from ..errors import ShapeError, shape_str
 from ..primitive import primitive
-from .shape import _transpose, squeeze, unsqueeze
+from ..dialects import function
+from ..tensor import Tensor
+from .shape import _transpose, broadcast_to, squeeze, unsqueeze
 
 
 def _mT(t):
@@ -124,3 +126,101 @@ def linear(x, weight, bias=None):
     if bias is None:
         return _linear_no_bias(x, weight)
     return _linear(x, weight, bias)
+
+
+# ---- einsum ----------------------------------------------------------------------------------
+_LETTERS = "abcdefghijklmnopqrstuvwxyz"
+_ELLIPSIS_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"      # what '...' stands for, right-aligned
+
+
+def _interleaved(args):
+    """numpy's other form, ``einsum(a, [0, 1], b, [1, 2], [0, 2])``, as a subscripts string."""
+    def letters(sublist):
+        return "".join("..." if s is Ellipsis else _LETTERS[s] for s in sublist)
+    operands, subs = list(args[0::2]), [letters(s) for s in args[1::2]]
+    output = None
+    if len(subs) < len(operands):               # the last item is the output's sublist
+        output = letters(operands.pop())
+    return ",".join(subs) + ("" if output is None else "->" + output), operands
+
+
+def _explicit(subscripts, ndims):
+    """The subscripts with the output spelled out and every '...' replaced by letters:
+    numpy's implicit output is the letters used once, in alphabetical order (after '...')."""
+    text = subscripts.replace(" ", "")
+    inputs, arrow, output = text.partition("->")
+    ins = inputs.split(",")
+    if len(ins) != len(ndims):
+        raise ValueError(f"einsum({subscripts!r}): {len(ins)} operand subscripts but {len(ndims)} operands")
+    widest = 0
+    for i, (sub, ndim) in enumerate(zip(ins, ndims)):
+        if "..." in sub:
+            k = ndim - (len(sub) - 3)
+            if k < 0:
+                raise ValueError(f"einsum({subscripts!r}): operand {i} has {ndim} axes, fewer than its letters")
+            ins[i] = sub.replace("...", _ELLIPSIS_LETTERS[len(_ELLIPSIS_LETTERS) - k:] if k else "")
+            widest = max(widest, k)
+    broadcast = _ELLIPSIS_LETTERS[len(_ELLIPSIS_LETTERS) - widest:] if widest else ""
+    if arrow:
+        output = output.replace("...", broadcast)
+    else:
+        letters = "".join(ins)
+        output = broadcast + "".join(sorted(c for c in set(letters) if letters.count(c) == 1 and c not in broadcast))
+    for s in ins + [output]:
+        if s and not s.isalpha():
+            raise ValueError(f"einsum({subscripts!r}): subscripts must be letters (and '...')")
+        if len(set(s)) != len(s):
+            raise ValueError(f"einsum({subscripts!r}): the letter repeated in {s!r} (a diagonal) is "
+                             f"not supported; take the diagonal with np.diagonal first")
+    return ins, output
+
+
+@primitive(name="einsum", promotes=True)
+def _einsum(*xs, spec):
+    return xp.einsum(spec, *xs)
+
+
+def _einsum_vjp_all(g, ans, *xs, spec):
+    """Each operand's gradient is an einsum too: the upstream ``g`` (subscripts of the
+    output) with the other operands, written to this operand's subscripts.  Letters that
+    appear only in this operand were summed away: the gradient is copied along them.
+    An axis of length 1 that einsum broadcast gets a stretched gradient, which the
+    engine sums back (as for any broadcasting op)."""
+    ins, out = spec.split("->")[0].split(","), spec.split("->")[1]
+    grads = []
+    for i, (sub, x) in enumerate(zip(ins, xs)):
+        others = [k for k in range(len(xs)) if k != i]
+        seen = set(out).union(*[ins[k] for k in others])
+        target = "".join(c for c in sub if c in seen)
+        spec_i = ",".join([out] + [ins[k] for k in others]) + "->" + target
+        gi = _einsum((g, *[xs[k] for k in others]), spec=spec_i)
+        if target != sub:
+            sizes = iter(gi.shape)
+            kept = tuple(next(sizes) if c in seen else 1 for c in sub)
+            gi = broadcast_to(gi.reshape(kept), xp.broadcast_shapes(kept, x.shape))
+        grads.append(gi)
+    return grads
+
+
+_einsum.defvjp_all(_einsum_vjp_all, formula=('the other operands', 'einsum of g with the other operands'))
+
+
+@function(Tensor)
+def einsum(subscripts, *operands):
+    """numpy's (and PyTorch's) ``einsum``, e.g. ``ag.einsum("ij,jk->ik", a, b)``.
+
+    Letters name axes: shared letters multiply, letters left out of the output
+    are summed; ``...`` stands for the leading axes (broadcast).  numpy's
+    interleaved form ``einsum(a, [0, 1], b, [1, 2])`` works too.  The gradient of
+    each operand is again an einsum (of the upstream gradient with the other
+    operands).  Not supported (a clear error): a letter repeated within one
+    operand (a diagonal, ``"ii->i"``).
+    """
+    if not isinstance(subscripts, str):
+        subscripts, operands = _interleaved((subscripts,) + operands)
+    elif len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])          # PyTorch also takes the operands as one list
+    if not operands:
+        raise TypeError("einsum: expected at least one operand after the subscripts")
+    ins, out = _explicit(subscripts, [xp.ndim(o.data if isinstance(o, Tensor) else o) for o in operands])
+    return _einsum(tuple(operands), ",".join(ins) + "->" + out)

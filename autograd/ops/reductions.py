@@ -1,4 +1,4 @@
-"""Reductions (sum, mean, max, min, var, std, logsumexp) and the softmax pair.
+"""Reductions (sum, mean, max, min, var, std, logsumexp, prod), cumsum and the softmax pair.
 
 A reduction's VJP spreads the upstream gradient back over the reduced axes:
 ``_expand`` puts the reduced axes back (as size 1) and broadcasts to the
@@ -16,7 +16,7 @@ from ..primitive import primitive
 from ..tensor import Tensor
 from .arithmetic import eq, maximum, minimum, where
 from .elementwise import exp
-from .shape import broadcast_to, getitem, unsqueeze
+from .shape import _transpose, broadcast_to, flip, getitem, unsqueeze
 
 DIMS = {"dim": "axis", "keepdim": "keepdims"}     # PyTorch's names of the same options
 
@@ -266,3 +266,69 @@ def argmax(x, axis=None, keepdims=False):
 def argmin(x, axis=None, keepdims=False):
     """Index of the smallest element (no gradient)."""
     return xp.argmin(x, axis=axis, keepdims=keepdims)
+
+
+# ---- scans and products --------------------------------------------------------------------------
+@primitive(linear=True, method="cumsum", numpy=[xp.cumsum], torch={"dim": "axis"})
+def cumsum(x, axis=None):
+    """Running sums along ``axis`` (numpy: None flattens first; PyTorch's ``dim=``).
+
+    y_i = x_0 + ... + x_i, so dL/dx_j = g_j + ... + g_last: the running sum of the
+    gradient taken from the end (flip, cumsum, flip back).
+    """
+    return xp.cumsum(x, axis=axis)
+
+
+def _cumsum_vjp(g, ans, x, axis=None):
+    if axis is None:                          # y is x flattened, then summed
+        return flip(cumsum(flip(g, 0), 0), 0).reshape(x.shape)
+    return flip(cumsum(flip(g, axis), axis), axis)
+
+
+cumsum.defvjp(_cumsum_vjp, formulas=[('[j ≤ i]', 'g summed from the end')])
+
+
+@primitive(method="prod", numpy=[xp.prod], torch=DIMS)
+def prod(x, axis=None, keepdims=False):
+    """Product over ``axis`` (int, tuple or None for all).
+
+    d/dx_i of x_0 x_1 ... x_n is the product of the *other* factors, computed
+    without dividing by x_i, so it is exact where some factors are 0.
+    """
+    return xp.prod(x, axis=axis, keepdims=keepdims)
+
+
+def _prod_vjp(g, ans, x, axis=None, keepdims=False):
+    # Move the reduced axes to the end as one axis, take each element's product of
+    # the others there, and move the result back.
+    reduced = _axes(axis, x.ndim)
+    perm = tuple(i for i in range(x.ndim) if i not in reduced) + reduced
+    moved = _transpose(x, axes=perm)
+    lead = moved.shape[:x.ndim - len(reduced)]
+    others = _others_product(moved.reshape(lead + (_count(x.shape, axis),))).reshape(moved.shape)
+    return _expand(g, x.shape, axis, keepdims) * _transpose(others, axes=tuple(xp.argsort(perm)))
+
+
+prod.defvjp(_prod_vjp, formulas=[('∏ of the other factors', 'g·∏_{j≠i} x_j')])
+
+
+@primitive(name="others_product")
+def _others_product(x):
+    """Along the last axis, each element's product of all the other elements:
+    (exclusive running product from the left) * (exclusive running product from the right)."""
+    ones = xp.ones(x.shape[:-1] + (1,), dtype=x.dtype)
+    left = xp.cumprod(xp.concatenate([ones, x[..., :-1]], axis=-1), axis=-1)
+    right = xp.flip(xp.cumprod(xp.concatenate([ones, xp.flip(x, -1)[..., :-1]], axis=-1), axis=-1), -1)
+    return left * right
+
+
+def _others_product_vjp(g, ans, x):
+    # d P_i / d x_k (k != i) is the product of the elements other than i and k: row k of
+    # `rows` is x with x_k set to 1, so its "others" product at i is exactly that.
+    n = x.shape[-1]
+    diagonal = xp.eye(n, dtype=bool)
+    rows = where(diagonal, 1.0, unsqueeze(x, -2))          # (..., k, i)
+    return sum(where(diagonal, 0.0, _others_product(rows)) * unsqueeze(g, -2), -1)
+
+
+_others_product.defvjp(_others_product_vjp, formulas=[('∏_{j≠i,k} x_j', 'Σ_{i≠k} g_i ∏_{j≠i,k} x_j')])

@@ -188,19 +188,54 @@ def stack(ts, axis=0, *, dim=None):
     return _stack(ts, translate("stack", axis, False, dim, None, axis_default=0)[0])
 
 
-@function(Tensor, method="split")
-def split(x, indices_or_sections, axis=0):
-    """Split into pieces like ``np.split``; each piece is a slice (getitem) of ``x``."""
-    n = x.shape[axis]
-    if isinstance(indices_or_sections, int):
-        if n % indices_or_sections:
-            raise ValueError(f"split: axis {axis} of length {n} does not divide into {indices_or_sections} equal parts")
-        step = n // indices_or_sections
-        bounds = list(range(0, n + 1, step))
-    else:
-        bounds = [0] + [int(i) for i in indices_or_sections] + [n]
+def _slices(x, axis, bounds):
+    """The pieces ``x[..., lo:hi, ...]`` along ``axis`` between consecutive ``bounds``
+    (each piece a getitem of ``x``, so its gradient lands on its slice)."""
     ax = axis % x.ndim
-    return [getitem(x, (slice(None),) * ax + (slice(lo, hi),)) for lo, hi in zip(bounds[:-1], bounds[1:])]
+    return tuple(getitem(x, (slice(None),) * ax + (slice(lo, hi),)) for lo, hi in zip(bounds[:-1], bounds[1:]))
+
+
+@function(Tensor, method="split")
+def split(x, split_size_or_sections, dim=0):
+    """PyTorch's ``split``: pieces of ``split_size`` along ``dim`` (the last may be shorter),
+    or pieces of the given sizes (a list that adds up to the axis length).
+
+    numpy has no ``ndarray.split`` method, so this is the PyTorch spelling;
+    ``np.split(t, n)`` keeps numpy's meaning (n equal pieces, or split *indices*).
+    """
+    if x.ndim == 0:
+        raise ValueError("split: a 0-d tensor has no axis to split")
+    n = x.shape[dim]
+    if isinstance(split_size_or_sections, (int, xp.integer)):
+        size = int(split_size_or_sections)
+        if size <= 0:
+            raise ValueError(f"split: split_size must be a positive int, got {size}")
+        bounds = list(range(0, n, size)) + [n] if n else [0, 0]
+    else:
+        sizes = [int(s) for s in split_size_or_sections]
+        if sum(sizes) != n or any(s < 0 for s in sizes):
+            raise ValueError(f"split: sizes {sizes} must be non-negative and add up to {n}, the length of "
+                             f"dim {dim}; for numpy's split at indices use np.split(t, indices)")
+        bounds = [0]
+        for s in sizes:
+            bounds.append(bounds[-1] + s)
+    return _slices(x, dim, bounds)
+
+
+@function(Tensor, method="chunk")
+def chunk(x, chunks, dim=0):
+    """PyTorch's ``chunk``: ``chunks`` pieces of ceil(n / chunks) along ``dim`` (fewer when
+    the length does not allow that many, as in PyTorch)."""
+    if not isinstance(chunks, (int, xp.integer)) or chunks <= 0:
+        raise ValueError(f"chunk: chunks must be a positive int, got {chunks!r}")
+    n = x.shape[dim] if x.ndim else 0
+    return split(x, max(-(-n // int(chunks)), 1), dim)
+
+
+@function(Tensor, method="ravel", numpy=[xp.ravel])
+def ravel(x):
+    """All elements in one axis (numpy's ``ravel``; the same as ``flatten()``)."""
+    return _reshape(x, (-1,))
 
 
 @primitive(name="pad", linear=True)
