@@ -111,6 +111,25 @@ def quiet_numpy(command):
     return run
 
 
+def keep_engine_settings(command):
+    """Run ``command``, then put back the engine's default dtype and random generator state.
+
+    A command sets both for its run (``--dtype``, ``--seed``); called from
+    Python (``cli.main([...])`` in a notebook or a test) it must not leave
+    the caller's engine in float32 with a reseeded generator.
+    """
+    @functools.wraps(command)
+    def run(args):
+        ag, _, _ = _imports()
+        dtype, rng = ag.get_default_dtype(), ag.get_rng().bit_generator.state
+        try:
+            return command(args)
+        finally:
+            ag.set_default_dtype(dtype)
+            ag.get_rng().bit_generator.state = rng     # manual_seed made a new generator: give it the old state
+    return run
+
+
 def _draw_graph(model, loss_fn, X, y, depth, title):
     """Forward, loss and backward on one batch; the picture of that graph, with module clusters.
 
@@ -219,6 +238,7 @@ class RunFolder:
         report.remove_empty(self.created)      # only the folders this run made, only if empty
 
 
+@keep_engine_settings
 @quiet_numpy
 def run_train(args):
     with RunFolder() as folder:
@@ -501,6 +521,7 @@ def _data_for(meta, path):
     return data
 
 
+@keep_engine_settings
 @quiet_numpy
 def run_evaluate(args):
     ag, _, _ = _imports()
@@ -513,6 +534,7 @@ def run_evaluate(args):
     return 0
 
 
+@keep_engine_settings
 @quiet_numpy
 def run_draw(args):
     ag, nn, _ = _imports()

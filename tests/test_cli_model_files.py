@@ -159,3 +159,20 @@ def test_a_damaged_resume_record_is_one_line(finished_run, tmp_path, capsys, cha
     forged = _forge_resume(finished_run, tmp_path / "run", change_run=change)
     line = assert_one_line_error(in_process(capsys, "train", "--resume", forged, "--epochs", "3"), *words)
     assert "internal error" not in line
+
+
+def test_a_command_called_from_python_leaves_the_engine_as_it_was(finished_run, tmp_path, capsys):
+    """The commands set the default dtype and reseed the generator for their run, then put both back."""
+    import shutil
+
+    from chaingrad import autograd as ag
+    from chaingrad.cli import main
+    run = tmp_path / "run"
+    shutil.copytree(finished_run, run)
+    ag.set_default_dtype(np.float64)
+    ag.manual_seed(123)
+    expected = np.random.default_rng(123).random(3)
+    for args in (["evaluate", run / MODEL], ["train", "--resume", run, "--epochs", "3"]):
+        assert main([str(a) for a in args]) == 0, capsys.readouterr().err
+        assert ag.get_default_dtype() == np.float64
+    assert np.array_equal(ag.get_rng().random(3), expected)
