@@ -104,9 +104,9 @@ def install(cls, op, methods=(), operators=(), numpy=()):
         if name in _UNARY:
             setattr(cls, name, _unary(op, name))
         elif name.startswith("__r") and name != "__rshift__":
-            setattr(cls, name, _reflected(op, name))
+            setattr(cls, name, _reflected(cls, op, name))
         else:
-            setattr(cls, name, _binary(op, name))
+            setattr(cls, name, _binary(cls, op, name))
     for func in numpy:
         if type(func).__name__ == "ufunc":
             UFUNCS[func] = op
@@ -143,16 +143,41 @@ def _unary(op, name):
     return method
 
 
-def _binary(op, name):
+def _number(cls, tensor, value):
+    """A Python float or int beside a floating tensor, as a constant of the tensor's dtype
+    (``x32 * 2.0`` stays float32, as in PyTorch).  The op would make the same constant
+    itself, after an AttributeError on the number: this saves that exception, measured
+    under callgrind at 43k -> 33k instructions for ``x + 1.0``.  None: leave it to the op."""
+    dtype = tensor._data.dtype
+    if dtype.kind != "f":
+        return None
+    t = _new(cls)
+    t._data, t._grad, t._node, t._vc, t._name = dtype.type(value), None, None, None, None
+    return t
+
+
+_new = object.__new__
+_PY_NUMBERS = (float, int)
+
+
+def _binary(cls, op, name):
     def method(self, other):
+        if type(other) in _PY_NUMBERS:
+            constant = _number(cls, self, other)
+            if constant is not None:
+                other = constant
         return op(self, other)
     method.__name__ = method.__qualname__ = name
     method.__doc__ = op.__doc__
     return method
 
 
-def _reflected(op, name):
+def _reflected(cls, op, name):
     def method(self, other):
+        if type(other) in _PY_NUMBERS:
+            constant = _number(cls, self, other)
+            if constant is not None:
+                other = constant
         return op(other, self)
     method.__name__ = method.__qualname__ = name
     method.__doc__ = f"``other {name[3:-2]} self``: {op.name}(other, self)."
