@@ -9,8 +9,9 @@ With gradients in hand (notebooks 1 and 2), training is a loop: pick examples, r
 forward, measure the loss, get the gradient, step downhill. This notebook writes that loop exactly as
 the MIT notes print it, shows that a network with two hidden ReLU units really computes XOR (with
 Sayed's weights, then with learned ones), draws decision boundaries on two moons and spirals (and, as
-the KTH lecture does, against the hidden width, the random start and the L2 penalty), and checks which
-loss belongs with which output activation.
+the KTH lecture does, against the hidden width, the random start and the L2 penalty), checks which
+loss belongs with which output activation, and ends with three sanity checks to run before any long
+training run.
 
 **Reading.** MIT notes ch. 7 §7.4 (loss and activation pairs) and §7.6 (SGD-NEURAL-NET, initialization);
 the earlier edition, ch. 8 §6 (hinge loss, NLL, NLLM). Sayed ch. 65: Problem 65.1
@@ -562,6 +563,77 @@ compare([("squared/sigmoid", g_sq, 2 * (sig(zg) - 1) * sig(zg) * (1 - sig(zg))),
         title="All four gradients vs. by hand (Table 65.2 for the softmax rows)")
 """)
 nb.md(r"""
+## 5. Before a long run: three sanity checks
+
+When a network does not learn, the cause is as often a bug as a bad choice of step size, and a long run is
+an expensive way to find it. Three cheap checks, in the order to run them (cs231n's and Karpathy's
+"recipe"), here on the spiral classifier of §3:
+
+1. **The initial loss.** With $C$ classes and no information yet, the softmax should be close to uniform and
+   the cross-entropy close to $\ln C$. Much more means the initial logits are large (a too-wide weight
+   or bias initialization, or a missing scale), so the first steps only undo the start.
+2. **Over-fit a tiny batch.** A network that cannot drive the loss to about zero on ten examples has a bug
+   (a wrong sign, a detached tensor, a loss on the wrong axis), whatever the data.
+3. **Check the gradient of the whole model** against central differences, with `ag.gradcheck`, in float64,
+   on a small instance. Notebook 9 explains the tolerances.
+""")
+nb.code(r"""
+# 1. the initial loss against ln C
+C = 3
+Xs_t = ag.tensor(Xs)
+for label, zero_biases in [("nn.MLP default (biases N(0, 1))", False), ("biases set to 0", True)]:
+    ag.manual_seed(0)
+    net = nn.MLP([2, 64, 64, C])
+    if zero_biases:
+        for m in net.modules():
+            if isinstance(m, nn.Linear):
+                nn.init.zeros_(m.bias)
+    with ag.no_grad():
+        start_loss = nn.CrossEntropyLoss()(net(Xs_t), ys_).item()
+    print(f"initial loss, {label:32}: {start_loss:.3f}   (ln {C} = {np.log(C):.3f})")
+
+# 2. over-fit ten examples
+ag.manual_seed(0)
+net = nn.MLP([2, 64, 64, C])
+opt = optim.Adam(net.parameters(), lr=0.01)
+tiny_X, tiny_y = ag.tensor(Xs[::30]), ys_[::30]            # ten examples from all three arms
+for step in range(200):
+    opt.zero_grad()
+    tiny_loss = nn.CrossEntropyLoss()(net(tiny_X), tiny_y)
+    tiny_loss.backward()
+    opt.step()
+print(f"ten examples, 200 Adam steps: loss {tiny_loss.item():.2e}, accuracy {accuracy(net, Xs[::30], tiny_y):.0%}")
+
+
+# 3. gradcheck of the whole model: the same forward written as a function of the input and every parameter
+def mlp_loss(X, *params):
+    h = X
+    for k in range(0, len(params), 2):
+        h = F.linear(h, params[k], params[k + 1])        # X @ W.T + b, as nn.Linear
+        h = h.tanh() if k + 2 < len(params) else h
+    return nn.CrossEntropyLoss()(h, tiny_y)
+
+
+ag.manual_seed(1)
+small = nn.MLP([2, 8, 8, C], activation="tanh")
+params = list(small.parameters())
+X_check = ag.tensor(Xs[::30], requires_grad=True)
+assert np.allclose(mlp_loss(X_check, *params).item(), nn.CrossEntropyLoss()(small(X_check), tiny_y).item())
+print("gradcheck of a 2-8-8-3 tanh MLP, input and all", sum(p.numpy().size for p in params), "parameters:",
+      ag.gradcheck(mlp_loss, [X_check] + params))
+""")
+nb.md(r"""
+The first check does flag something: with `nn.Linear`'s default biases, drawn from $N(0, 1)$ as in
+Sayed's listing (65.89), the initial loss is about 2.07, almost twice $\ln 3 \approx 1.10$. Each layer's
+biases add a variance of 1 to its outputs, so the logits start with a spread of order 1 and the network
+is confidently wrong on part of the data before it has learned anything. With zero biases the loss starts
+at 1.12, as the check expects. It is not a bug (the networks of §3 train from the default start), but
+it costs the first steps, and notebook 4 shows the same biases spreading the gradients of a deep network.
+The tiny batch is learned exactly, and the engine's gradient of the whole model matches central
+differences: any remaining trouble is in the data, the initialization, the step size or the schedule,
+not in the code.
+""")
+nb.md(r"""
 ## Summary
 
 - SGD-NEURAL-NET is a dozen lines around `loss.backward()`; the engine's gradient for one example
@@ -573,6 +645,8 @@ nb.md(r"""
   simple closed form of the table ($a - y$ for NLL/sigmoid and NLLM/softmax, Sayed (65.144) and
   Table 65.2); a mismatched pair (squared loss on a sigmoid, or least squares on a softmax, (65.70))
   loses its gradient when it is confidently wrong.
+- Before a long run: the initial loss against $\ln C$ (2.07 against 1.10 with `nn.Linear`'s default
+  biases, 1.12 with zero biases), a tiny batch over-fitted exactly, and `ag.gradcheck` on a whole MLP.
 """)
 
 if __name__ == "__main__":
