@@ -373,7 +373,7 @@ cross the same line more than once, but a few units cut the plane into only a fe
 $m = 10$ the result depends visibly on the random start: each seed finds a different arrangement of its
 pieces, and a different training and test accuracy. The penalty does what its name says: as $\lambda$
 grows, the weights shrink and the boundary becomes simpler and smoother; from $\lambda = 0.01$ on the
-network no longer follows the arms at all (accuracy near that of guessing, 1/3 to 1/2).
+network no longer follows the arms at all (about half of the points right, where guessing gets a third).
 
 Nothing over-fits in the last row, though: at $m = 100$ and $\lambda = 0$ the test accuracy is as high
 as the training accuracy, so these pictures cannot show why the lecture advises to *use a large network
