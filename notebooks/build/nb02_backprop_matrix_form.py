@@ -9,7 +9,7 @@ Notebook 1 followed single numbers through a chain. Real layers hold vectors and
 chain rule becomes a product of matrices whose shapes must fit. This notebook checks those shapes,
 writes the whole backward pass of a $k$-layer classifier by hand in numpy, looks at the local
 Jacobians the lecture notes draw node by node, and uses the engine's `ag.functional` to check
-Sayed's sensitivity recursions and second derivatives.
+Sayed's sensitivity recursions and (optionally, §5) second derivatives.
 
 **Reading.** MIT notes ch. 7 §7.5.2-7.5.3 (eqs. 7.4-7.8). KTH DD2424 lecture 4 (k-layer networks):
 local Jacobians and the "aggregated backward pass for a k-layer network". Sayed ch. 65 §65.4
@@ -22,7 +22,11 @@ Conventions differ between the texts; we say at each step whose we use:
 | MIT notes | $Z^l = W^{l\top} A^{l-1} + W_0^l$ (columns) | $m^l \times n^l$ (inputs x outputs) |
 | Sayed | $z_{\ell+1} = W_\ell^\top y_\ell - \theta_\ell$ (columns) | $n_\ell \times n_{\ell+1}$ (inputs x outputs) |
 | KTH | $s = W x + b$ (columns) | outputs x inputs |
-| our `nn.Linear` | `X @ W + b` (a batch of rows) | inputs x outputs, like MIT and Sayed |
+| our `nn.Linear` | `X @ W.T + b` (a batch of rows) | outputs x inputs, like KTH and PyTorch |
+
+So `nn.Linear.weight` is KTH's $W$ as it stands, and the transpose of MIT's and Sayed's $W$: their
+$W^\top$ is our `weight`, and their $W$ is our `weight.T`. This notebook's own derivations (sections 1
+to 3) follow MIT's notes, with $W$ of shape inputs x outputs; the exercises use `nn.Linear`'s layout.
 """)
 nb.code(r"""
 %matplotlib inline
@@ -111,7 +115,8 @@ for l in range(L):
 compare(checks, tol=1e-12, title="Eqs. 7.4 and 7.6 multiplied out vs. the engine's backward")
 """)
 nb.md(r"""
-With a **batch** the examples become the rows of a matrix, `Z = A_prev @ W + W0` as in `nn.Linear`,
+With a **batch** the examples become the rows of a matrix, `Z = A_prev @ W + W0` (MIT's $W$;
+`nn.Linear` stores $W^\top$ as `weight` and computes `A_prev @ weight.T + b`, the same numbers),
 and (7.4) becomes a sum of one outer product per example: $\partial J/\partial W = A_{\text{prev}}^\top G$,
 where row $b$ of $G$ is $\partial J/\partial Z$ for example $b$. One matrix product does all examples
 at once; that is the reason for writing everything in matrix form.
@@ -312,7 +317,9 @@ $$
 The engine never builds these matrices. Each op's VJP multiplies the incoming row vector by its
 Jacobian *implicitly*: for `relu` a mask, for `matmul` another matmul, and for
 $\partial s_1/\partial \operatorname{vec}(W_1)$, which is almost all zeros, just the outer product
-$g^\top x^\top$. With the lecture's $m = d = 500$ that Jacobian alone would have
+$g^\top x^\top$. For a layer of $m = 500$ units on $d = 500$ inputs
+(the width of the KTH lecture's initialization experiment in notebook 4, not a size of this two-layer
+example), that Jacobian alone would have
 $500 \times 250{,}000$ entries (1 GB in float64), while the outer product has $250{,}000$.
 """)
 nb.code(r"""
@@ -428,7 +435,10 @@ compare([(f"lambda_{l}^q (q={q})", grads[l - 2], lam[l]) for l in range(2, L4 + 
 
 # ------------------------------------------------------------------ 5. second derivatives
 nb.md(r"""
-## 5. Second derivatives: Sayed Problem 65.12
+## 5. Second derivatives: Sayed Problem 65.12 (optional)
+
+*This section can be skipped on a first reading: nothing later in the course builds on it, and the
+exercises in §6 do not use it.*
 
 Problem 65.12 asks for the second derivative of the loss with respect to one weight
 $w^{(\ell)}_{ij}$ (the weight from node $i$ of layer $\ell$ to node $j$ of layer $\ell+1$), and gives
@@ -543,14 +553,15 @@ any second-order derivation, including one in a textbook.
 
 ## Summary
 
-- Eqs. 7.4-7.6 hold with the shapes of the table in §1; in the engine's row layout (7.4) becomes
-  `A_prev.T @ G`, summing one outer product per example.
+- Eqs. 7.4-7.6 hold with the shapes of the table in §1; with a batch of rows and MIT's $W$ (7.4)
+  becomes `A_prev.T @ G`, summing one outer product per example; `nn.Linear` stores the transpose,
+  so its `weight.grad` is `G.T @ A_prev`.
 - The KTH aggregated backward pass, a dozen lines of numpy, reproduces the engine's gradients for a
   4-layer ReLU/softmax/cross-entropy network with $L_2$ penalty to about $10^{-16}$.
 - Local Jacobians explain each step, but the engine only ever multiplies by them implicitly (VJPs).
 - Sayed's sensitivity recursions (65.9 backwards, 65.10 forwards) both give $\partial\hat\gamma/\partial h$;
   `ag.functional.jacobian` and `ag.grad` with intermediate inputs confirm every vector.
-- For second derivatives (65.12) the engine confirms a complete recursion and shows what the printed
+- (Optional) For second derivatives (65.12) the engine confirms a complete recursion and shows what the printed
   expression leaves out.
 
 Bigger sizes change nothing here except time: the hand pass and the engine agree to rounding error
@@ -599,27 +610,28 @@ Z_ex = np.array([[1.0, -0.5, 0.3], [0.2, 2.0, -1.0], [-0.7, 0.1, 0.4], [1.5, 1.4
 ag.check_vjp(softmax_ce, Z_ex, kwargs={"y": np.array([0, 1, 2, 1])})
 """)
 nb.md(r"""
-**Exercise 2: a linear layer with its bias.** `linear(X, W, b) = X @ W + b` with $X$ ($n\times m$),
-$W$ ($m\times k$) and $b$ of shape $(k,)$, added to every row: broadcasting uses $b$ $n$ times, so its
-gradient is the sum of the $n$ rows of `g` (fan-out, notebook 1). Write the three VJPs (section 1
-gives the first two: (7.4) in batch form is `A_prev.T @ G`).
+**Exercise 2: a linear layer with its bias.** `linear(X, W, b) = X @ W.T + b`, as `ag.linear` and
+`nn.Linear`, with $X$ ($n\times m$), $W$ ($k\times m$, outputs x inputs) and $b$ of shape $(k,)$,
+added to every row: broadcasting uses $b$ $n$ times, so its gradient is the sum of the $n$ rows of `g`
+(fan-out, notebook 1). Write the three VJPs (section 1 gives the first two for MIT's $W$, which is our
+`W.T`: (7.4) in batch form is `A_prev.T @ G`, so transpose it).
 """)
 nb.code(r"""
 # EXERCISE 2: the three VJPs of a linear layer.
 @ag.primitive
 def linear(X, W, b):
-    return X @ W + b
+    return X @ W.T + b
 
 
 def linear_vjp_X(g, ans, X, W, b):
     # SOLUTION
-    return g @ W.T
+    return g @ W
     # END SOLUTION
 
 
 def linear_vjp_W(g, ans, X, W, b):
     # SOLUTION
-    return X.T @ g
+    return g.T @ X
     # END SOLUTION
 
 
@@ -633,27 +645,27 @@ linear.defvjp(linear_vjp_X, linear_vjp_W, linear_vjp_b);
 """)
 nb.code(r"""
 X_ex = np.array([[0.5, -1.0, 2.0], [1.5, 0.3, -0.4], [-0.8, 0.9, 0.1], [0.2, -0.6, 1.1]])
-W_ex = np.array([[0.3, -0.2], [1.1, 0.4], [-0.5, 0.9]])
+W_ex = np.array([[0.3, 1.1, -0.5], [-0.2, 0.4, 0.9]])      # (out, in) = (2, 3)
 ag.check_vjp(linear, X_ex, W_ex, np.array([0.1, -0.3]))
 """)
 nb.md(r"""
 "broadcast" in the verdict: the grader also passed a bias of shape `(1,)` and `()`, which
-`X @ W + b` broadcasts just as well. It did not try other shapes for `X` and `W`: changing one entry
+`X @ W.T + b` broadcasts just as well. It did not try other shapes for `X` and `W`: changing one entry
 of `W` changes a whole column of the output, so `linear` does not use them element by element, and a
-`W` of shape `(3, 1)`, which the forward would accept, is a different layer, not a broadcast.
+`W` of shape `(1, 3)`, which the forward would accept, is a different layer, not a broadcast.
 
-Two mistakes and their verdicts. The first swaps the roles in $\partial\ell/\partial W$ and gets a
-$k\times m$ matrix: the grader sees that its transpose is the gradient. The second returns `g` for the
+Two mistakes and their verdicts. The first swaps the roles in $\partial\ell/\partial W$ and gets an
+$m\times k$ matrix (`X.T @ g`, right for MIT's layout): the grader sees that its transpose is the gradient. The second returns `g` for the
 bias: the engine sums a VJP's result over the axes that numpy broadcasting added, as it does for the
 built-in `+` (whose VJP is just `g`), so the gradient is right after all and the grader says so, with
 a note. A forgotten sum is only wrong when the op stretches $b$ along an axis numpy would not
 (`x + b[:, None]`), and then `check_vjp` names it.
 """)
 nb.code(r"""
-swapped = ag.primitive(lambda X, W, b: X @ W + b, name="linear, g.T @ X").defvjp(
-    linear_vjp_X, lambda g, ans, X, W, b: g.T @ X, linear_vjp_b)
+swapped = ag.primitive(lambda X, W, b: X @ W.T + b, name="linear, X.T @ g").defvjp(
+    linear_vjp_X, lambda g, ans, X, W, b: X.T @ g, linear_vjp_b)
 print(str(ag.check_vjp(swapped, X_ex, W_ex, np.array([0.1, -0.3]))).splitlines()[0], "\n")
-unsummed = ag.primitive(lambda X, W, b: X @ W + b, name="linear, db = g").defvjp(
+unsummed = ag.primitive(lambda X, W, b: X @ W.T + b, name="linear, db = g").defvjp(
     linear_vjp_X, linear_vjp_W, lambda g, ans, X, W, b: g)
 print(ag.check_vjp(unsummed, X_ex, W_ex, np.array([0.1, -0.3])))
 """)

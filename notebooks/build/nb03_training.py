@@ -9,8 +9,9 @@ With gradients in hand (notebooks 1 and 2), training is a loop: pick examples, r
 forward, measure the loss, get the gradient, step downhill. This notebook writes that loop exactly as
 the MIT notes print it, shows that a network with two hidden ReLU units really computes XOR (with
 Sayed's weights, then with learned ones), draws decision boundaries on two moons and spirals (and, as
-the KTH lecture does, against the hidden width, the random start and the L2 penalty), and checks which
-loss belongs with which output activation.
+the KTH lecture does, against the hidden width, the random start and the L2 penalty), checks which
+loss belongs with which output activation, and ends with three sanity checks to run before any long
+training run.
 
 **Reading.** MIT notes ch. 7 §7.4 (loss and activation pairs) and §7.6 (SGD-NEURAL-NET, initialization);
 the earlier edition, ch. 8 §6 (hinge loss, NLL, NLLM). Sayed ch. 65: Problem 65.1
@@ -77,13 +78,13 @@ ag.manual_seed(0)
 model = nn.MLP([1, 16, 16, 1], activation="tanh")      # Linear-Tanh-Linear-Tanh-Linear
 print(model)
 
-# one example, forward by hand (rows: Z = A W + W0), keeping every Z and A
+# one example, forward by hand (rows: Z = A Wᵀ + W0, W stored (out, in)), keeping every Z and A
 i = 5
 Ws = [model.layers[k].weight.numpy() for k in (0, 2, 4)]
 bs = [model.layers[k].bias.numpy() for k in (0, 2, 4)]
 A, As, Zs = X_reg[i:i + 1], [X_reg[i:i + 1]], []
 for l in range(3):
-    Zs.append(A @ Ws[l] + bs[l])
+    Zs.append(A @ Ws[l].T + bs[l])
     A = np.tanh(Zs[-1]) if l < 2 else Zs[-1]
     As.append(A)
 # lines 12-18 by hand
@@ -91,9 +92,9 @@ dW, db = [None] * 3, [None] * 3
 dA = 2 * (As[3] - y_reg[i:i + 1])                         # dloss/dA^L for the squared loss
 for l in reversed(range(3)):
     dZ = dA * ((1 - np.tanh(Zs[l]) ** 2) if l < 2 else 1)    # line 15
-    dW[l] = As[l].T @ dZ                                  # line 17
+    dW[l] = dZ.T @ As[l]                                  # line 17, (out, in)
     db[l] = dZ[0]                                         # line 18
-    dA = dZ @ Ws[l].T                                     # line 14 for the layer below
+    dA = dZ @ Ws[l]                                       # line 14 for the layer below
 
 loss = ((model(ag.tensor(X_reg[i:i + 1])) - y_reg[i:i + 1]) ** 2).sum()
 model.zero_grad()
@@ -171,8 +172,9 @@ W_1^\top = -\tfrac12\begin{bmatrix}1&1\\1&1\end{bmatrix},\quad
 w = \begin{bmatrix}2\\-4\end{bmatrix},\quad \theta = 1 ,
 $$
 
-in Sayed's convention $z = W^\top y - \theta$. In ours (`X @ W + b`) the weights are the same
-matrices and the biases are $b = -\theta$. By hand: both hidden units see only $s = a + b$:
+in Sayed's convention $z = W^\top y - \theta$. In ours (`X @ W.T + b`, `W` stored (out, in))
+`W` is Sayed's $W^\top$ (the same matrix here, it is symmetric), the output weight is the row
+$w^\top = [2, -4]$, and the biases are $b = -\theta$. By hand: both hidden units see only $s = a + b$:
 $y_2(1) = \max(0, 1 - s/2)$ and $y_2(2) = \max(0, -s/2)$, and the output is
 $2\,y_2(1) - 4\,y_2(2) - 1$. At $s = 2$ (the corner $(1,1)$) both are 0 and the output is $-1$; at
 $s = 0$ (the two $+1$ corners) they are 1 and 0, output $+1$; at $s = -2$ they are 2 and 1, output
@@ -181,7 +183,7 @@ $4 - 4 - 1 = -1$.
 nb.code(r"""
 xor_net = nn.Sequential(nn.Linear(2, 2), nn.ReLU(), nn.Linear(2, 1))
 xor_net.load_state_dict({"0.weight": -0.5 * np.ones((2, 2)), "0.bias": -np.array([-1.0, 0.0]),
-                         "2.weight": np.array([[2.0], [-4.0]]), "2.bias": -np.array([1.0])})
+                         "2.weight": np.array([[2.0, -4.0]]), "2.bias": -np.array([1.0])})
 H = np.array([[1.0, 1.0], [-1.0, -1.0], [1.0, -1.0], [-1.0, 1.0]])
 labels = np.array([-1.0, -1.0, 1.0, 1.0])
 
@@ -257,7 +259,7 @@ plt.tight_layout(); plt.show()
 nb.md(r"""
 With Sayed's weights the output depends on $s = a + b$ alone: it is $1 - |s|$ for $s \le 2$ (and
 $-1$ beyond), positive exactly in the band $|a + b| < 1$ between two parallel lines, which holds the
-two $+1$ corners and neither of the others. A learned solution finds its own pair of lines. With only two hidden units half of the random starts fail. Most of the failures end with a hidden
+two $+1$ corners and neither of the others. A learned solution finds its own pair of lines. With only two hidden units about half of the random starts fail (11 of 20 here). Most of the failures end with a hidden
 unit that is negative on all four points: a dead ReLU, whose gradient is zero from then on
 (notebook 4), so the network is left with at most one useful line and cannot represent XOR; the
 others settle in a poor local minimum with both units alive. Eight hidden units give gradient descent enough redundancy that, in our
@@ -363,14 +365,64 @@ plt.tight_layout(); plt.show()
 print(f"{len(trained_nets)} networks trained in {time.perf_counter() - start:.1f} s")
 """)
 nb.md(r"""
-What the three rows show, as in the lecture: a few hidden units can draw only a few straight pieces
-(with ReLU every boundary is piecewise linear, one kink per unit at most), and a wider layer bends the
-boundary around the arms. With $m = 10$ the result depends visibly on the random start: each seed finds
-a different arrangement of its ten pieces, and a different training and test accuracy. The penalty does
-what its name says: as $\lambda$ grows, the weights shrink and the boundary becomes simpler and
-smoother; at $\lambda = 0.1$ the network no longer follows the arms at all. The lecture's advice follows
-from the last row: to control over-fitting, do not make the network smaller; use a large network and
-tune $\lambda$.
+What the three rows show, as in the lecture: a few hidden units can draw only a few straight pieces,
+and a wider layer bends the boundary around the arms. (With ReLU each hidden unit switches on or off
+along one straight line of the input plane, $w_j^\top x + b_j = 0$; between these lines the network is
+affine, so the boundary is piecewise linear and can bend only where it crosses a unit's line. It may
+cross the same line more than once, but a few units cut the plane into only a few regions.) With
+$m = 10$ the result depends visibly on the random start: each seed finds a different arrangement of its
+pieces, and a different training and test accuracy. The penalty does what its name says: as $\lambda$
+grows, the weights shrink and the boundary becomes simpler and smoother; from $\lambda = 0.01$ on the
+network no longer follows the arms at all (about half of the points right, where guessing gets a third).
+
+Nothing over-fits in the last row, though: at $m = 100$ and $\lambda = 0$ the test accuracy is as high
+as the training accuracy, so these pictures cannot show why the lecture advises to *use a large network
+and tune $\lambda$* rather than to make the network smaller. That needs a network large enough to
+memorize its training set: 30 noisy two-moons points ($2\to100\to2$, 1500 Adam steps), measured on 600
+test points from the same distribution.
+""")
+nb.code(r"""
+(Xo, yo), (Xo_te, yo_te) = nn.data.make_moons(30, noise=0.3, seed=0), nn.data.make_moons(600, noise=0.3, seed=1)
+
+
+def fit_small_data(lam, steps=1500):
+    ag.manual_seed(0)
+    net = nn.MLP([2, 100, 2])
+    weights = [p for name, p in net.named_parameters() if name.endswith("weight")]
+    opt = optim.Adam(net.parameters(), lr=0.01)
+    for _ in range(steps):
+        opt.zero_grad()
+        loss = nn.CrossEntropyLoss()(net(ag.tensor(Xo)), yo) + lam * F.l2_penalty(weights)
+        loss.backward()
+        opt.step()
+    return net
+
+
+def cross_entropy(net, X, y):
+    with ag.no_grad():
+        return nn.CrossEntropyLoss()(net(ag.tensor(X)), y).item()
+
+
+start = time.perf_counter()
+fig, axs = plt.subplots(1, 4, figsize=(15, 3.6))
+lines = ["| lambda | train accuracy | test accuracy | train cross-entropy | test cross-entropy |",
+         "|--:|--:|--:|--:|--:|"]
+for ax, lam in zip(axs, (0, 0.001, 0.003, 0.01)):
+    net = fit_small_data(lam)
+    lines.append(f"| {lam:g} | {accuracy(net, Xo, yo):.3f} | {accuracy(net, Xo_te, yo_te):.3f} | "
+                 f"{cross_entropy(net, Xo, yo):.3f} | {cross_entropy(net, Xo_te, yo_te):.3f} |")
+    boundary(ax, lambda P: net(ag.tensor(P)).numpy().argmax(1).astype(float), Xo, yo, f"30 points, lambda = {lam:g}")
+plt.tight_layout(); plt.show()
+display(Markdown("\n".join(lines)))
+print(f"4 networks trained in {time.perf_counter() - start:.1f} s")
+""")
+nb.md(r"""
+Without the penalty the large network over-fits: it classifies its 30 points almost perfectly with a
+training cross-entropy near zero, while its test cross-entropy is more than ten times larger, because it
+is confidently wrong wherever its contorted boundary meets the other class's region. A small $\lambda$
+keeps the network large but its weights small: the test cross-entropy drops to about a third and the
+test accuracy rises a little; too large a $\lambda$ ($0.01$) under-fits, and both accuracies fall. This
+is the lecture's advice in numbers: keep the network large and tune $\lambda$ on held-out data.
 """)
 
 # ------------------------------------------------------------------ 4. loss / activation pairs
@@ -462,11 +514,18 @@ $\partial\,\text{loss}/\partial z = 2(a - y)\,a(1 - a)$. When the network is con
 needed most. The NLL's $a - y$ stays near $-1$.
 
 The softmax rows of Sayed's Table 65.2 behave the same way. With three classes, true class 1 and
-logits $(z, 0, 0)$, cross-entropy gives $\delta_L = \hat\gamma - \gamma$ (65.144), whose size tends to
-$\sqrt2$ as $z \to -\infty$; the least-squares risk gives $\delta_L = 2J(\hat\gamma - \gamma)$ (65.70). (65.70)
-has no factor $f'(z_L)$, as Sayed points out in §65.8, but $J$ plays that role: when the softmax
-saturates, $\hat\gamma$ approaches a one-hot vector and $J = \operatorname{diag}(\hat\gamma) -
-\hat\gamma\hat\gamma^\top$ approaches zero. The engine's gradients for all four, over a range of $z$:
+logits $(z, 0, 0)$, cross-entropy gives $\delta_L = \hat\gamma - \gamma$ (65.144). As $z \to -\infty$ the
+softmax tends to $(0, \tfrac12, \tfrac12)$, not to a one-hot vector, so $\delta_L$ tends to
+$(-1, \tfrac12, \tfrac12)$, of size $\sqrt{3/2} \approx 1.22$. The least-squares risk gives
+$\delta_L = 2J(\hat\gamma - \gamma)$ (65.70), with $J = \operatorname{diag}(\hat\gamma) -
+\hat\gamma\hat\gamma^\top$. (65.70) has no factor $f'(z_L)$, as Sayed points out in §65.8, and here $J$
+does not vanish either: it tends to the matrix with rows $(0, 0, 0)$, $(0, \tfrac14, -\tfrac14)$,
+$(0, -\tfrac14, \tfrac14)$. The gradient vanishes all the same, for two reasons: $J$'s first row, the
+true class's, is $\hat\gamma_1$ times a bounded vector and $\hat\gamma_1 \approx e^{z}$; and the two
+other rows take the difference of the error's last two entries, $\tfrac12 - \tfrac12 = 0$, because the
+wrong classes share the probability equally. So $|\delta_L|$ falls like $e^{z}$ (0.012 at $z = -5$,
+$8\cdot10^{-5}$ at $z = -10$) while the cross-entropy's stays near 1.22. The engine's gradients for all
+four, over a range of $z$ (the printed line checks these numbers):
 """)
 nb.code(r"""
 zgrid = ag.tensor(np.linspace(-8, 8, 161), requires_grad=True)
@@ -491,11 +550,88 @@ ax[1].set_xlabel("logit z of the true class (the other two are 0)"); ax[1].set_y
 for a in ax:
     a.set_yscale("log"); a.set_ylim(1e-4, 5); a.legend(fontsize=8)
 plt.suptitle("a confidently wrong output (z << 0) barely moves under the squared loss"); plt.tight_layout(); plt.show()
+far = ag.tensor([[-5.0, 0.0, 0.0], [-10.0, 0.0, 0.0]], requires_grad=True)     # beyond the plotted range
+(d_far,) = ag.grad(((far.softmax(axis=1) - onehot[:2]) ** 2).sum(), far)
+p_far = soft(far.numpy())
+print("|delta_L| at z = -5, -10: least squares", ", ".join(f"{v:.1e}" for v in np.linalg.norm(d_far.numpy(), axis=1)),
+      "  cross-entropy", np.linalg.norm(p_far - onehot[:2], axis=1).round(4), f"  (sqrt(3/2) = {np.sqrt(1.5):.4f})")
+print("J at z = -10:", ((np.diag(p_far[1]) - np.outer(p_far[1], p_far[1])).round(4) + 0.0).tolist())   # + 0.0: no -0.0
 compare([("squared/sigmoid", g_sq, 2 * (sig(zg) - 1) * sig(zg) * (1 - sig(zg))),
          ("NLL/sigmoid", g_nll, sig(zg) - 1),
          ("least squares/softmax vs. (65.70)", d_ls, d_ls_hand),
          ("cross-entropy/softmax vs. (65.144)", d_ce, p3 - onehot)], tol=1e-12,
         title="All four gradients vs. by hand (Table 65.2 for the softmax rows)")
+""")
+nb.md(r"""
+## 5. Before a long run: three sanity checks
+
+When a network does not learn, the cause is as often a bug as a bad choice of step size, and a long run is
+an expensive way to find it. Three cheap checks, in the order to run them (cs231n's and Karpathy's
+"recipe"), here on the spiral classifier of §3:
+
+1. **The initial loss.** With $C$ classes and no information yet, the softmax should be close to uniform and
+   the cross-entropy close to $\ln C$. Much more means the initial logits are large (a too-wide weight
+   or bias initialization, or a missing scale), so the first steps only undo the start.
+2. **Over-fit a tiny batch.** A network that cannot drive the loss to about zero on ten examples has a bug
+   (a wrong sign, a detached tensor, a loss on the wrong axis), whatever the data.
+3. **Check the gradient of the whole model** against central differences, with `ag.gradcheck`, in float64,
+   on a small instance. Notebook 9 explains the tolerances.
+""")
+nb.code(r"""
+# 1. the initial loss against ln C
+C = 3
+Xs_t = ag.tensor(Xs)
+for label, zero_biases in [("nn.MLP default (biases N(0, 1))", False), ("biases set to 0", True)]:
+    ag.manual_seed(0)
+    net = nn.MLP([2, 64, 64, C])
+    if zero_biases:
+        for m in net.modules():
+            if isinstance(m, nn.Linear):
+                nn.init.zeros_(m.bias)
+    with ag.no_grad():
+        start_loss = nn.CrossEntropyLoss()(net(Xs_t), ys_).item()
+    print(f"initial loss, {label:32}: {start_loss:.3f}   (ln {C} = {np.log(C):.3f})")
+
+# 2. over-fit ten examples
+ag.manual_seed(0)
+net = nn.MLP([2, 64, 64, C])
+opt = optim.Adam(net.parameters(), lr=0.01)
+tiny_X, tiny_y = ag.tensor(Xs[::30]), ys_[::30]            # ten examples from all three arms
+for step in range(200):
+    opt.zero_grad()
+    tiny_loss = nn.CrossEntropyLoss()(net(tiny_X), tiny_y)
+    tiny_loss.backward()
+    opt.step()
+print(f"ten examples, 200 Adam steps: loss {tiny_loss.item():.2e}, accuracy {accuracy(net, Xs[::30], tiny_y):.0%}")
+
+
+# 3. gradcheck of the whole model: the same forward written as a function of the input and every parameter
+def mlp_loss(X, *params):
+    h = X
+    for k in range(0, len(params), 2):
+        h = F.linear(h, params[k], params[k + 1])        # X @ W.T + b, as nn.Linear
+        h = h.tanh() if k + 2 < len(params) else h
+    return nn.CrossEntropyLoss()(h, tiny_y)
+
+
+ag.manual_seed(1)
+small = nn.MLP([2, 8, 8, C], activation="tanh")
+params = list(small.parameters())
+X_check = ag.tensor(Xs[::30], requires_grad=True)
+assert np.allclose(mlp_loss(X_check, *params).item(), nn.CrossEntropyLoss()(small(X_check), tiny_y).item())
+print("gradcheck of a 2-8-8-3 tanh MLP, input and all", sum(p.numpy().size for p in params), "parameters:",
+      ag.gradcheck(mlp_loss, [X_check] + params))
+""")
+nb.md(r"""
+The first check does flag something: with `nn.Linear`'s default biases, drawn from $N(0, 1)$ as in
+Sayed's listing (65.89), the initial loss is about 2.07, almost twice $\ln 3 \approx 1.10$. Each layer's
+biases add a variance of 1 to its outputs, so the logits start with a spread of order 1 and the network
+is confidently wrong on part of the data before it has learned anything. With zero biases the loss starts
+at 1.12, as the check expects. It is not a bug (the networks of §3 train from the default start), but
+it costs the first steps, and notebook 4 shows the same biases spreading the gradients of a deep network.
+The tiny batch is learned exactly, and the engine's gradient of the whole model matches central
+differences: any remaining trouble is in the data, the initialization, the step size or the schedule,
+not in the code.
 """)
 nb.md(r"""
 ## Summary
@@ -509,6 +645,8 @@ nb.md(r"""
   simple closed form of the table ($a - y$ for NLL/sigmoid and NLLM/softmax, Sayed (65.144) and
   Table 65.2); a mismatched pair (squared loss on a sigmoid, or least squares on a softmax, (65.70))
   loses its gradient when it is confidently wrong.
+- Before a long run: the initial loss against $\ln C$ (2.07 against 1.10 with `nn.Linear`'s default
+  biases, 1.12 with zero biases), a tiny batch over-fitted exactly, and `ag.gradcheck` on a whole MLP.
 """)
 
 if __name__ == "__main__":

@@ -240,7 +240,7 @@ What the lecture shows, reproduced:
 - **Xavier**: a healthy spread in every layer (slowly narrowing, because tanh is below its
   tangent line);
 - **ReLU with Xavier**: the spread halves in variance every layer, and by layer 10 the activations
-  are about $2^{-5}$ of their first-layer size; **He** keeps them at the same scale. (In the ReLU
+  are about $2^{-4.5}\approx 0.04$ of their first-layer size (nine halvings of the variance); **He** keeps them at the same scale. (In the ReLU
   rows the tall bar at 0 is the half of the units that are off.)
 
 Now the backward pass. The sensitivities $\delta_\ell$ span many orders of magnitude, so the
@@ -294,7 +294,8 @@ Reading the histograms and the three panels together (note the log scales):
 A check on the engine's numbers: for this network the backward recursion (65.61) is two lines of
 numpy per layer, $\delta_\ell = f'(z_\ell)\odot g_\ell$ with $g_\ell = \partial J/\partial y_\ell$, and
 $g_{\ell-1} = \delta_\ell W_\ell^\top$ (rows), with $f'(z) = 1-y^2$ for tanh and $\operatorname{Ind}(y>0)$
-for ReLU.
+for ReLU. Our `nn.Linear` stores Sayed's $W_\ell^\top$ as `weight`, shape (out, in), so in code
+the two lines read `g = delta @ weight` and `dW = delta.T @ y`.
 """)
 nb.code(r"""
 rows = []
@@ -304,10 +305,10 @@ for name in ["tanh, Xavier N(0, 1/500)", "tanh, N(0, 1)", "ReLU, He N(0, 2/500)"
     for l in reversed(range(DEPTH)):
         W = net[2 * l].weight.numpy()
         delta = g * ((1 - acts[l] ** 2) if "tanh" in name else (acts[l] > 0))
-        dW = (acts[l - 1] if l > 0 else X).T @ delta
+        dW = delta.T @ (acts[l - 1] if l > 0 else X)     # (out, in), as weight.grad
         if l in (0, DEPTH - 1):
             rows += [(f"{name}: delta_{l+1}", grads[l], delta), (f"{name}: dJ/dW{l+1}", wgrads[l], dW)]
-        g = delta @ W.T
+        g = delta @ W                                  # W is (out, in): Sayed's W_l^T
 compare(rows, tol=1e-6, title="Backward recursion (65.61) in numpy vs. the engine, last and first layer")
 """)
 
@@ -322,7 +323,7 @@ $$
 \delta_\ell \;\propto\; f'(z_\ell)\,f'(z_{\ell+1})\cdots f'(z_L) \qquad (65.165),
 $$
 
-and since $0 < f' \le 1/4$ for the sigmoid and $0 < f' \le 1$ for tanh (65.166), such a product is
+and since $0 \le f' \le 1/4$ for the sigmoid and $0 \le f' \le 1$ for tanh (65.166), such a product is
 small; it gets smaller the further a layer is from the output, so early layers learn slowest. With
 ReLU the active units have slope exactly 1, so the product does not shrink (the inactive ones pass
 nothing, which is ReLU's own problem). A softmax output with cross-entropy has the boundary sensitivity
@@ -402,13 +403,14 @@ a factor of about a million between its last and its first layer. That is even s
 dashed line, which is what the bound $f' \le 1/4$ alone would give; the slopes actually average
 about 0.2 (printed at the end of this section), and $0.2^{-1} \approx 5$. After 300 steps the
 sigmoid network's first four layers have moved by less than 0.01% of their size, its last layer by
-a quarter, and its loss is stuck at $\ln 2 \approx 0.693$, the loss of a coin toss. Tanh and ReLU
+about half, and its loss is stuck at $\ln 2 \approx 0.693$, the loss of a coin toss. Tanh and ReLU
 lose some gradient towards the input too with this initialization (roughly a factor of 2 per
 layer), but every one of their layers moves by about 10% or more and both networks learn (with the
 occasional spike: full-batch SGD with a fixed step on an 8-layer network is not smooth). Those spikes make
 the tanh and ReLU runs sensitive to the last bits of the arithmetic: the runs are seeded and repeat
 exactly, but a different order of additions inside the engine moves their printed ratios by several per
-cent (we have seen 5.8 and 6.1 for tanh with two versions of the engine), so they are printed to two
+cent (we have seen 5.8 and 6.1 for tanh with two versions of the engine, and 3.5 since `nn.Linear` stores
+its weights (out, in), which draws the same seeded numbers into other places), so they are printed to two
 digits; the sigmoid's ratio, of order $10^4$, does not depend on such details. Nothing is
 wrong with the sigmoid network's gradient; it is simply the product (65.165) of many slopes that
 are each at most 1/4.
@@ -438,7 +440,7 @@ delta = p - np.eye(2)[c0]                               # (65.144), softmax with
 deltas = {len(lins) - 1: delta}
 for k in range(len(lins) - 2, -1, -1):
     s = sig(zn[k])
-    delta = s * (1 - s) * (delta @ lins[k + 1].weight.numpy().T)     # (65.61) for rows
+    delta = s * (1 - s) * (delta @ lins[k + 1].weight.numpy())       # (65.61) for rows; weight is (out, in)
     deltas[k] = delta
 compare([(f"delta_{k + 1}", zs[k].grad, deltas[k]) for k in range(len(lins))], tol=1e-14,
         title="Sensitivities of the 8-layer sigmoid network: engine vs. recursion (65.61)")
@@ -458,7 +460,7 @@ $\ln 2$. With every weight equal to the same non-zero constant, the hidden units
 same function, receive the same gradient and take the same step, forever: the layer of 8 units trains
 like a layer of one. The test below trains a $2\to8\to8\to2$ tanh network on the two moons for 300
 Adam steps from three starts, and measures how different the units of each layer have become (the largest
-spread across the columns of $W_\ell$, which is 0 when all units are copies).
+spread across the rows of the layer's `weight`, one row per unit, which is 0 when all units are copies).
 """)
 nb.code(r"""
 def train_moons(net, steps=300, lr=0.01):
@@ -490,7 +492,7 @@ lines = ["| start | loss after 300 steps | training accuracy | spread of layer 1
 for label, value in [("all weights 0", 0.0), ("all weights 0.3", 0.3), ("random, N(0, 1/m)", None)]:
     net = start_from(value)
     loss, accuracy = train_moons(net)
-    spread = [np.ptp(net.layers[k].weight.numpy(), axis=1).max() for k in (0, 2)]
+    spread = [np.ptp(net.layers[k].weight.numpy(), axis=0).max() for k in (0, 2)]
     lines.append(f"| {label} | {loss:.4f} | {accuracy:.1%} | {spread[0]:.3g} | {spread[1]:.3g} |")
     if value is not None:
         assert spread == [0.0, 0.0]          # exactly: the copies never part
@@ -545,7 +547,7 @@ with ag.no_grad():
 dead = (z2 <= 0).all(axis=0)
 g = net.layers[2].weight.grad.numpy()
 print(f"layer 2: {dead.sum()} dead units; largest |gradient| of their incoming weights: "
-      f"{np.abs(g[:, dead]).max(initial=0):g}; of the live units' weights: {np.abs(g[:, ~dead]).max():.3g}")
+      f"{np.abs(g[dead]).max(initial=0):g}; of the live units' weights: {np.abs(g[~dead]).max():.3g}")
 """)
 nb.md(r"""
 The first hidden layer sees the raw, centred inputs and has no dead units; the deeper layers, fed only
@@ -630,8 +632,8 @@ for label, activation in [("sigmoid", nn.Sigmoid), ("centred sigmoid", CenteredS
     for i in range(50):                              # per-example gradients of the second layer's weights
         net.zero_grad()
         nn.CrossEntropyLoss()(net(ag.tensor(Xm[i:i + 1])), ym[i:i + 1]).backward()
-        G = net[2].weight.grad.numpy()               # column j: delta_j times the layer's input y
-        one_signed += [bool(np.all(G[:, j] >= 0) or np.all(G[:, j] <= 0)) for j in range(G.shape[1])]
+        G = net[2].weight.grad.numpy()               # (out, in): row j is delta_j times the layer's input y
+        one_signed += [bool(np.all(G[j] >= 0) or np.all(G[j] <= 0)) for j in range(G.shape[0])]
     opt = optim.SGD(net.parameters(), lr=1.0)
     curve = []
     for _ in range(300):
@@ -644,7 +646,7 @@ for label, activation in [("sigmoid", nn.Sigmoid), ("centred sigmoid", CenteredS
           f"loss after 30, 100, 300 steps: {curve[29]:.3f}, {curve[99]:.3f}, {curve[299]:.3f}")
 """)
 nb.md(r"""
-Every per-example gradient column of the sigmoid network has a single sign, and none of the centred
+Every per-example gradient row (one unit's incoming weights) of the sigmoid network has a single sign, and none of the centred
 network's does: the restriction is exact. Its cost in training is real but modest here, a faster start for
 the centred network and nearly the same loss after 300 steps, because the next layer's bias can absorb
 the common offset of $1/2$; it is one reason, among those of section 3, why tanh and ReLU displaced the
@@ -673,12 +675,43 @@ nb.md(r"""
 
 **Bigger runs.** More layers make every effect stronger: with 20 sigmoid layers of width 32 the
 first layer's weight gradient at initialization is about $10^{-15}$, next to $0.2$ for the last
-layer, while He initialization keeps a 20- or even 50-layer ReLU network's weight gradients within
-about one order of magnitude from the first layer to the last. Training the 8-layer networks above
+layer. He initialization keeps a 20- or even 50-layer ReLU network's weight gradients within about one
+order of magnitude from the first layer to the last, but only with **zero biases**, as in He's analysis:
+`nn.Linear`'s default biases, drawn $N(0, 1)$, add variance in every layer that the weights' $2/m$
+does not account for, and the spread grows to two or three orders of magnitude (the cell below measures
+both, width 32, on the two moons, five seeds each; the median ratio of the largest to the smallest
+layer's gradient norm is about 10 with zero biases, about 100 and 300 with the default ones). Training the 8-layer networks above
 for 3000 steps instead of 300 takes both the tanh and the ReLU network to a training loss near zero
 (about $10^{-3}$ and $10^{-4}$ in our runs), while the sigmoid network is still at $\ln 2$.
 Batch normalization
 (notebook 6) is the standard remedy that makes the choice of initialization much less critical.
+""")
+nb.code(r"""
+def he_relu_net(depth, zero_biases, seed, width=32):
+    # He's N(0, 2/m) weights; biases either zero (He's analysis) or nn.Linear's default N(0, 1)
+    ag.manual_seed(seed)
+    net = nn.MLP([2] + [width] * depth + [2], activation="relu")
+    for m in net.modules():
+        if isinstance(m, nn.Linear):
+            nn.init.normal_(m.weight, 0.0, np.sqrt(2 / m.in_features))
+            if zero_biases:
+                nn.init.zeros_(m.bias)
+    return net
+
+
+lines = ["| depth | biases | largest / smallest weight-gradient norm over the layers, five seeds | median |",
+         "|--:|:--|:--|--:|"]
+for depth in (20, 50):
+    for zero_biases in (True, False):
+        spreads = []
+        for seed in range(5):
+            net = he_relu_net(depth, zero_biases, seed)
+            nn.CrossEntropyLoss()(net(ag.tensor(Xm)), ym).backward()
+            norms = [np.linalg.norm(m.weight.grad.numpy()) for m in net.modules() if isinstance(m, nn.Linear)]
+            spreads.append(max(norms) / min(norms))
+        lines.append(f"| {depth} | {'zero' if zero_biases else 'default N(0, 1)'} | "
+                     f"{', '.join(f'{r:.0f}' for r in spreads)} | {np.median(spreads):.0f} |")
+display(Markdown("\n".join(lines)))
 """)
 
 if __name__ == "__main__":

@@ -16,13 +16,14 @@ step, and the tool for that is the *running average*.
 This notebook follows the notes' order:
 
 1. running averages and why they need a bias correction (section 7.7.2.1);
-2. a 2-D valley that is steep in one direction and flat in the other, on which we watch
-   plain gradient descent, momentum (7.7.2.2), the notes' "adadelta" (7.7.2.3, which is the method
-   usually called RMSprop), Zeiler's Adadelta, and Adam (7.7.2.4; also Sayed, ch. 65, Example 65.3,
-   Eqs. 65.95-65.98);
-3. every optimizer in `optim` checked against the update rule written out by hand;
-4. the same optimizers training a small network, as loss curves;
-5. one example, a mini-batch or the whole batch per step (section 7.7.1), per pass and per second.
+2. a 2-D valley that is steep in one direction and flat in the other, and every optimizer in `optim`
+   checked on it against its update rule written out by hand;
+3. the trajectories on that valley of plain gradient descent, momentum (7.7.2.2), the notes'
+   "adadelta" (7.7.2.3, which is the method usually called RMSprop), Zeiler's Adadelta, and Adam
+   (7.7.2.4; also Sayed, ch. 65, Example 65.3, Eqs. 65.95-65.98), each at its best step size;
+4. what the bias correction does to Adam's first steps;
+5. the same optimizers training a small network, as loss curves;
+6. one example, a mini-batch or the whole batch per step (section 7.7.1), per pass and per second.
 
 Everything runs on our engine: the loss is an `ag.Tensor` expression, `backward()` fills `.grad`,
 and an `optim` object moves the parameters.
@@ -633,9 +634,10 @@ Per pass, one example at a time wins by far: it takes $n = 300$ small steps per 
 batch's single exact one, and after 12 passes its loss is far below the full batch's (printed above). It is
 also the noisiest curve, jumping up and down from pass to pass, as the notes warn ("competing" directions,
 which a decreasing step size would average out). Per second the picture turns: one step of this engine costs
-about a millisecond whatever the batch size, since most of the time goes into Python bookkeeping rather
-than arithmetic, so a pass with $K = 1$ costs as much as a hundred full-batch passes. In the first second
-the full batch with the larger step and the mini-batches make the most progress; one example at a time
+a millisecond or less, and not much more for the full batch than for one example (the printed times:
+the full batch about twice the single example's step, not 300 times), since most of the time goes into Python bookkeeping rather
+than arithmetic, so a pass with $K = 1$ costs as much as a hundred full-batch passes. In the first fraction
+of a second the full batch with the larger step and the mini-batches make the most progress; one example at a time
 gets lower only given several times longer. Mini-batches are the compromise the notes recommend, and on
 vectorised hardware the reason is even stronger: a batch of examples costs little more than one.
 (The times, and so the right-hand panel, vary with the load of the machine; the per-pass panel does not.)

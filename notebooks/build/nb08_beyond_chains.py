@@ -378,11 +378,11 @@ nb.code(r"""
 def branch_by_hand(net, h, upstream):
     # Back-propagate dP/d(embedding) through Linear-Tanh-Linear-Tanh; returns gradients by parameter name.
     W1, b1, W2, b2 = (p.numpy() for _, p in net.named_parameters())
-    a1 = np.tanh(h @ W1 + b1)
-    out = np.tanh(a1 @ W2 + b2)
+    a1 = np.tanh(h @ W1.T + b1)            # weights are (out, in)
+    out = np.tanh(a1 @ W2.T + b2)
     d2 = upstream * (1 - out ** 2)
-    d1 = (d2 @ W2.T) * (1 - a1 ** 2)
-    return {"0.weight": h.T @ d1, "0.bias": d1.sum(0), "2.weight": a1.T @ d2, "2.bias": d2.sum(0)}
+    d1 = (d2 @ W2) * (1 - a1 ** 2)
+    return {"0.weight": d1.T @ h, "0.bias": d1.sum(0), "2.weight": d2.T @ a1, "2.bias": d2.sum(0)}
 
 
 idx = np.arange(32)

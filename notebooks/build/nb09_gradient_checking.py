@@ -340,7 +340,7 @@ nb.md(r"""
 | tolerance $10^{-5}$ in float64, $2\cdot10^{-3}$ in float32 | three orders above correct VJPs, far below mistakes (section 4) |
 | random points at the examples' sign and scale, random non-uniform upstream $g$ | with $g = 1$ a VJP that forgets $g$ looks right |
 | float32 as well as float64 | overflow and cancellation show only in single precision |
-| broadcast shapes for inputs the op uses element by element | the bias of `X @ W + b`: the engine sums the gradient over the broadcast axes |
+| broadcast shapes for inputs the op uses element by element | the bias of `X @ W.T + b`: the engine sums the gradient over the broadcast axes |
 | `second_order=True`: the VJP differentiated again (`create_graph`) | a VJP written with engine ops gives higher derivatives for free; check that it does |
 
 And when the comparison fails, the grader tries the common mistakes one by one and names one only
