@@ -201,8 +201,7 @@ def test_torch_is_imported_only_by_interop_functions():
 
 def test_the_readme_example_runs(capsys):
     import re
-    readme = (REPO / "README.md").read_text()
-    section = readme.split("\n## nn\n", 1)[1].split("\n## ", 1)[0]
-    [code] = [b for b in re.findall(r"```python\n(.*?)```", section, re.S) if "interop" in b]
-    exec(compile(code, "README.md#nn", "exec"), {})
+    page = (REPO / "docs" / "nn.md").read_text()
+    [code] = [b for b in re.findall(r"```python\n(.*?)```", page, re.S) if "interop" in b]
+    exec(compile(code, "docs/nn.md", "exec"), {})
     assert capsys.readouterr().out.strip() == "True"
