@@ -147,10 +147,11 @@ def _number(cls, tensor, value):
     """A Python float or int beside a floating tensor, as a constant of the tensor's dtype
     (``x32 * 2.0`` stays float32, as in PyTorch).  The op would make the same constant
     itself, after an AttributeError on the number: this saves that exception, measured
-    under callgrind at 43k -> 33k instructions for ``x + 1.0``.  None: leave it to the op."""
+    under callgrind at 43k -> 30k instructions for ``x + 1.0``.  Beside an integer or
+    bool tensor the number stays as it is, for the op's own promotion."""
     dtype = tensor._data.dtype
     if dtype.kind != "f":
-        return None
+        return value
     t = _new(cls)
     t._data, t._grad, t._node, t._vc, t._name = dtype.type(value), None, None, None, None
     return t
@@ -163,9 +164,7 @@ _PY_NUMBERS = (float, int)
 def _binary(cls, op, name):
     def method(self, other):
         if type(other) in _PY_NUMBERS:
-            constant = _number(cls, self, other)
-            if constant is not None:
-                other = constant
+            other = _number(cls, self, other)
         return op(self, other)
     method.__name__ = method.__qualname__ = name
     method.__doc__ = op.__doc__
@@ -175,9 +174,7 @@ def _binary(cls, op, name):
 def _reflected(cls, op, name):
     def method(self, other):
         if type(other) in _PY_NUMBERS:
-            constant = _number(cls, self, other)
-            if constant is not None:
-                other = constant
+            other = _number(cls, self, other)
         return op(other, self)
     method.__name__ = method.__qualname__ = name
     method.__doc__ = f"``other {name[3:-2]} self``: {op.name}(other, self)."
