@@ -123,6 +123,12 @@ def _with_exercises():
     return student, [(p, nb) for p, nb in found if student.exercises_with_graders(nb)]
 
 
+# A grading cell calls ag.check_vjp or one of the notebooks' own graders (notebooks/grade_*.py,
+# functions named grade_*).  Every grader's report starts with one line, "<grader>(<what>):
+# correct (<details>)" or "<grader>(<what>): wrong: <the mistake>", and is falsy when wrong.
+GRADER_CALLS = ("check_vjp(", "grade_")
+
+
 def _text(cell):
     return "".join(o.get("text", "") or o.get("data", {}).get("text/plain", "") for o in cell.outputs)
 
@@ -141,7 +147,8 @@ def test_committed_exercises_pass_their_grader():
     assert len(notebooks) >= 3, [p.name for p, _ in notebooks]
     for path, nb in notebooks:
         for _, grader in student.exercises_with_graders(nb):
-            assert "check_vjp(" in grader.source, f"{path.name}: the cell after an exercise must grade it"
+            assert any(call in grader.source for call in GRADER_CALLS), \
+                f"{path.name}: the cell after an exercise must grade it (call one of {GRADER_CALLS})"
             verdict = _text(grader).splitlines()[0] if _text(grader) else ""
             assert "): correct (" in verdict, f"{path.name}: committed verdict {verdict!r}"
 
