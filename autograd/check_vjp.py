@@ -3,12 +3,10 @@
 A student who defines a primitive writes two things: the forward (numpy) and,
 for every input, a vector-Jacobian product ``vjp(g, ans, *inputs)``, the
 gradient of ``sum(g * op(*inputs))`` with respect to that input.  The grader
-compares the VJP with the only independent reference there is, central
-differences of the forward in float64:
-
-    d/dx_j sum(g * f(x))  ~  (sum(g * f(x + h e_j)) - sum(g * f(x - h e_j))) / 2h
-
-and it does so where students' VJPs usually break:
+compares the VJP with the only independent reference there is: the central
+differences of that sum, the forward evaluated in float64 (``numeric.py``,
+shared with ``ag.gradcheck``, gives the formula, the step and its error), and
+it does so where students' VJPs usually break:
 
 - at the example inputs and at several random points in the op's domain
   (the same shapes, and the sign and range of the example values, or the
@@ -93,10 +91,10 @@ import numpy as np
 from .creation import tensor
 from .engine import grad, unbroadcast
 from .graph import enable_grad, no_grad
+from .numeric import central_differences, difference_quotients
 from .primitive import Primitive
 from .tensor import Tensor
 
-H = 1e-6                                        # step of the central differences (float64)
 RTOL = {"float64": 1e-5, "float32": 2e-3}       # allowed error / max |expected|
 SECOND_ORDER_RTOL = 1e-4
 
@@ -265,28 +263,6 @@ def _argument_names(op, n):
     return names[:n] + [f"argument {i}" for i in range(len(names), n)]
 
 
-def difference_quotients(phi, x, h=H):
-    """Central and one-sided difference quotients of a scalar function ``phi`` at array ``x``.
-
-    For every element j: ``central[j] = (phi(x + h e_j) - phi(x - h e_j)) / 2h``,
-    ``right[j] = (phi(x + h e_j) - phi(x)) / h`` and ``left[j] = (phi(x) - phi(x - h e_j)) / h``.
-    Where phi is smooth the three agree to O(h); at a kink left and right are
-    the two slopes, and any value between them is a subgradient.  A 0-d ``x``
-    gives the slopes of ``t -> phi(t)`` (a direction: ``phi(t) = f(x + t d)``).
-    """
-    x = np.asarray(x, dtype=np.float64)
-    base = phi(x)
-    central, left, right = (np.zeros(x.shape) for _ in range(3))
-    for j in np.ndindex(*x.shape):
-        up, down = x.copy(), x.copy()
-        up[j] += h
-        down[j] -= h
-        f_up, f_down = phi(up), phi(down)
-        central[j] = (f_up - f_down) / (2 * h)
-        right[j], left[j] = (f_up - base) / h, (base - f_down) / h
-    return central, left, right
-
-
 # ------------------------------------------------------------------ one check's numbers
 
 class _Case:
@@ -324,8 +300,7 @@ class _Case:
         """The gradient for g = 1: what a VJP that forgot g returns."""
         if i not in self._ones:
             ones = np.ones_like(self.g)
-            self._ones[i] = difference_quotients(
-                lambda v: self.phi(_replace(self.xs, i, v), ones), self.xs[i])[0]
+            self._ones[i] = central_differences(lambda v: self.phi(_replace(self.xs, i, v), ones), self.xs[i])
         return self._ones[i]
 
     def kinks(self, i, least=0.0):
@@ -633,7 +608,7 @@ class _Grader:
                     "error", "the VJPs fail together under create_graph=True"), [f"at {where}"]))
             return
         for k, i in enumerate(self.checked):
-            expected = difference_quotients(lambda v: phi(_replace(xs, i, v)), xs[i])[0]
+            expected = central_differences(lambda v: phi(_replace(xs, i, v)), xs[i])
             ok = _within(obtained[k], expected, expected, expected, SECOND_ORDER_RTOL)
             failure = None
             if not ok:
