@@ -31,9 +31,13 @@ it does so where students' VJPs usually break:
 - with ``second_order=True``, through ``create_graph=True``: the derivative of
   the engine's own gradient against central differences of that gradient.
 
-The obtained gradient is taken through the public path every user takes,
-``ag.grad(op(*xs), [x_i], grad_outputs=g)``, one input at a time: only that
-input requires grad, so only its VJP runs, and a failure is blamed on it.
+The obtained gradient is what the engine makes of the VJP: the public
+chain-rule step ``ag.chain_rule(node, g)`` at the node ``op(*xs)`` records,
+the step ``backward`` and ``ag.grad`` take at every node (the VJP, the sum
+over broadcast axes, the cast to the input's dtype).  It is taken one input
+at a time: only that input requires grad, so only its VJP runs, and a
+failure is blamed on it.  To name a mistake, the grader also calls the VJP
+function itself, with no node and no engine after it.
 Comparisons are relative to the largest expected entry (``max |obtained -
 expected| / max |expected|``), the same measure as the notebooks' tables.
 
@@ -89,7 +93,7 @@ import itertools
 import numpy as np
 
 from .creation import tensor
-from .engine import grad, unbroadcast
+from .engine import chain_rule, grad, unbroadcast
 from .graph import enable_grad, no_grad
 from .numeric import central_differences, difference_quotients
 from .primitive import Primitive
@@ -439,31 +443,36 @@ class _Grader:
         return self.rng.standard_normal(shape)
 
     def engine_vjp(self, xs, g, dtype, i):
-        """Input i's gradient through the public path, ag.grad(op(*xs), [x_i], grad_outputs=g).
+        """Input i's gradient from the engine, float64 (see :meth:`engine_gradients`).
 
         Only x_i requires grad, so the engine runs only x_i's VJP: whatever
         goes wrong is that VJP's doing, and the report blames that argument.
         """
-        ts = [tensor(x.astype(dtype), requires_grad=k == i) if _is_float(x) else tensor(x)
-              for k, x in enumerate(xs)]
-        out = self.op(*ts, **self.kwargs)
-        (gi,) = grad(out, [ts[i]], grad_outputs=tensor(g.astype(dtype)), allow_unused=True)
-        return np.zeros(xs[i].shape) if gi is None else gi.numpy().astype(np.float64)
+        _, (gi,) = self.engine_gradients(xs, g, dtype, [i])
+        return _to_numpy(gi)
 
-    def engine_vjps(self, xs, g, dtype, create_graph=False, which=None):
-        """The gradients of inputs ``which`` (every checked one) in one ag.grad (second order)."""
-        which = self.checked if which is None else which
+    def engine_gradients(self, xs, g, dtype, which, create_graph=False):
+        """The gradients of inputs ``which`` (in that order) when ``g`` arrives at ``op(*xs)``.
+
+        One chain-rule step, ``ag.chain_rule(node, g)``, at the node the op
+        records: what backward and ag.grad do there.  Returns the input
+        Tensors and the gradients: arrays, or with ``create_graph`` Tensors
+        recorded on the graph (to be differentiated again).
+        """
         ts = [tensor(x.astype(dtype), requires_grad=k in which) if _is_float(x) else tensor(x)
               for k, x in enumerate(xs)]
         out = self.op(*ts, **self.kwargs)
-        gs = grad(out, [ts[k] for k in which], grad_outputs=tensor(g.astype(dtype)),
-                  create_graph=create_graph, allow_unused=True)
-        return ts, gs
+        if out._node is None:
+            raise RuntimeError(f"the output of {self.op.name} does not require grad")
+        g = g.astype(dtype)
+        g = tensor(g, dtype=out.dtype) if create_graph else g      # a Tensor g: the step is recorded
+        sent = {k: gk for k, _, gk in chain_rule(out._node, g)}
+        return ts, [sent[k] for k in which]
 
     def second_derivatives(self, xs, g, ws, which):
         """d/dx_i sum_k <w_k, grad_k> for i, k in ``which``, through create_graph=True."""
-        ts, gs = self.engine_vjps(xs, g, "float64", create_graph=True, which=which)
-        s = sum((v * w).sum() for v, w in zip(gs, ws) if v is not None)
+        ts, gs = self.engine_gradients(xs, g, "float64", which, create_graph=True)
+        s = sum((v * w).sum() for v, w in zip(gs, ws))
         if not (isinstance(s, Tensor) and s.requires_grad):   # the gradient does not depend on the inputs
             return [np.zeros(xs[i].shape) for i in which]
         return [np.zeros(xs[i].shape) if o is None else o.numpy()
@@ -476,6 +485,9 @@ class _Grader:
         ``view`` (a class) wraps the floating arrays, to run the VJP's own code
         with reductions over another axis; ``kwargs`` replaces the op's options.
         """
+        # Not ag.chain_rule: this grades the student's function, not a recorded node.  It needs
+        # the raw result (before the engine sums it over broadcast axes) and runs the VJP on
+        # arguments no node holds (transposed, shifted, another axis), to name the mistake.
         ans = self.output(xs) if ans is None else ans
         args = [np.asarray(g), np.asarray(ans)] + list(xs)
         if view is not None:
@@ -487,7 +499,10 @@ class _Grader:
         return _to_numpy(out)
 
     def call_vjp_recorded(self, i, xs, g):
-        """Call input i's VJP as create_graph=True does: on Tensors, the inputs requiring grad."""
+        """Call input i's VJP as create_graph=True does: on Tensors, the inputs requiring grad.
+
+        Called directly, not through ag.chain_rule: when the engine's step fails it runs every
+        VJP, so its error blames none; called alone, each VJP shows whether it is the one."""
         ins = [tensor(x, requires_grad=k in self.checked) if _is_float(x) else tensor(x)
                for k, x in enumerate(xs)]
         with enable_grad():
@@ -584,8 +599,8 @@ class _Grader:
         ws = [self.rng.standard_normal(xs[i].shape) for i in self.checked]
 
         def phi(values):
-            _, gs = self.engine_vjps(values, g, "float64")
-            return sum(float(np.sum(w * (0 if v is None else v.numpy()))) for w, v in zip(ws, gs))
+            _, gs = self.engine_gradients(values, g, "float64", self.checked)
+            return sum(float(np.sum(w * v)) for w, v in zip(ws, gs))
 
         where = f"{label} (float64, create_graph=True)"
         try:
