@@ -224,6 +224,38 @@ def test_module_clusters_are_labelled_with_paths_and_parameters_named():
     assert "layers.0.weight" in cluster and "layers.2.weight" not in cluster
 
 
+def test_the_layout_says_where_each_tensor_and_op_is():
+    """ag.viz.layout: the picture draw() makes, plus the public table of what is where."""
+    net, x, target = two_layer()
+    loss = mse_loss(net(x), target)
+    lay = viz.layout(loss, model=net, depth=None)
+    assert isinstance(lay, viz.Layout) and lay.picture.source == viz.draw(loss, model=net).source
+    titles = set(re.findall(r"<title>([^<]*)</title>", svg_of(lay.picture)))
+    w = net.layers[0].weight._node
+    assert lay.box_of(net.layers[0].weight) == lay.tensor_vertex[w] in titles and lay.names[w] == "layers.0.weight"
+    assert lay.module_of(w) == "Net / layers.0: Linear"
+    tanh = next(n for n in lay.nodes if n.op.name == "tanh")
+    assert lay.vertex_of_op(tanh) == lay.op_vertex[tanh] and lay.op_vertex[tanh] in titles
+    assert lay.module_of(tanh) == "Net / layers.1: Act"
+    sub = next(n for n in lay.nodes if n.op.name == "sub")          # inside the collapsed mse_loss
+    group = lay.group_of[sub]
+    assert lay.vertex_of_op(sub) == lay.group_vertex[group] and sub in lay.members[group]
+    assert {"param", "op", "composite", "output"} <= lay.legend and not lay.stepping
+    assert [lay.scope_labels[c] for c in lay.clusters][:2] == ["Net", "layers.0: Linear"]
+    cut = viz.layout(loss, model=net, max_nodes=2)
+    first = next(n for n in lay.nodes if n not in cut.nodes)        # an op beyond max_nodes
+    assert cut.omitted == len(lay.nodes) - 2 and cut.vertex_of_op(first) == cut.more_vertex == "more"
+
+
+def test_only_draw_knows_the_builder():
+    """legend, the explorer and the steps read the public Layout, never the builder."""
+    here = os.path.join(ROOT, "autograd", "viz")
+    for name in sorted(os.listdir(here)):
+        if name.endswith(".py") and name not in ("draw.py", "groups.py"):
+            text = open(os.path.join(here, name), encoding="utf-8").read()
+            assert "Builder" not in text, name
+
+
 def test_expand_composites_opens_the_loss():
     net, x, target = two_layer()
     loss = mse_loss(net(x), target)

@@ -26,6 +26,7 @@ from ..tensor import Tensor
 from . import fmt
 from .fmt import LABEL_MAX, dot_esc, text_label
 from .groups import Grouping
+from .where import Layout
 from .legend import legend_label
 from .record import GradRecord, last_record
 from .render import Picture
@@ -80,8 +81,24 @@ def draw(root, model=None, depth=None, show_values=True, show_grads=True, formul
                 formulas=formulas, color_by=color_by, view=view,
                 expand_composites=expand_composites, max_nodes=max_nodes, name_map=name_map,
                 grads=grads, max_values=max_values, rankdir=rankdir, title=title, legend=legend)
+    return layout(root, **opts).picture
+
+
+def layout(root, **draw_opts):
+    """The picture ``draw`` makes (same options) and where each part of the graph is in it:
+    a :class:`~autograd.viz.where.Layout` (vertex ids per tensor and op, groups,
+    clusters, module labels, names, what the legend lists).  ``layout(...).picture``
+    is ``draw(...)``."""
+    opts = options(**draw_opts)
     with gc_paused():
         return Builder(root, opts).build()
+
+
+def frame_layout(root, frame, **draw_opts):
+    """The layout of one frame of ``backward_steps`` (``frame``: a Step, whose gradients,
+    current node and edge notes the picture shows)."""
+    with gc_paused():
+        return Builder(root, options(**draw_opts), frame=frame).build()
 
 
 def options(**overrides):
@@ -107,7 +124,8 @@ def _grad_table(grads):
 
 
 class Builder(Grouping):
-    """Builds one picture.  ``frame`` (used by ``backward_steps``) overrides the gradients,
+    """Builds one picture; :meth:`build` returns its :class:`Layout`, the only thing other
+    modules read.  ``frame`` (used by ``backward_steps``) overrides the gradients,
     highlights the current node and labels the edges its gradient goes along."""
 
     def __init__(self, root, opts, frame=None):
@@ -311,11 +329,34 @@ class Builder(Grouping):
 
     # ---- the two views -------------------------------------------------------------------
     def build(self):
+        """Lay the graph out; returns the :class:`Layout` (its ``picture`` is the Digraph)."""
         if self.o["view"] == "backward":
             self._build_backward()
         else:
             self._build_dataflow()
-        return self._emit()
+        g = self._emit()
+        layout = self._layout(g)
+        if self.o["legend"]:
+            g.node("legend", label=legend_label(layout), shape="plaintext", fontsize="9")
+        return layout
+
+    def _layout(self, picture):
+        by_prefix = {"t": {}, "op": {}, "g": {}}
+        for (prefix, key), v in self.ids.items():
+            if prefix in by_prefix:
+                by_prefix[prefix][key] = v
+        scopes = {}
+        for scope in {n.scope for n in self.walk.nodes} | set(self.clusters) | set(self.members):
+            for s in (scope.path() if scope is not None else ()):
+                if s not in scopes:
+                    scopes[s] = self.scope_label(s)
+        return Layout(picture=picture, tensor_vertex=by_prefix["t"], op_vertex=by_prefix["op"],
+                      group_vertex=by_prefix["g"], group_of=self.group_of, members=self.members,
+                      cluster_of=self.cluster_of, clusters=tuple(self.clusters), scope_labels=scopes,
+                      names=self.names, nodes=tuple(self.walk.nodes),
+                      more_vertex=self.ids.get(("more", None)), omitted=self.walk.omitted,
+                      legend=frozenset(k for k, v in self.legend.items() if v), options=self.o,
+                      stepping=self.frame is not None)
 
     def _input_vertex(self, key, dst_group):
         """The vertex an input edge starts from, or None when the edge is inside a group."""
@@ -482,8 +523,6 @@ class Builder(Grouping):
         g.body.extend(line + "\n" for line in lines)
         for src, dst, attrs in self.edges:
             g.edge(src, dst, **attrs)
-        if o["legend"]:
-            g.node("legend", label=legend_label(self), shape="plaintext", fontsize="9")
         return g
 
 

@@ -24,7 +24,7 @@ import numpy as np
 from .. import engine
 from ..tensor import Tensor
 from . import fmt
-from .draw import Builder, options
+from .draw import frame_layout
 from .walk import Walk, gc_paused, labels, names
 
 
@@ -110,7 +110,7 @@ class Step:
         merged.update(self._opts)
         merged.update(opts)
         merged["view"] = "dataflow"
-        return Builder(self._root, options(**merged), frame=self).build()
+        return frame_layout(self._root, self, **merged).picture
 
     def svg(self):
         return self.draw().svg()
