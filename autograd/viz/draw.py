@@ -91,14 +91,22 @@ def layout(root, **draw_opts):
     is ``draw(...)``."""
     opts = options(**draw_opts)
     with gc_paused():
-        return Builder(root, opts).build()
+        return Builder(Walk(root, opts["max_nodes"]), opts).build()
 
 
-def frame_layout(root, frame, **draw_opts):
-    """The layout of one frame of ``backward_steps`` (``frame``: a Step, whose gradients,
-    current node and edge notes the picture shows)."""
+def layout_of_walk(walk, **draw_opts):
+    """As :func:`layout`, for a graph already walked (a page walks its graph once)."""
+    opts = options(**draw_opts)
     with gc_paused():
-        return Builder(root, options(**draw_opts), frame=frame).build()
+        return Builder(walk.capped(opts["max_nodes"]), opts).build()
+
+
+def frame_layout(walk, frame, **draw_opts):
+    """The layout of one frame of ``backward_steps`` over ``walk`` (``frame``: a Step, whose
+    gradients, current node and edge notes the picture shows)."""
+    opts = options(**draw_opts)
+    with gc_paused():
+        return Builder(walk.capped(opts["max_nodes"]), opts, frame=frame).build()
 
 
 def options(**overrides):
@@ -128,10 +136,10 @@ class Builder(Grouping):
     modules read.  ``frame`` (used by ``backward_steps``) overrides the gradients,
     highlights the current node and labels the edges its gradient goes along."""
 
-    def __init__(self, root, opts, frame=None):
+    def __init__(self, walk, opts, frame=None):
         self.o = opts
         self.frame = frame
-        self.walk = Walk(root, opts["max_nodes"])
+        self.walk = walk
         self.names = names(self.walk, opts["model"], opts["name_map"])
         self.paths = module_paths(opts["model"])
         self.grads = _grad_table(opts["grads"]) if frame is None else None

@@ -4,6 +4,8 @@ Everything the page shows beyond the public pieces (``draw`` and the
 ``backward_steps`` frames) comes through the functions below, so that a change
 of the engine's internals touches this file only:
 
+* :func:`walk` walks the graph once for the whole page; :func:`steps` (the
+  frames of ``backward_steps``) and :func:`drawing` both read that one walk.
 * :func:`drawing` draws the picture and keeps its public
   :class:`~autograd.viz.where.Layout`: which SVG vertex stands for which graph
   key (the picture's ids are counters like ``t0``, ``op3``), which op vertex a
@@ -30,9 +32,10 @@ import inspect
 import numpy as np
 
 from ..graph import Node
-from .walk import Const
+from .steps import walk_steps
+from .walk import Const, Walk, gc_paused
 from . import fmt
-from .draw import layout
+from .draw import layout_of_walk
 from .legend import legend_rows
 
 
@@ -85,9 +88,20 @@ class Drawing:
         return [list(row) for row in legend_rows(self.layout)]
 
 
-def drawing(root, **draw_opts):
-    """Draw ``root`` (options as for ``ag.viz.draw``) and keep its layout."""
-    return Drawing(layout(root, **draw_opts))
+def walk(root):
+    """The graph behind ``root``, walked once for the whole page (see ``walk.Walk``)."""
+    with gc_paused():
+        return Walk(root)
+
+
+def steps(walked, **opts):
+    """The frames of ``backward_steps`` (same options) over a walked graph."""
+    return walk_steps(walked, **opts)
+
+
+def drawing(walked, **draw_opts):
+    """Draw a walked graph (options as for ``ag.viz.draw``) and keep its layout."""
+    return Drawing(layout_of_walk(walked, **draw_opts))
 
 
 def node_facts(node):
