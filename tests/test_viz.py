@@ -553,3 +553,19 @@ def test_a_parameter_gradient_from_a_plain_backward_is_drawn():
     weight_line = next(line for line in dot.splitlines() if "<B>weight</B>" in line)
     assert "grad" in weight_line and "not computed" not in weight_line
     assert f"{m.weight.grad.data[0, 0]:.4g}" in weight_line
+
+
+def test_the_small_helpers_are_defined_once():
+    """One is_op, one shape text (errors.shape_str), one gradient table, one VJP source reader."""
+    import ast
+    defs = {}
+    for path in sorted((os.path.join(d, f) for d, _, fs in os.walk(os.path.join(ROOT, "autograd"))
+                        for f in fs if f.endswith(".py"))):
+        for node in ast.walk(ast.parse(open(path, encoding="utf-8").read())):
+            if isinstance(node, ast.FunctionDef):
+                defs.setdefault(node.name, []).append(os.path.relpath(path, ROOT))
+    for name in ("is_op", "shape_str", "grad_table", "source_text"):
+        assert len(defs.get(name, [])) == 1, (name, defs.get(name))
+    for gone in ("shape_text", "_grad_lookup", "_grad_table", "_vjp_source", "_source"):
+        assert gone not in defs, (gone, defs[gone])
+    assert defs["grad_of"] == [os.path.join("autograd", "viz", "draw.py")]   # the builder's, over walk.grad

@@ -22,15 +22,15 @@ are cut to ``fmt.LABEL_MAX`` characters (Graphviz refuses labels past 16 KB).
 """
 import math
 
-from ..tensor import Tensor
+from ..errors import shape_str
 from . import fmt
 from .fmt import LABEL_MAX, dot_esc, text_label
 from .groups import Grouping
 from .where import Layout
 from .legend import legend_label
-from .record import GradRecord, last_record
+from .record import grad_table
 from .render import Picture
-from .walk import Walk, gc_paused, is_op, key_of, module_paths, names, tensor_of
+from .walk import Walk, gc_paused, is_op, module_paths, names
 
 VIEWS = ("dataflow", "backward")
 COLOR_BY = (None, "grad", "grad_ratio")
@@ -120,17 +120,6 @@ def options(**overrides):
     return opts
 
 
-def _grad_table(grads):
-    """Turn the ``grads=`` argument into ``{key: ndarray}`` (or None for no inner gradients)."""
-    if grads is None:
-        grads = last_record()
-    if grads is None or grads is False:
-        return None
-    if isinstance(grads, GradRecord):
-        return grads.grads
-    return {key_of(t) if isinstance(t, Tensor) else t: getattr(g, "data", g) for t, g in grads.items()}
-
-
 class Builder(Grouping):
     """Builds one picture; :meth:`build` returns its :class:`Layout`, the only thing other
     modules read.  ``frame`` (used by ``backward_steps``) overrides the gradients,
@@ -142,10 +131,9 @@ class Builder(Grouping):
         self.walk = walk
         self.names = names(self.walk, opts["model"], opts["name_map"])
         self.paths = module_paths(opts["model"])
-        self.grads = _grad_table(opts["grads"]) if frame is None else None
+        self.grads = grad_table(opts["grads"]) if frame is None else {}
         # Inner gradients are shown when some were recorded for this graph.
-        self.inner_grads = frame is not None or (
-            self.grads is not None and any(n in self.grads for n in self.walk.nodes))
+        self.inner_grads = frame is not None or any(n in self.grads for n in self.walk.nodes)
         self.ids = {}
         self.counters = {}
         self.stmts = {}          # cluster scope (or None = top level) -> node statements
@@ -186,15 +174,7 @@ class Builder(Grouping):
         """(gradient array or None, note) for a key."""
         if self.frame is not None:
             return self.frame.grads.get(key, (None, ""))
-        t = tensor_of(key)
-        if t is not None and t.grad is not None:
-            return t.grad.data, ""
-        if self.grads is not None and key in self.grads:
-            return self.grads[key], ""
-        r = self.walk.root_of.get(key)
-        if r is not None and r.grad is not None:
-            return r.grad.data, ""
-        return None, ""
+        return self.walk.grad(key, self.grads), ""
 
     def fill_color(self, key, g):
         by = self.o["color_by"]
@@ -236,7 +216,7 @@ class Builder(Grouping):
         rows = []      # "data" and "grad" rows: a table of their own, so captions stay narrow
         head = f"<B>{dot_esc(label_name, LABEL_MAX)}</B> " if label_name else ""
         head = (f'<TR><TD BGCOLOR="{fmt.ROLE_COLORS[role]}">{head}'
-                f'<FONT POINT-SIZE="9">{dot_esc(fmt.shape_text(shape))} {dot_esc(dtype)}</FONT></TD></TR>')
+                f'<FONT POINT-SIZE="9">{dot_esc(shape_str(shape))} {dot_esc(dtype)}</FONT></TD></TR>')
         if self.o["show_values"]:
             if value is None:
                 self.legend["freed"] = True
@@ -293,9 +273,9 @@ class Builder(Grouping):
                 seen.add(key)
                 shape, _ = self.walk.shape_dtype(key)
                 if shape != ():
-                    ins.append("?" if shape is None else fmt.shape_text(shape))
+                    ins.append("?" if shape is None else shape_str(shape))
         in_shapes = ", ".join(ins) or "()"
-        out_shapes = ", ".join(fmt.shape_text(n.shape) for n in self.outputs[group]) or "()"
+        out_shapes = ", ".join(shape_str(n.shape) for n in self.outputs[group]) or "()"
         obj = group.obj
         if obj is not None and callable(getattr(obj, "parameters", None)):
             n_params = sum(int(p.size) for p in obj.parameters())
@@ -460,7 +440,7 @@ class Builder(Grouping):
             return name
         name = self.vid("op", node)
         lines = [f"<B>{dot_esc(node.op.name, LABEL_MAX)}</B> backward",
-                 f'<FONT POINT-SIZE="9">grad {dot_esc(fmt.shape_text(node.shape))} {dot_esc(node.dtype)}</FONT>']
+                 f'<FONT POINT-SIZE="9">grad {dot_esc(shape_str(node.shape))} {dot_esc(node.dtype)}</FONT>']
         if self.o["show_grads"] and self.inner_grads:
             g, _ = self.grad_of(node)
             if g is not None:
@@ -481,7 +461,7 @@ class Builder(Grouping):
         self.legend["accumulate"] = True
         label_name = self.names.get(key) or "leaf"
         lines = [f"accumulate into <B>{dot_esc(label_name, LABEL_MAX)}</B>.grad",
-                 f'<FONT POINT-SIZE="9">{dot_esc(fmt.shape_text(key.shape))} {dot_esc(key.dtype)}</FONT>']
+                 f'<FONT POINT-SIZE="9">{dot_esc(shape_str(key.shape))} {dot_esc(key.dtype)}</FONT>']
         g = None
         if self.o["show_grads"]:
             g, _ = self.grad_of(key)

@@ -27,21 +27,14 @@ Tensors), ``ans`` (the saved output), ``shape``, ``dtype`` and ``scope``
 (``.path()``); from a leaf's Node ``ans``, ``shape``, ``dtype``; from a
 constant Tensor ``data``, ``shape``, ``dtype``.
 """
-import inspect
-
 import numpy as np
 
 from ..graph import Node
 from .steps import walk_steps
-from .walk import Const, Walk, gc_paused
+from .walk import Const, Walk, gc_paused, is_op  # is_op: explore_data asks it here (eng.is_op)
 from . import fmt
 from .draw import layout_of_walk
 from .legend import legend_rows
-
-
-def is_op(key):
-    """True when ``key`` is an op's output, False for a leaf or a constant."""
-    return type(key) is Node and key.op is not None
 
 
 def creation_order(key):
@@ -139,17 +132,10 @@ def op_rules(node):
         rule = op.formula(i)
         if rule is None:
             fn = op.vjp_all if op.vjp_all is not None else op.vjps[i] if i < len(op.vjps) else None
-            out.append((syms[i], None, None, _source(fn)))
+            out.append((syms[i], None, None, fmt.source_text(fn)))
         else:
             out.append((syms[i], rule[0], rule[1], None))
     return out
-
-
-def _source(fn):
-    try:
-        return inspect.getsource(fn).strip()
-    except (OSError, TypeError):
-        return repr(fn)
 
 
 def short(a):

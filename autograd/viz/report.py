@@ -1,22 +1,14 @@
 """Text views: ``print_graph`` (the graph as a listing), ``explain`` (one op's VJP with
 numbers) and ``grad_report`` (gradient health per layer).  None of them needs Graphviz."""
-import inspect
 import sys
 
 import numpy as np
 
 from .. import engine
+from ..errors import shape_str
 from . import fmt
-from .record import dead_units, last_record
-from .walk import Walk, gc_paused, key_of, labels, module_paths, names, tensor_of
-
-
-def _grad_lookup(grads):
-    if grads is None:
-        grads = last_record()
-    if grads is None or grads is False:
-        return {}
-    return grads.grads if hasattr(grads, "grads") else {key_of(t): getattr(g, "data", g) for t, g in grads.items()}
+from .record import dead_units, grad_table, last_record
+from .walk import Walk, gc_paused, key_of, labels, module_paths, names
 
 
 def _scope_text(node, paths):
@@ -50,16 +42,7 @@ def _listing(root, model, name_map, grads, show_values, show_grads, max_values, 
     named = names(walk, model, name_map)
     label = labels(walk, named)
     paths = module_paths(model)
-    table = _grad_lookup(grads)
-
-    def grad_of(key):
-        t = tensor_of(key)
-        if t is not None and t.grad is not None:
-            return t.grad.data
-        if key in table:
-            return table[key]
-        r = walk.root_of.get(key)
-        return r.grad.data if r is not None and r.grad is not None else None
+    table = grad_table(grads)
 
     def extra(key):
         out = ""
@@ -67,7 +50,7 @@ def _listing(root, model, name_map, grads, show_values, show_grads, max_values, 
             v = walk.value(key)
             out += "  data " + (fmt.array_text(v, max_values) if v is not None else "(freed)")
         if show_grads and not walk.is_const(key):
-            g = grad_of(key)
+            g = walk.grad(key, table)
             if g is not None:
                 out += "  grad " + fmt.array_text(g, max_values)
         return out
@@ -77,7 +60,7 @@ def _listing(root, model, name_map, grads, show_values, show_grads, max_values, 
     for key in walk.leaves:
         shape, dtype = walk.shape_dtype(key)
         kind = "constant" if walk.is_const(key) else "leaf (requires grad)"
-        desc = f"{fmt.shape_text(shape)} {fmt.dtype_text(dtype)}" if shape is not None else "(freed)"
+        desc = f"{shape_str(shape)} {fmt.dtype_text(dtype)}" if shape is not None else "(freed)"
         lines.append(f"  {label[key]:<16} {kind:<21} {desc}{extra(key)}")
     scope_texts = {}            # many ops share a scope: describe each scope once
     for node in walk.nodes:
@@ -88,7 +71,7 @@ def _listing(root, model, name_map, grads, show_values, show_grads, max_values, 
         if where is None:
             where = scope_texts[node.scope] = _scope_text(node, paths)
         root_mark = "  <- output" if node in walk.root_of else ""
-        lines.append(f"  {head:<40} {fmt.shape_text(node.shape)} {fmt.dtype_text(node.dtype)}{where}{extra(node)}{root_mark}")
+        lines.append(f"  {head:<40} {shape_str(node.shape)} {fmt.dtype_text(node.dtype)}{where}{extra(node)}{root_mark}")
     if walk.omitted:
         lines.append(f"  ... {walk.omitted} more ops (max_nodes={max_nodes})")
     return "\n".join(lines)
@@ -125,7 +108,7 @@ def explanation(t, grad=None):
     syms = node.op.input_names(n_in)     # formulas call the inputs x (or a, b...) and the output y
     kw = fmt.kwargs_text(node.options)
     lines = [f"y = {op}({', '.join(syms)}{', ' + kw if kw else ''})    "
-             f"output{' ' + t.name if t.name else ''} {fmt.shape_text(node.shape)} {node.dtype}"]
+             f"output{' ' + t.name if t.name else ''} {shape_str(node.shape)} {node.dtype}"]
     for i in range(n_in):
         f = node.op.formula(i)
         if node.parents[i] is None:
@@ -133,7 +116,7 @@ def explanation(t, grad=None):
         elif f is not None:
             lines.append(f"  ∂y/∂{syms[i]} = {f[0]:<22} VJP: grad_{syms[i]} = {f[1]}")
         else:
-            lines.append(f"  grad_{syms[i]} = {_vjp_source(node.op.vjps[i])}")
+            lines.append(f"  grad_{syms[i]} = {fmt.source_text(node.op.vjps[i], 200)}")
     if node.freed:
         lines.append("  (backward freed the saved values, so no numbers: rebuild the graph, or "
                      "use backward(retain_graph=True))")
@@ -167,14 +150,6 @@ def _describe(node, i):
     else:
         name, what = parent.name, f"output of {parent.op.name}"
     return f"{name}, {what}" if name else what
-
-
-def _vjp_source(fn):
-    try:
-        src = inspect.getsource(fn).strip()
-    except (OSError, TypeError):
-        return repr(fn)
-    return src if len(src) < 200 else src[:197] + "..."
 
 
 # ---- gradient health per layer ---------------------------------------------------------------

@@ -209,6 +209,17 @@ class Walk:
         t = tensor_of(key)
         return None if t is None else t.numpy()
 
+    def grad(self, key, recorded):
+        """The gradient known for ``key`` (ndarray or None): a leaf's ``.grad``, else the
+        one ``recorded`` (a ``record.grad_table``) holds, else a drawn root's ``.grad``."""
+        t = tensor_of(key)
+        if t is not None and t.grad is not None:
+            return t.grad.data
+        if key in recorded:
+            return recorded[key]
+        r = self.root_of.get(key)
+        return r.grad.data if r is not None and r.grad is not None else None
+
     def shape_dtype(self, key):
         if type(key) is Node:
             return key.shape, key.dtype
