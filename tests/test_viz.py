@@ -31,9 +31,13 @@ def svg_of(pic):
     return svg
 
 
-# ---- tiny modules (duck typing: named_parameters / named_modules, scope like nn.Module) ----
+# ---- tiny modules (duck typing: the pictures' one protocol, scope like nn.Module) ----
 
 class Module:
+    def modules_for_pictures(self):
+        """What the pictures ask of a model: (path, module, own parameters) per module."""
+        return [(path, m, list(m.params)) for path, m in self.named_modules()]
+
     def named_modules(self, prefix=""):
         yield prefix, self
         for name, child in self.children:
@@ -524,7 +528,7 @@ def test_grad_report_norms_ratios_and_dead_relus():
 
 def test_the_example_command_writes_the_readme_picture(tmp_path):
     out = tmp_path / "graph.svg"
-    subprocess.run([sys.executable, "-m", "chaingrad.autograd.viz", "--example", str(out)], cwd=ROOT, check=True,
+    subprocess.run([sys.executable, "-m", "chaingrad.example", str(out)], cwd=ROOT, check=True,
                    capture_output=True)
     texts = svg_texts(out.read_text())
     for label in ("layers.0: Linear", "layers.0.weight", "layers.2.bias", "mse_loss", "loss", "legend"):
@@ -532,7 +536,7 @@ def test_the_example_command_writes_the_readme_picture(tmp_path):
     assert sum(t == "grad" for t in texts) >= 8 and sum(t == "data" for t in texts) >= 8
     committed = os.path.join(ROOT, "notebooks", "figures", "two_layer_graph.svg")
     assert sorted(svg_texts(open(committed, encoding="utf-8").read())) == sorted(texts), \
-        "the committed picture is stale: run python -m chaingrad.autograd.viz --example notebooks/figures/two_layer_graph.svg"
+        "the committed picture is stale: run python -m chaingrad.example notebooks/figures/two_layer_graph.svg"
 
 
 def test_names_with_markup_characters_are_escaped():
@@ -569,3 +573,45 @@ def test_the_small_helpers_are_defined_once():
     for gone in ("shape_text", "_grad_lookup", "_grad_table", "_vjp_source", "_source"):
         assert gone not in defs, (gone, defs[gone])
     assert defs["grad_of"] == [os.path.join("autograd", "viz", "draw.py")]   # the builder's, over walk.grad
+
+
+def _viz_sources():
+    here = os.path.join(ROOT, "autograd", "viz")
+    return {name: open(os.path.join(here, name), encoding="utf-8").read()
+            for name in sorted(os.listdir(here)) if name.endswith((".py", ".js", ".html", ".css"))}
+
+
+def test_the_pictures_name_no_layer_and_call_no_module_method():
+    """ag.viz knows a model only through modules_for_pictures(): it names no nn layer class
+    and calls no other method of nn.Module (so a layer or method renamed in nn cannot break it)."""
+    import inspect
+    from chaingrad import nn
+    layers = {n for n in nn.__all__ if inspect.isclass(getattr(nn, n)) and issubclass(getattr(nn, n), nn.Module)}
+    layers -= {"Module"} | set(viz.__all__)          # the protocol's implementer; viz's own Step
+    methods = {n for n, v in vars(nn.Module).items() if callable(v) and not n.startswith("_")}
+    methods -= {"modules_for_pictures", "forward"}           # "forward": also the name of a phase of the page
+    assert {"Linear", "ReLU", "Tanh", "Sequential"} <= layers and {"named_parameters", "parameters"} <= methods
+    found = []
+    for name, text in _viz_sources().items():
+        found += [(name, w) for w in sorted(layers) if re.search(rf"\b{w}\b", text)]
+        if name.endswith(".py"):                       # (the scripts' Math.max.apply is JavaScript's)
+            found += [(name, m) for m in sorted(methods) if re.search(rf"\.{m}\(|[\"']{m}[\"']", text)]
+    assert found == []
+
+
+def test_a_model_is_asked_through_one_method():
+    from chaingrad import nn
+    shared = nn.Linear(2, 2)
+    net = nn.Sequential(shared, nn.Tanh(), shared)                 # one module, called twice
+    parts = net.modules_for_pictures()
+    assert [p for p, _, _ in parts] == ["", "0", "1"]               # a shared module once
+    assert [n for n, _ in parts[1][2]] == ["weight", "bias"] and parts[0][2] == parts[2][2] == []
+    loss = net(ag.tensor([[1.0, 2.0]])).sum()
+    src = viz.draw(loss, model=net).source
+    assert "0.weight" in src and "label=<0: Linear (call 2)>" in src
+    # without model=, a collapsed module still counts its parameters through the protocol
+    assert "6 parameters" in viz.draw(loss, depth=1).source
+    with pytest.raises(TypeError, match=r"draw: model= takes a module that offers modules_for_pictures\(\)"):
+        viz.draw(loss, model=object())
+    with pytest.raises(TypeError, match=r"grad_report: model= .* not a dict"):
+        viz.grad_report({"0.weight": shared.weight})

@@ -10,7 +10,7 @@ Two views of the same recorded graph:
   flow), leaves as "accumulate into .grad" boxes.
 
 Ops recorded inside ``ag.scope(...)`` are grouped: a module call becomes a
-cluster labelled with its path in the model (``layers.0: Linear``), and a
+cluster labelled with its path in the model (``layers.0: Affine``), and a
 composite op (``@ag.composite("cross_entropy")``) becomes one ellipse unless
 ``expand_composites=True``.  ``depth=k`` draws modules nested deeper than k as
 single boxes with their input/output shapes and parameter count.
@@ -30,7 +30,8 @@ from .where import Layout
 from .legend import legend_label
 from .record import grad_table
 from .render import Picture
-from .walk import Walk, gc_paused, is_op, module_paths, names
+from .model import ModelView, parameter_count
+from .walk import Walk, gc_paused, is_op, names
 
 VIEWS = ("dataflow", "backward")
 COLOR_BY = (None, "grad", "grad_ratio")
@@ -43,8 +44,9 @@ def draw(root, model=None, depth=None, show_values=True, show_grads=True, formul
     """Draw the graph behind ``root`` (a Tensor or a list of them); returns a ``graphviz.Digraph``.
 
     - ``model``: a module; parameters get their names (``layers.0.weight``)
-      and module calls are clustered under their paths (duck typing: anything
-      with ``named_parameters()`` and ``named_modules()``).
+      and module calls are clustered under their paths (anything that offers
+      ``modules_for_pictures()``, see :mod:`autograd.viz.model`; every
+      ``nn.Module`` does).
     - ``depth``: draw modules nested deeper than ``depth`` as one box each
       (``depth=0``: the whole model is one box).  None: no collapsing.
     - ``show_values`` / ``show_grads``: a value row / a gradient row per tensor.
@@ -129,8 +131,9 @@ class Builder(Grouping):
         self.o = opts
         self.frame = frame
         self.walk = walk
-        self.names = names(self.walk, opts["model"], opts["name_map"])
-        self.paths = module_paths(opts["model"])
+        self.model = ModelView(opts["model"])
+        self.names = names(self.walk, self.model, opts["name_map"])
+        self.paths = self.model.paths
         self.grads = grad_table(opts["grads"]) if frame is None else {}
         # Inner gradients are shown when some were recorded for this graph.
         self.inner_grads = frame is not None or any(n in self.grads for n in self.walk.nodes)
@@ -276,10 +279,8 @@ class Builder(Grouping):
                     ins.append("?" if shape is None else shape_str(shape))
         in_shapes = ", ".join(ins) or "()"
         out_shapes = ", ".join(shape_str(n.shape) for n in self.outputs[group]) or "()"
-        obj = group.obj
-        if obj is not None and callable(getattr(obj, "parameters", None)):
-            n_params = sum(int(p.size) for p in obj.parameters())
-        else:
+        n_params = parameter_count(group.obj) if group.obj is not None else None
+        if n_params is None:        # not a module that says: count the parameters it hides
             n_params = sum(math.prod(k.shape) for k in self.group_params.get(group, ()))
         return (f'<<B>{dot_esc(self.scope_label(group), LABEL_MAX)}</B><BR/><FONT POINT-SIZE="9">'
                 f'in {dot_esc(in_shapes)} → out {dot_esc(out_shapes)}<BR/>'

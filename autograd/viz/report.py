@@ -8,7 +8,8 @@ from .. import engine
 from ..errors import shape_str
 from . import fmt
 from .record import dead_units, grad_table, last_record
-from .walk import Walk, gc_paused, key_of, labels, module_paths, names
+from .model import ModelView
+from .walk import Walk, gc_paused, key_of, labels, names
 
 
 def _scope_text(node, paths):
@@ -39,9 +40,10 @@ def print_graph(root, model=None, name_map=None, grads=None, show_values=True, s
 
 def _listing(root, model, name_map, grads, show_values, show_grads, max_values, max_nodes):
     walk = Walk(root, max_nodes)
-    named = names(walk, model, name_map)
+    view = ModelView(model, "print_graph")
+    named = names(walk, view, name_map)
     label = labels(walk, named)
-    paths = module_paths(model)
+    paths = view.paths
     table = grad_table(grads)
 
     def extra(key):
@@ -156,7 +158,7 @@ def _describe(node, i):
 
 class GradReport:
     """Rows per layer: ``layer``, ``type``, ``params``, ``grad_norm``, ``ratio``
-    (|grad| / |weights|), ``dead_relu`` (fraction of ReLU units dead on the batch, or
+    (|grad| / |weights|), ``dead_relu`` (fraction of units a relu op left dead on the batch, or
     None) and ``flag``.  Prints as a table; displays as HTML in a notebook."""
 
     COLUMNS = ("layer", "type", "params", "grad_norm", "ratio", "dead_relu", "flag")
@@ -203,7 +205,7 @@ def grad_report(model, grads=None, root=None):
 
     For every module with parameters of its own: the gradient norm, the ratio
     |grad| / |weights| (an SGD step changes the weights by lr times this), and
-    for every module whose ops include a ReLU, the fraction of *dead* units: units
+    for every module whose ops include the ``relu`` op, the fraction of *dead* units: units
     whose output was 0 for every example of the batch, so no gradient reached
     their weights.  Dead units are counted from the relu outputs that
     ``record_grads`` saw during backward (or from the graph of ``root`` while it
@@ -211,10 +213,8 @@ def grad_report(model, grads=None, root=None):
     gradient), ``exploding`` (ratio > 10), ``dead`` (more than half the units),
     ``no grad`` (backward has not reached a parameter).
     """
-    paths = module_paths(model)
-    own = {}
-    for name, p in model.named_parameters():
-        own.setdefault(name.rpartition(".")[0], []).append(p)
+    view = ModelView(model, "grad_report")
+    paths = view.paths
     relu = {}
     for node, (dead, units) in _relu_stats(grads, root).items():
         path = "(outside modules)"
@@ -224,11 +224,11 @@ def grad_report(model, grads=None, root=None):
         d, u = relu.get(path, (0, 0))
         relu[path] = (d + dead, u + units)
     rows = []
-    mods = list(model.named_modules())
+    mods = list(view.parts)
     if "(outside modules)" in relu:
-        mods.append(("(outside modules)", None))
-    for path, m in mods:
-        ps = own.get(path, [])
+        mods.append(("(outside modules)", None, []))
+    for path, m, own in mods:
+        ps = [p for _, p in own]
         if not ps and path not in relu:
             continue
         missing = any(p.grad is None for p in ps)

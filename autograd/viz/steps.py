@@ -25,6 +25,7 @@ from .. import engine
 from ..tensor import Tensor
 from . import fmt
 from .draw import frame_layout
+from .model import ModelView
 from .walk import Walk, gc_paused, labels, names
 
 
@@ -135,7 +136,7 @@ def backward_steps(root, grad=None, model=None, name_map=None, record=None, **dr
 
 def walk_steps(walk, grad=None, model=None, name_map=None, record=None, **draw_opts):
     """As :func:`backward_steps`, for a graph already walked (a page walks its graph once)."""
-    named = labels(walk, names(walk, model, name_map))
+    named = labels(walk, names(walk, ModelView(model, "backward_steps"), name_map))
     if record is not None:
         visits = _recorded_visits(record, walk)
     else:

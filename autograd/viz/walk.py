@@ -236,7 +236,8 @@ class Walk:
 
 
 def names(walk, model=None, name_map=None):
-    """Names for keys: ``name_map`` first, then the model's parameter names, then ``t.name``."""
+    """Names for keys: ``name_map`` first, then the model's parameter names (``model``: a
+    ``model.ModelView``), then ``t.name``."""
     out = {}
     for node in walk.nodes:                       # inner tensors that the user named
         if node.name:
@@ -251,24 +252,12 @@ def names(walk, model=None, name_map=None):
         if r.name:
             out[key] = r.name
     if model is not None:
-        for name, p in model.named_parameters():
-            out[key_of(p)] = name
+        out.update(model.param_names)
     if name_map:
         for a, b in name_map.items():
             name, t = (a, b) if isinstance(a, str) else (b, a)
             out[key_of(t)] = name
     return out
-
-
-def module_paths(model):
-    """``id(module) -> dotted path`` (the root model is ``""``).
-
-    ``id`` is only a lookup key here, while ``model`` keeps the modules alive;
-    it never reaches the picture.
-    """
-    if model is None:
-        return {}
-    return {id(m): path for path, m in model.named_modules()}
 
 
 def labels(walk, named):

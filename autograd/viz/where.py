@@ -33,7 +33,7 @@ class Layout:
       the frame (module call, opened composite) a box sits in.
     - ``clusters``: the cluster scopes drawn, outermost first.
     - ``scope_labels``: ``{scope: text}`` for every scope an op drawn was
-      recorded in, as the picture labels it (``layers.0: Linear``, ``(call 2)``
+      recorded in, as the picture labels it (``layers.0: Affine``, ``(call 2)``
       for a module called again).
     - ``names``: ``{key: name}`` of the tensors that have one (``name_map``,
       the model's parameter names, ``t.name``).
@@ -83,7 +83,7 @@ class Layout:
         return v
 
     def module_of(self, key):
-        """The module path of a tensor box as the picture labels it (``layers.0: Linear / ...``);
+        """The module path of a tensor box as the picture labels it (``net / layers.0: Affine``);
         "" outside modules.  An op's output is where its op ran; another box, in its cluster."""
         if is_op(key):
             chain = key.scope.path() if key.scope is not None else []
