@@ -155,7 +155,7 @@ class Walk:
         the graph again (the breadth-first order is kept); ``self`` when nothing is cut."""
         if max_nodes is None or (not self.omitted and max_nodes >= self.total):
             return self
-        cut = object.__new__(Walk)
+        cut = object.__new__(Walk)                 # not Walk(...): __init__ would walk the graph again
         cut.roots, cut.root_of, cut._order, cut.total = self.roots, self.root_of, self._order, self.total
         cut._keep(max_nodes)
         return cut
