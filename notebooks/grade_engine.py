@@ -84,7 +84,7 @@ def _reference_order(root):
 def _replay(node, args):
     """The ag Tensor for one Value node, from the ag Tensors of its parents (same op, same order)."""
     if not node.parents:
-        return ag.tensor(node.data, requires_grad=True)
+        return ag.tensor(node.data, requires_grad=True, dtype=np.float64)    # whatever the default
     if node.op == "+":
         return args[0] + args[1]
     if node.op == "*":
@@ -117,6 +117,15 @@ def _uses(root):
 
 def _label(node):
     return node.name or f"the {node.op or 'constant'} node (value {node.data:.4g})"
+
+
+def _is_number(x):
+    """float(x) works: a Python or numpy number (a student's .grad may be either)."""
+    try:
+        float(x)
+    except (TypeError, ValueError):
+        return False
+    return True
 
 
 def _close(a, b):
@@ -289,6 +298,10 @@ def _order_mistake(order, root):
     if order is None:
         return "returned None: return the list of nodes"
     nodes = _reference_order(root)
+    strangers = [x for x in order if type(x) is not type(root)]
+    if strangers:
+        return (f"the list holds a {type(strangers[0]).__name__} ({strangers[0]!r:.40}), not a node: "
+                f"list the {type(root).__name__} objects themselves")
     position = {}
     for i, node in enumerate(order):
         if node in position:
@@ -358,6 +371,10 @@ def grade_backward(backward, Value):
             return Report(grader, what, _raised(err, backward, case))
         nodes = _reference_order(root)
         got = {n: n.grad for n in nodes}
+        odd = next((n for n in nodes if not _is_number(got[n])), None)
+        if odd is not None:
+            return Report(grader, what, f"{_label(odd)}.grad is {got[odd]!r}, not a number "
+                                        f"(case {case!r})")
         want = library_grads(root)
         bad = [n for n in reversed(nodes) if not _close(got[n], want[n])]     # nearest the root first
         if bad:
@@ -401,9 +418,9 @@ def _shape(s):
 
 def library_unbroadcast(g, shape_a, shape_b):
     """The gradients of sum(g * (a + b)) for a of shape_a and b of shape_b, from ag's backward."""
-    a = ag.tensor(np.zeros(shape_a), requires_grad=True)
-    b = ag.tensor(np.zeros(shape_b), requires_grad=True)
-    ((a + b) * ag.tensor(g)).sum().backward()
+    a = ag.tensor(np.zeros(shape_a), requires_grad=True, dtype=np.float64)
+    b = ag.tensor(np.zeros(shape_b), requires_grad=True, dtype=np.float64)
+    ((a + b) * ag.tensor(g, dtype=np.float64)).sum().backward()
     return a.grad.numpy(), b.grad.numpy()
 
 
@@ -424,7 +441,13 @@ def grade_unbroadcast(unbroadcast):
                 got = unbroadcast(g.copy(), shape)
             except Exception as err:
                 return Report(grader, what, _raised(err, unbroadcast, case))
-            got = np.asarray(got, dtype=float)
+            try:
+                if got is None:                   # np.asarray would make it a NaN
+                    raise TypeError
+                got = np.asarray(got, dtype=float)
+            except (TypeError, ValueError):
+                return Report(grader, what, f"returned {got!r:.60}, not an array of numbers "
+                                            f"(case {case!r})")
             if got.shape == want.shape and np.allclose(got, want, rtol=RTOL, atol=1e-12):
                 continue
             mistake = _unbroadcast_mistake(g, shape, got, want)

@@ -234,3 +234,30 @@ def test_unbroadcast(nb):
 
     assert_wrong(ge.grade_unbroadcast(stretched_only), "did not sum over axis 0 (added in front by "
                  "broadcasting)", "input of shape (3,)", "(4, 3) + (3,)")
+
+
+# ------------------------------------------------------------------ answers that are not even wrong
+
+def test_odd_answers_are_reported_not_raised(nb):
+    V = nb["Value"]
+    assert_wrong(ge.grade_topo_sort(lambda r: [n.data for n in nb["topological_order"](r)], V),
+                 "the list holds a float", "not a node")
+
+    def grads_to_none(root):
+        nb["backward"](root)
+        root.parents[0].grad = None
+
+    assert_wrong(ge.grade_backward(grads_to_none, V), ".grad is None, not a number", "case 'a * b'")
+    assert_wrong(ge.grade_unbroadcast(lambda g, shape: None), "returned None, not an array of numbers")
+    assert_wrong(ge.grade_unbroadcast(lambda g, shape: "sum"), "returned 'sum', not an array")
+
+
+def test_the_library_is_asked_in_float64_whatever_the_default(nb):
+    from chaingrad import autograd as ag
+    before = ag.get_default_dtype()
+    ag.set_default_dtype(np.float32)
+    try:
+        assert_correct(ge.grade_backward(nb["backward"], nb["Value"]))
+        assert_correct(ge.grade_unbroadcast(nb["my_unbroadcast"]))
+    finally:
+        ag.set_default_dtype(before)
