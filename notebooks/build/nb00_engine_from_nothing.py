@@ -24,16 +24,20 @@ chain rule over many variables (65.54)-(65.55). Notebook 1 continues from here w
 
 **What you will see.**
 1. `Value`: a number, the values it was computed from, and the local derivatives;
-2. backward: a topological order, then one pass that multiplies and *adds*;
+2. backward: a topological order, then one pass that multiplies and *adds*; you first compute a
+   small graph's gradients by hand (exercise 1), then write the sort and the pass (exercises 2, 3);
 3. a tiny network, its gradients checked against finite differences, and trained;
 4. three classic bugs, each made on purpose and measured: overwriting instead of accumulating at
-   fan-out, forgetting `zero_grad` between steps, and not summing a broadcast bias's gradient;
+   fan-out, forgetting `zero_grad` between steps, and not summing a broadcast bias's gradient (you
+   write the sum, `unbroadcast`: exercise 4);
 5. the same graph and the same numbers from `ag`;
-6. exercises, each graded by the next cell against `chaingrad`'s gradients: the gradients of a small
-   graph by hand, then the engine's three parts (the topological sort, the backward loop, and
-   `unbroadcast`), and two rows of the table as `ag` primitives, graded by `ag.check_vjp` (strictly:
-   the product's VJPs must sum over the broadcast axes themselves); every exercise and question has
-   an answer to open (**Answer**).
+6. two rows of the table as `ag` primitives (exercises 5, 6), graded by `ag.check_vjp` (strictly: the
+   product's VJPs must sum over the broadcast axes themselves).
+
+Exercises 1-4 are graded by the cell after them against `chaingrad`'s gradients
+(`notebooks/grade_engine.py`), on graphs chosen to break hand-written engines; a wrong answer gets
+the mistake and the graph it broke. Every exercise, and each question at the end, has an answer to
+open (**Answer**).
 """)
 nb.code(r"""
 %matplotlib inline
@@ -386,7 +390,8 @@ nb.md(r"""
 A topological sort is most easily written recursively: visit the parents, then append the node. Python
 allows about a thousand nested calls, so a recursive sort fails on any graph with a chain longer than
 that, and chains of thousands of values are common (a loop that adds up a long sum, a recurrent network
-unrolled over time). The explicit stack has no such limit:
+unrolled over time); that is why exercise 2's grader tries a chain of 5,000. The explicit stack has
+no such limit:
 """)
 nb.code(r"""
 def topological_order_recursive(root):
