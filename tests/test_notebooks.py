@@ -154,21 +154,31 @@ def test_committed_exercises_pass_their_grader():
 
 
 def test_blanked_exercises_fail_the_grader_without_an_error():
-    # One kernel for all notebooks: each one's first code cell (imports), then every blanked
-    # exercise with its grading cell, and after each grader an assert that the report is falsy.
+    # Each notebook's student version, run from the top to its last grading cell in a fresh
+    # kernel, as a student runs it (so the cells between exercises must not need a solution),
+    # with an assert after every grading cell that its report is falsy.  (The rest of the notebook
+    # would only repeat test_notebook_runs' work.)  The exercises are found in the committed
+    # notebook: the student version has no SOLUTION markers left to find them by.
     student, notebooks = _with_exercises()
-    cells, graders = [], []
     for path, nb in notebooks:
-        blanked = student.student_version(nb)
-        cells.append(nbformat.v4.new_code_cell(code_cells(blanked)[0].source))
-        for exercise, grader in student.exercises_with_graders(blanked):
-            assert "raise NotImplementedError" in exercise.source
-            cells += [nbformat.v4.new_code_cell(exercise.source), nbformat.v4.new_code_cell(grader.source)]
-            graders.append((path.name, cells[-1]))
-            cells.append(nbformat.v4.new_code_cell(
-                f'assert not _, "{path.name}: a blanked exercise passed its grader"'))
-    nb = nbformat.v4.new_notebook(cells=cells)
-    execute(nb)                       # raises on any error, including the asserts
-    for name, cell in graders:
-        verdict = _text(cell).splitlines()[0]
-        assert "): wrong: " in verdict and "NotImplementedError" in _text(cell), f"{name}: {verdict!r}"
+        blanked = student.student_version(nb)             # a copy: the same cells, in order
+        index = {id(c): i for i, c in enumerate(nb.cells)}
+        grading = {index[id(grader)] for _, grader in student.exercises_with_graders(nb)}
+        exercises = {index[id(exercise)] for exercise, _ in student.exercises_with_graders(nb)}
+        assert all("raise NotImplementedError" in blanked.cells[i].source for i in exercises), path.name
+        cells, graders = [], []
+        for i, cell in enumerate(blanked.cells[:max(grading) + 1]):
+            if cell.cell_type != "code":
+                continue
+            cells.append(nbformat.v4.new_code_cell(cell.source))
+            if i in grading:
+                graders.append(cells[-1])
+                # Out[n]: the grading cell's report, which it must end with (a notebook may assign "_",
+                # which IPython then stops updating)
+                cells.append(nbformat.v4.new_code_cell(
+                    f'assert not Out[len(In) - 2], "{path.name}: a blanked exercise passed its grader"'))
+        run = nbformat.v4.new_notebook(cells=cells)
+        execute(run)                  # raises on any error, including the asserts
+        for cell in graders:
+            verdict = _text(cell).splitlines()[0]
+            assert "): wrong: " in verdict and "NotImplementedError" in _text(cell), f"{path.name}: {verdict!r}"
