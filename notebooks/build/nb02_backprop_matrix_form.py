@@ -318,7 +318,7 @@ The engine never builds these matrices. Each op's VJP multiplies the incoming ro
 Jacobian *implicitly*: for `relu` a mask, for `matmul` another matmul, and for
 $\partial s_1/\partial \operatorname{vec}(W_1)$, which is almost all zeros, just the outer product
 $g^\top x^\top$. For a layer of $m = 500$ units on $d = 500$ inputs
-(the width of the KTH lecture's initialization experiment in notebook 4, not a size of this two-layer
+(the width of the KTH lecture's initialization experiment in notebook 5, not a size of this two-layer
 example), that Jacobian alone would have
 $500 \times 250{,}000$ entries (1 GB in float64), while the outer product has $250{,}000$.
 """)

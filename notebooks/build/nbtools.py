@@ -1,11 +1,11 @@
 """Build a teaching notebook from Python, run it, and write it with its outputs.
 
-A builder script (nb01_*.py ... nb08_*.py) lists the cells in order and ends with ``main``:
+A builder script (nb00_*.py ... nb09_*.py) lists the cells in order and ends with ``main``:
 
     nb = Notebook()
     nb.md("# Title")
     nb.code("x = 1 + 1\\nx")
-    main(nb, "05_optimizers.ipynb")     # runs it in a fresh kernel, writes notebooks/05_optimizers.ipynb
+    main(nb, "06_optimizers.ipynb")     # runs it in a fresh kernel, writes notebooks/06_optimizers.ipynb
 
 Cells are written as plain strings so the builder reads like the notebook.
 The notebook runs with notebooks/ as working directory, with one BLAS thread (as in

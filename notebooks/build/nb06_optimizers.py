@@ -1,10 +1,10 @@
-"""Builds notebooks/05_optimizers.ipynb (run: .venv/bin/python notebooks/build/nb05_optimizers.py)."""
+"""Builds notebooks/06_optimizers.ipynb (run: .venv/bin/python notebooks/build/nb06_optimizers.py)."""
 from nbtools import COMPARE, Notebook, main
 
 nb = Notebook()
 
 nb.md(r"""
-# 5. Optimizers: from running averages to Adam
+# 6. Optimizers: from running averages to Adam
 
 Gradient descent needs one number from us, the step size $\eta$, and that number is hard to choose:
 too small and nothing happens, too large and the iterates bounce or blow up. The MIT notes
@@ -327,7 +327,7 @@ nb.md(r"""
 The three agree for gradients well above $\sqrt\epsilon = 10^{-4}$ (grey line) and part ways below it: the
 notes' Adam takes steps proportional to $|g|$ there, like plain gradient descent with step $\eta/\sqrt\epsilon$,
 while the library's keeps a step of about $\eta$ down to $|g| \approx \epsilon$. Gradients of $10^{-6}$ are not
-exotic: the first layers of the sigmoid network in notebook 4 get about that much, or less. With the notes'
+exotic: the first layers of the sigmoid network in notebook 5 get about that much, or less. With the notes'
 placement such a layer barely moves; with the library's it moves as fast as any other.
 """)
 
@@ -649,4 +649,4 @@ print(f"notebook ran in {time.perf_counter() - T0:.1f} s")
 """)
 
 if __name__ == "__main__":
-    main(nb, "05_optimizers.ipynb")
+    main(nb, "06_optimizers.ipynb")

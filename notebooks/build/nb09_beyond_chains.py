@@ -1,10 +1,10 @@
-"""Builds notebooks/08_beyond_chains.ipynb (run: .venv/bin/python notebooks/build/nb08_beyond_chains.py)."""
+"""Builds notebooks/09_beyond_chains.ipynb (run: .venv/bin/python notebooks/build/nb09_beyond_chains.py)."""
 from nbtools import COMPARE, Notebook, main
 
 nb = Notebook()
 
 nb.md(r"""
-# 8. Beyond a chain of layers: tied weights and shared networks
+# 9. Beyond a chain of layers: tied weights and shared networks
 
 Every network so far was a chain, `nn.Sequential(layer, layer, ...)`, where each parameter is used
 exactly once. The engine never relied on that. It records whatever operations run, in whatever
@@ -497,4 +497,4 @@ print(f"notebook ran in {time.perf_counter() - T0:.1f} s")
 """)
 
 if __name__ == "__main__":
-    main(nb, "08_beyond_chains.ipynb")
+    main(nb, "09_beyond_chains.ipynb")

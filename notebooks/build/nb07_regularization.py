@@ -1,10 +1,10 @@
-"""Builds notebooks/06_regularization.ipynb (run: .venv/bin/python notebooks/build/nb06_regularization.py)."""
+"""Builds notebooks/07_regularization.ipynb (run: .venv/bin/python notebooks/build/nb07_regularization.py)."""
 from nbtools import COMPARE, Notebook, main
 
 nb = Notebook()
 
 nb.md(r"""
-# 6. Regularization: weight decay, early stopping, noise, dropout, batch normalization
+# 7. Regularization: weight decay, early stopping, noise, dropout, batch normalization
 
 A network with many more weights than data points can fit the training set exactly, noise
 included, and then predict badly everywhere else. The MIT notes (6.036, ch. 7, section 7.8) group the
@@ -18,7 +18,7 @@ remedies into three families, and this notebook takes them in that order:
 3. **batch normalization** (section 7.8.3; Sayed, section 65.9, Eqs. 65.167-65.187; KTH lecture 4):
    running averages for test time, its backward pass derived by the engine next to the MIT
    closed form and the KTH graph derivation, and what it does to the deep tanh network of
-   notebook 4.
+   notebook 5.
 
 Every method is computed with the engine and checked against the formula of the text.
 """)
@@ -674,9 +674,9 @@ of the first derivative.
 """)
 
 nb.md(r"""
-### 5.3 Batch normalization and the deep tanh network of notebook 4
+### 5.3 Batch normalization and the deep tanh network of notebook 5
 
-Notebook 4 repeated the KTH experiment: 10 tanh layers of 500 units (zero biases) on $N(0,1)$
+Notebook 5 repeated the KTH experiment: 10 tanh layers of 500 units (zero biases) on $N(0,1)$
 inputs. With weights drawn from $N(0, 0.01^2)$ the activations shrink layer after layer towards zero;
 with $N(0, 1)$ almost every unit saturates at $\pm1$. Put batch normalization between each linear
 map and its tanh (where the MIT notes and the KTH lecture put it) and the scale of $W$ no longer
@@ -783,7 +783,7 @@ nb.md(r"""
 Without batch normalization the loss sits at $\ln 10 \approx 2.3$: the signal dies in the first layers, so
 the output is the same for every digit and the gradients of the early layers are vanishingly small.
 With batch normalization the same network, from the same bad start, learns. A longer run or a
-well-chosen initialization (notebook 4) would let the plain network learn too; batch normalization
+well-chosen initialization (notebook 5) would let the plain network learn too; batch normalization
 makes the result far less sensitive to that choice, one of the benefits the KTH lecture lists.
 
 **Exercises.** (1) Show from the closed form that $\sum_j \partial L/\partial Z_{ji} = 0$.
@@ -797,4 +797,4 @@ print(f"notebook ran in {time.perf_counter() - T0:.1f} s")
 """)
 
 if __name__ == "__main__":
-    main(nb, "06_regularization.ipynb")
+    main(nb, "07_regularization.ipynb")

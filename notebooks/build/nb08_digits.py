@@ -1,10 +1,10 @@
-"""Builds notebooks/07_digits.ipynb (run: .venv/bin/python notebooks/build/nb07_digits.py)."""
+"""Builds notebooks/08_digits.ipynb (run: .venv/bin/python notebooks/build/nb08_digits.py)."""
 from nbtools import COMPARE, Notebook, main
 
 nb = Notebook()
 
 nb.md(r"""
-# 7. Handwritten digits: Sayed's Example 65.9, scaled down
+# 8. Handwritten digits: Sayed's Example 65.9, scaled down
 
 Sayed (ch. 65, Example 65.9) trains a network on MNIST: 60,000 training and 10,000 test images of
 28x28 pixels, scaled to $[0,1]$ and centred; a 784-512-512-10 network with a softmax output; the
@@ -104,7 +104,7 @@ $$\delta_\ell = f'(z_\ell)\odot(W_\ell\,\delta_{\ell+1}) \quad (65.145),\qquad
 \frac{\partial\mathcal P}{\partial W_\ell} = 2\rho W_\ell + \frac1N\sum_n y_{\ell,n}\delta_{\ell+1,n}^\top,\qquad
 \frac{\partial\mathcal P}{\partial\theta_\ell} = -\frac1N\sum_n\delta_{\ell+1,n} \quad (65.146).$$
 With dropout, the masks $a_\ell$ multiply the layer inputs in the forward pass and the sensitivities in
-the backward pass (listing 65.124); `nn.Dropout` also scales by $1/(1-p)$ (notebook 6).
+the backward pass (listing 65.124); `nn.Dropout` also scales by $1/(1-p)$ (notebook 7).
 
 `hand_gradients` below runs this recursion in numpy, layer by layer from the top, using the
 activations recorded in one forward pass; the masks of the dropout layers are read off that pass
@@ -219,7 +219,7 @@ nb.md(r"""
 ## 4. Training the four networks
 
 Mini-batches of 64, reshuffled every pass; SGD with momentum 0.9 and learning rate 0.1; the penalty
-$\rho\|W\|^2$ enters as `weight_decay` $= 2\rho$ on the weight matrices only (the same update, as notebook 6
+$\rho\|W\|^2$ enters as `weight_decay` $= 2\rho$ on the weight matrices only (the same update, as notebook 7
 checks, with fewer operations per step). After every pass we measure the error on the *validation* set, in
 evaluation mode (dropout off), and keep the weights of the best pass so far in pocket variables
 (`optim.EarlyStopping` with a patience as long as the run, so it never stops early and only keeps the
@@ -449,4 +449,4 @@ print(f"notebook ran in {time.perf_counter() - T0:.1f} s")
 """)
 
 if __name__ == "__main__":
-    main(nb, "07_digits.ipynb")
+    main(nb, "08_digits.ipynb")
