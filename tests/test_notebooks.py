@@ -172,3 +172,49 @@ def test_blanked_exercises_fail_the_grader_without_an_error():
     for name, cell in graders:
         verdict = _text(cell).splitlines()[0]
         assert "): wrong: " in verdict and "NotImplementedError" in _text(cell), f"{name}: {verdict!r}"
+
+
+def _notebooks_with_exercises():
+    student = _student_module()
+    return [p for p in NOTEBOOKS if student.exercises_with_graders(nbformat.read(p, as_version=4))]
+
+
+@pytest.mark.parametrize("path", _notebooks_with_exercises(), ids=lambda p: p.name)
+def test_student_version_runs_top_to_bottom_on_the_reference(path):
+    # The blanked version, as student.py writes it, runs without an error, and only the grading
+    # cells see the blanks: a cell that builds on an exercise (a demo, a training run) takes the
+    # reference solution (notebooks/reference.py), so its output never mentions NotImplementedError.
+    student = _student_module()
+    nb = nbformat.read(path, as_version=4)
+    graded = [nb.cells.index(c) for pair in student.exercises_with_graders(nb) for c in pair]
+    blanked = student.student_version(nb)         # the same cells, in the same order
+    try:
+        execute(blanked)
+    except Exception as error:          # nbclient's CellExecutionError: name the notebook
+        raise AssertionError(f"the student version of {path.name} fails: {error}") from None
+    for i, cell in enumerate(blanked.cells):     # (indices: nbclient replaces the cell objects)
+        if cell.cell_type != "code" or i in graded:
+            continue
+        shown = _text(cell) + "".join(o.get("ename", "") + o.get("evalue", "") for o in cell.outputs)
+        assert "NotImplementedError" not in shown, \
+            f"{path.name}, cell {i} runs on a blanked exercise; use reference.solutions:\n{cell.source}"
+
+
+def test_reference_solutions_come_from_the_build_script_and_leave_the_notebook_alone():
+    sys.path.insert(0, str(NB_DIR))
+    try:
+        import reference
+    finally:
+        sys.path.remove(str(NB_DIR))
+    import numpy as np
+    from chaingrad import autograd as ag
+
+    def blank(g, ans, x):
+        raise NotImplementedError
+    namespace = {"np": np, "ag": ag, "my_tanh_vjp": blank}
+    ref = reference.solutions("nb01_chain_rule", namespace)
+    assert namespace["my_tanh_vjp"] is blank and set(namespace) == {"np", "ag", "my_tanh_vjp"}
+    assert ref.my_tanh_vjp(2.0, 0.5, None) == 2.0 * (1 - 0.5 ** 2)
+    assert ag.check_vjp(ref.my_sigmoid, np.array([-1.0, 0.5]))
+    with pytest.raises(FileNotFoundError, match="nb01_chain_rule"):
+        reference.solutions("nb1_chain_rule", namespace)
