@@ -218,3 +218,19 @@ def test_reference_solutions_come_from_the_build_script_and_leave_the_notebook_a
     assert ag.check_vjp(ref.my_sigmoid, np.array([-1.0, 0.5]))
     with pytest.raises(FileNotFoundError, match="nb01_chain_rule"):
         reference.solutions("nb1_chain_rule", namespace)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
+def test_written_exercises_have_answers_to_open(path):
+    # A markdown "**Exercises.** (1) ... (2) ..." is followed by a cell of collapsed answers
+    # (nbtools.Notebook.answers), one <details> block per numbered question.
+    import re
+    cells = nbformat.read(path, as_version=4).cells
+    for i, cell in enumerate(cells):
+        if cell.cell_type != "markdown" or "**Exercises.**" not in cell.source:
+            continue
+        asked = len(set(re.findall(r"\((\d)\)", cell.source.split("**Exercises.**", 1)[1])))
+        after = cells[i + 1].source if i + 1 < len(cells) and cells[i + 1].cell_type == "markdown" else ""
+        answered = after.count("<details><summary>Answer")
+        assert asked and answered == asked == after.count("</details>"), \
+            f"{path.name}, cell {i}: {asked} questions, {answered} collapsed answers in the next cell"

@@ -83,6 +83,16 @@ class Notebook:
     def code(self, text):
         self.cells.append(nbformat.v4.new_code_cell(textwrap.dedent(text).strip("\n")))
 
+    def answers(self, *items):
+        """One markdown cell of collapsed answers: items are (summary, markdown text) pairs.
+
+        Each answer is a ``<details>`` block, closed until the reader opens it (in Jupyter and on
+        the site); the blank lines around the text let it be markdown, math included.
+        """
+        blocks = [f"<details><summary>{summary}</summary>\n\n{textwrap.dedent(text).strip()}\n\n</details>"
+                  for summary, text in items]
+        self.cells.append(nbformat.v4.new_markdown_cell("\n\n".join(blocks)))
+
     def save(self, filename, draft=False, timeout=600):
         """Execute in a fresh kernel and write notebooks/<filename>; return the run time in s.
 
