@@ -808,7 +808,7 @@ batches only, `net.train()` and `ag.no_grad()`):
 
 | test batch size | 2 | 8 | 64 | `eval()` mode |
 |:--|--:|--:|--:|--:|
-| accuracy | 46.4% | 77.3% | 91.3% | 95.3% |
+| accuracy | 46.4% | 77.3% | 91.2% | 95.3% |
 
 The larger the batch, the closer its statistics come to the running averages, and the accuracy to
 that of `eval()` mode. Hence `net.eval()` before testing: the prediction for an image must not depend on
