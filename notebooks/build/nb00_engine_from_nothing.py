@@ -697,7 +697,7 @@ In `ag` a new operation is a **primitive**: a forward on numpy arrays and, for e
 `vjp(g, ans, *inputs)` that returns $g$ times the local derivative, with the shape of that input (the
 `Array` engine's functions, given a name). `ag.check_vjp` grades a VJP the way a teacher would: at
 random points, with a random upstream gradient, in float64 and float32, on shapes that broadcast,
-against central differences of the forward (notebook 9 explains how); it prints one verdict line and
+against central differences of the forward (notebook 3 explains how); it prints one verdict line and
 names common mistakes. The cells come with a reference solution between `# SOLUTION` and
 `# END SOLUTION`; `notebooks/build/student.py` writes the student version, where the grader reports the
 VJP as wrong until the block is filled in.
