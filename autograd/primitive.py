@@ -167,11 +167,15 @@ class Primitive:
         # numbers or arrays among the inputs handled on the exception path.
         if len(args) != self.arity or (options and not options.keys() <= self._option_set):
             args, options = self._bind(args, options)
+        if _state.arrays:               # a VJP in a plain backward: arrays in, arrays out
+            for a in args:
+                if isinstance(a, Tensor):
+                    break
+            else:
+                return self.forward(*args, **options)
         try:
             values = tuple(map(_data_of, args))
         except AttributeError:          # a number or an array among the inputs
-            if _state.arrays and not any(isinstance(b, Tensor) for b in args):
-                return self.forward(*args, **options)    # a VJP in a plain backward: arrays in, arrays out
             args = _as_tensors(args)
             values = tuple(map(_data_of, args))
         raw = values
