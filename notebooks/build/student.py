@@ -5,7 +5,7 @@ The committed notebooks carry a reference solution in each exercise cell, betwee
 replaces each such block by one line that raises ``NotImplementedError``, clears the outputs, and
 writes ``<name>_student.ipynb``; the grading cell after an exercise then reports the VJP as wrong
 (``ag.check_vjp`` catches the exception) until the student fills it in. Cells that build on an
-exercise take the reference solution from ``notebooks/reference.py``, so the student version runs
+exercise take the reference solution from ``notebooks/solutions.py``, so the student version runs
 top to bottom; run it with ``notebooks/`` as working directory.
 
 From the repository root:
