@@ -160,11 +160,10 @@ def _notebooks_with_exercises():
 
 @pytest.mark.parametrize("path", _notebooks_with_exercises(), ids=lambda p: p.name)
 def test_student_version_runs_top_to_bottom_on_the_reference(path):
-    # The blanked version, as a student runs it, in a fresh kernel: every grader reports its
-    # blank as wrong (naming the NotImplementedError) without an error, and the rest of the
-    # notebook runs.  The blanked version, as student.py writes it, runs without an error, and only the grading
+    # The blanked version, as student.py writes it, in a fresh kernel: every grader reports its
+    # blank as wrong (naming the NotImplementedError) without an error, and only the grading
     # cells see the blanks: a cell that builds on an exercise (a demo, a training run) takes the
-    # reference solution (notebooks/reference.py), so its output never mentions NotImplementedError.
+    # reference solution (notebooks/solutions.py), so its output never mentions NotImplementedError.
     student = _student_module()
     nb = nbformat.read(path, as_version=4)
     graded = [nb.cells.index(c) for pair in student.exercises_with_graders(nb) for c in pair]
@@ -183,27 +182,26 @@ def test_student_version_runs_top_to_bottom_on_the_reference(path):
             continue
         shown = _text(cell) + "".join(o.get("ename", "") + o.get("evalue", "") for o in cell.outputs)
         assert "NotImplementedError" not in shown, \
-            f"{path.name}, cell {i} runs on a blanked exercise; use reference.solutions:\n{cell.source}"
+            f"{path.name}, cell {i} runs on a blanked exercise; use solutions.reference:\n{cell.source}"
 
 
 def test_reference_solutions_come_from_the_build_script_and_leave_the_notebook_alone():
-    # loaded by path: tests/reference.py (the PyTorch oracle) is also a module named "reference"
-    import importlib.util
-    spec = importlib.util.spec_from_file_location("notebook_reference", NB_DIR / "reference.py")
-    reference = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(reference)
+    import importlib.util                 # by path: tests/ has a module of its own called reference
+    spec = importlib.util.spec_from_file_location("solutions", NB_DIR / "solutions.py")
+    solutions = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(solutions)
     import numpy as np
     from chaingrad import autograd as ag
 
     def blank(g, ans, x):
         raise NotImplementedError
     namespace = {"np": np, "ag": ag, "my_tanh_vjp": blank}
-    ref = reference.solutions("nb01_chain_rule", namespace)
+    ref = solutions.reference("nb01_chain_rule", namespace)
     assert namespace["my_tanh_vjp"] is blank and set(namespace) == {"np", "ag", "my_tanh_vjp"}
     assert ref.my_tanh_vjp(2.0, 0.5, None) == 2.0 * (1 - 0.5 ** 2)
     assert ag.check_vjp(ref.my_sigmoid, np.array([-1.0, 0.5]))
     with pytest.raises(FileNotFoundError, match="nb01_chain_rule"):
-        reference.solutions("nb1_chain_rule", namespace)
+        solutions.reference("nb1_chain_rule", namespace)
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])

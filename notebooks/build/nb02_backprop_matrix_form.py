@@ -662,13 +662,13 @@ a note. A forgotten sum is only wrong when the op stretches $b$ along an axis nu
 (`x + b[:, None]`), and then `check_vjp` names it.
 
 Each demo keeps the other two VJPs right by taking them from the *reference* solution, not from
-your cell above: `reference.solutions` (in `notebooks/reference.py`) runs this notebook's exercise
+your cell above: `solutions.reference` (in `notebooks/solutions.py`) runs this notebook's exercise
 cells as its build script writes them, solutions included, without touching your definitions. So in
 the student version the demo shows these verdicts before your own answer works.
 """)
 nb.code(r"""
-import reference
-ref = reference.solutions("nb02_backprop_matrix_form", globals())   # ref.linear_vjp_X, ...: the reference VJPs
+import solutions
+ref = solutions.reference("nb02_backprop_matrix_form", globals())   # ref.linear_vjp_X, ...: the reference VJPs
 swapped = ag.primitive(lambda X, W, b: X @ W.T + b, name="linear, X.T @ g").defvjp(
     ref.linear_vjp_X, lambda g, ans, X, W, b: X.T @ g, ref.linear_vjp_b)
 print(str(ag.check_vjp(swapped, X_ex, W_ex, np.array([0.1, -0.3]))).splitlines()[0], "\n")

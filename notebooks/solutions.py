@@ -4,11 +4,11 @@ Some cells after an exercise use what it asks for: a demo puts one mistake next 
 right, a training run uses an update rule. In the student version of a notebook the exercise is
 blank (``raise NotImplementedError``), so such a cell takes the *reference* solution instead:
 
-    import reference
-    ref = reference.solutions("nb02_backprop_matrix_form", globals())
+    import solutions
+    ref = solutions.reference("nb02_backprop_matrix_form", globals())
     ref.linear_vjp_X          # the reference VJP, whatever state the exercise cell is in
 
-``solutions`` reads the notebook's build script (``notebooks/build/<builder>.py``, where each exercise
+``reference`` reads the notebook's build script (``notebooks/build/<builder>.py``, where each exercise
 is written with its solution between ``# SOLUTION`` and ``# END SOLUTION``), runs its exercise cells
 in order in a *copy* of the notebook's namespace (so that they see numpy, ``ag`` and what earlier
 cells defined) and returns what they define. The notebook's own names, the student's answers among
@@ -16,7 +16,7 @@ them, are left as they are, and the graders keep grading the student's answer.
 
 The build script is read, not imported: its cells are the string literals passed to ``nb.code``.
 Run the notebooks with ``notebooks/`` as working directory (as the tests and the builders do), so
-that ``import reference`` finds this file.
+that ``import solutions`` finds this file.
 """
 import ast
 import textwrap
@@ -43,7 +43,7 @@ def exercise_cells(builder):
     return [s for s in sources if any(line.strip() == BEGIN for line in s.splitlines())]
 
 
-def solutions(builder, namespace):
+def reference(builder, namespace):
     """A namespace with what the reference solutions of ``builder``'s exercises define.
 
     ``namespace`` is the notebook's ``globals()``; it is copied, never changed.
