@@ -142,6 +142,18 @@ def problem(quick=False):
     return X, [float(v) for v in y], data.init_mlp(data.SCALAR_SIZES, uniform=True)
 
 
+def gc_paused(step):
+    """``step`` with Python's cycle collector paused while it runs (collected between samples):
+    the engines' own work, without the collections their allocations trigger."""
+    def paused():
+        gc.disable()
+        try:
+            return step()
+        finally:
+            gc.enable()
+    return paused
+
+
 def build(quick=False, micrograd=None, torch=None):
     """Steps of workload 1 for every in-process implementation, and facts about the graph.
 
@@ -154,6 +166,7 @@ def build(quick=False, micrograd=None, torch=None):
 
     for name, update in (("chaingrad", update_under_no_grad), ("chaingrad, p.data update", update_data)):
         steps[name] = chaingrad_step(ScalarMLP(init, leaf), X, ys, update)
+    steps["chaingrad, gc paused"] = gc_paused(chaingrad_step(ScalarMLP(init, leaf), X, ys, update_under_no_grad))
     nodes = count_nodes(svm_loss(ScalarMLP(init, leaf), inputs(X), ys))
     info = {"nodes": nodes, "points": n}
 
@@ -189,15 +202,10 @@ def build(quick=False, micrograd=None, torch=None):
                 p.data -= data.LR * p.grad
             return loss.data
 
-        def micrograd_step_gc_paused():
-            # Its backward closures put every node in a reference cycle; with the
-            # collector paused the cycles are only freed by the untimed gc.collect()
-            # between samples: how fast micrograd would be without that cost.
-            gc.disable()
-            try:
-                return micrograd_step()
-            finally:
-                gc.enable()
+        # Its backward closures put every node in a reference cycle; with the collector
+        # paused the cycles are only freed by the untimed gc.collect() between samples:
+        # how fast micrograd would be without that cost.
+        micrograd_step_gc_paused = gc_paused(micrograd_step)
         steps["micrograd"] = micrograd_step
         steps["micrograd, gc paused"] = micrograd_step_gc_paused
         info["micrograd nodes"] = count_micrograd_nodes(

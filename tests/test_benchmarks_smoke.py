@@ -35,9 +35,9 @@ def test_scalar_step_records_micrograds_node_count_and_matches_torch():
     assert 644 * w1_scalar.N_POINTS + 677 == 65_077
     first = {name: step() for name, step in steps.items()}
     second = {name: step() for name, step in steps.items()}
-    assert set(first) == {"chaingrad", "chaingrad, p.data update", "PyTorch 0-d"}
+    assert set(first) == {"chaingrad", "chaingrad, p.data update", "chaingrad, gc paused", "PyTorch 0-d"}
     for losses in (first, second):      # the two updates (p.data, p under no_grad) do the same
-        for name in ("chaingrad", "chaingrad, p.data update"):
+        for name in ("chaingrad", "chaingrad, p.data update", "chaingrad, gc paused"):
             assert losses[name] == pytest.approx(losses["PyTorch 0-d"], rel=1e-12), name
     assert second["chaingrad"] != first["chaingrad"]      # the SGD update happened
 
@@ -136,7 +136,7 @@ def test_run_command_prints_tables_targets_and_markdown(tmp_path, capsys):
     report = run.main(["--quick", "--no-peers", "--reps", "1", "--pause", "0", "--min-time", "0",
                        "--only", "1", "--only", "3", "--output", str(out)])
     printed = capsys.readouterr().out
-    assert "Workload 1" in printed and "Workload 3" in printed and "Targets of issues 7 and 10" in printed
+    assert "Workload 1" in printed and "Workload 3" in printed and "Targets of issues 7, 10 and 16" in printed
     assert "by phase" in printed
     names = [t[1] for t in report.targets]
     assert "chaingrad / PyTorch 0-d" in names
