@@ -92,18 +92,11 @@ def test_notebook_uses_no_torch(path):
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
 def test_notebook_runs(path):
-    # Each exercise is also run blanked, as student.py blanks it, just before its solution: in
-    # its real context (what the cells above define), at the cost of one grading per exercise.
     nb = nbformat.read(path, as_version=4)
-    nb, graders = with_blanked_exercises(nb, path.name)
-    seconds = execute(nb)                 # raises on any error, including the asserts
+    seconds = execute(nb)
     errors = [o for c in code_cells(nb) for o in c.outputs if o.output_type == "error"]
     assert not errors
     assert seconds < NOTEBOOK_BUDGET, f"{path.name} took {seconds:.0f} s (budget {NOTEBOOK_BUDGET} s)"
-    for cell in graders:
-        verdict = _text(cell).splitlines()[0] if _text(cell) else ""
-        assert "): wrong: " in verdict and "NotImplementedError" in _text(cell), \
-            f"{path.name}: a blanked exercise's verdict: {verdict!r}"
 
 
 def test_readme_lists_every_notebook():
@@ -160,31 +153,22 @@ def test_committed_exercises_pass_their_grader():
             assert "): correct (" in verdict, f"{path.name}: committed verdict {verdict!r}"
 
 
-def with_blanked_exercises(nb, name):
-    """(copy of nb, grading cells): before each exercise, its blanked version, its grader, and an
-    assert that the grader's report is falsy; then the exercise with its solution, as committed."""
-    student = _student_module()
-    graded = {id(exercise): grader for exercise, grader in student.exercises_with_graders(nb)}
-    cells, graders = [], []
-    for cell in nb.cells:
-        if id(cell) in graded:
-            blanked = student.blank(cell.source)
-            assert "raise NotImplementedError" in blanked
-            cells += [nbformat.v4.new_code_cell(blanked), nbformat.v4.new_code_cell(graded[id(cell)].source)]
-            graders.append(cells[-1])
-            # In[-1] is the assert's own cell, so Out[len(In) - 2] is the grading cell's value (not
-            # _, which IPython stops updating once a notebook assigns _ itself, as `_, ax = ...` does)
-            cells.append(nbformat.v4.new_code_cell(
-                f'assert not Out[len(In) - 2], "{name}: a blanked exercise passed its grader"'))
-        cells.append(cell)
-    return nbformat.v4.new_notebook(cells=cells, metadata=nb.metadata), graders
-
-
-def test_blanked_exercises_are_found_in_the_committed_notebooks():
-    # The exercises are found by their "# SOLUTION" markers, which blanking removes: look for
-    # them in the committed notebook, then blank (test_notebook_runs grades the blanks).
+def test_blanked_exercises_fail_the_grader_without_an_error():
+    # One kernel for all notebooks: each one's first code cell (imports), then every blanked
+    # exercise with its grading cell, and after each grader an assert that the report is falsy.
     student, notebooks = _with_exercises()
+    cells, graders = [], []
     for path, nb in notebooks:
-        copy, graders = with_blanked_exercises(nb, path.name)
-        assert len(graders) == len(student.exercises_with_graders(nb)) > 0, path.name
-        assert len(copy.cells) == len(nb.cells) + 3 * len(graders)
+        blanked = student.student_version(nb)
+        cells.append(nbformat.v4.new_code_cell(code_cells(blanked)[0].source))
+        for exercise, grader in student.exercises_with_graders(blanked):
+            assert "raise NotImplementedError" in exercise.source
+            cells += [nbformat.v4.new_code_cell(exercise.source), nbformat.v4.new_code_cell(grader.source)]
+            graders.append((path.name, cells[-1]))
+            cells.append(nbformat.v4.new_code_cell(
+                f'assert not _, "{path.name}: a blanked exercise passed its grader"'))
+    nb = nbformat.v4.new_notebook(cells=cells)
+    execute(nb)                       # raises on any error, including the asserts
+    for name, cell in graders:
+        verdict = _text(cell).splitlines()[0]
+        assert "): wrong: " in verdict and "NotImplementedError" in _text(cell), f"{name}: {verdict!r}"
