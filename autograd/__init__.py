@@ -18,7 +18,8 @@ list; tests/test_layers.py checks that there is no cycle):
 6. ``numpy_functions`` (numpy's protocols), ``torch_names`` (PyTorch's
    convenience methods), ``creation``;
 7. ``engine`` (backward, ``grad``, ``chain_rule``);
-8. ``functional`` (vjp, jacobian, hessian), ``gradcheck``, ``check_vjp``;
+8. ``functional`` (vjp, jacobian, hessian), ``numeric`` (central
+   differences), ``gradcheck``, ``check_vjp``;
 9. ``viz`` (pictures and pages).
 """
 import numpy as _np

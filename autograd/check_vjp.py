@@ -3,12 +3,10 @@
 A student who defines a primitive writes two things: the forward (numpy) and,
 for every input, a vector-Jacobian product ``vjp(g, ans, *inputs)``, the
 gradient of ``sum(g * op(*inputs))`` with respect to that input.  The grader
-compares the VJP with the only independent reference there is, central
-differences of the forward in float64:
-
-    d/dx_j sum(g * f(x))  ~  (sum(g * f(x + h e_j)) - sum(g * f(x - h e_j))) / 2h
-
-and it does so where students' VJPs usually break:
+compares the VJP with the only independent reference there is: the central
+differences of that sum, the forward evaluated in float64 (``numeric.py``,
+shared with ``ag.gradcheck``, gives the formula, the step and its error), and
+it does so where students' VJPs usually break:
 
 - at the example inputs and at several random points in the op's domain
   (the same shapes, and the sign and range of the example values, or the
@@ -33,9 +31,13 @@ and it does so where students' VJPs usually break:
 - with ``second_order=True``, through ``create_graph=True``: the derivative of
   the engine's own gradient against central differences of that gradient.
 
-The obtained gradient is taken through the public path every user takes,
-``ag.grad(op(*xs), [x_i], grad_outputs=g)``, one input at a time: only that
-input requires grad, so only its VJP runs, and a failure is blamed on it.
+The obtained gradient is what the engine makes of the VJP: the public
+chain-rule step ``ag.chain_rule(node, g)`` at the node ``op(*xs)`` records,
+the step ``backward`` and ``ag.grad`` take at every node (the VJP, the sum
+over broadcast axes, the cast to the input's dtype).  It is taken one input
+at a time: only that input requires grad, so only its VJP runs, and a
+failure is blamed on it.  To name a mistake, the grader also calls the VJP
+function itself, with no node and no engine after it.
 Comparisons are relative to the largest expected entry (``max |obtained -
 expected| / max |expected|``), the same measure as the notebooks' tables.
 
@@ -91,12 +93,12 @@ import itertools
 import numpy as np
 
 from .creation import tensor
-from .engine import grad, unbroadcast
+from .engine import chain_rule, grad, unbroadcast
 from .graph import enable_grad, no_grad
+from .numeric import central_differences, difference_quotients
 from .primitive import Primitive
 from .tensor import Tensor
 
-H = 1e-6                                        # step of the central differences (float64)
 RTOL = {"float64": 1e-5, "float32": 2e-3}       # allowed error / max |expected|
 SECOND_ORDER_RTOL = 1e-4
 
@@ -265,28 +267,6 @@ def _argument_names(op, n):
     return names[:n] + [f"argument {i}" for i in range(len(names), n)]
 
 
-def difference_quotients(phi, x, h=H):
-    """Central and one-sided difference quotients of a scalar function ``phi`` at array ``x``.
-
-    For every element j: ``central[j] = (phi(x + h e_j) - phi(x - h e_j)) / 2h``,
-    ``right[j] = (phi(x + h e_j) - phi(x)) / h`` and ``left[j] = (phi(x) - phi(x - h e_j)) / h``.
-    Where phi is smooth the three agree to O(h); at a kink left and right are
-    the two slopes, and any value between them is a subgradient.  A 0-d ``x``
-    gives the slopes of ``t -> phi(t)`` (a direction: ``phi(t) = f(x + t d)``).
-    """
-    x = np.asarray(x, dtype=np.float64)
-    base = phi(x)
-    central, left, right = (np.zeros(x.shape) for _ in range(3))
-    for j in np.ndindex(*x.shape):
-        up, down = x.copy(), x.copy()
-        up[j] += h
-        down[j] -= h
-        f_up, f_down = phi(up), phi(down)
-        central[j] = (f_up - f_down) / (2 * h)
-        right[j], left[j] = (f_up - base) / h, (base - f_down) / h
-    return central, left, right
-
-
 # ------------------------------------------------------------------ one check's numbers
 
 class _Case:
@@ -324,8 +304,7 @@ class _Case:
         """The gradient for g = 1: what a VJP that forgot g returns."""
         if i not in self._ones:
             ones = np.ones_like(self.g)
-            self._ones[i] = difference_quotients(
-                lambda v: self.phi(_replace(self.xs, i, v), ones), self.xs[i])[0]
+            self._ones[i] = central_differences(lambda v: self.phi(_replace(self.xs, i, v), ones), self.xs[i])
         return self._ones[i]
 
     def kinks(self, i, least=0.0):
@@ -464,31 +443,36 @@ class _Grader:
         return self.rng.standard_normal(shape)
 
     def engine_vjp(self, xs, g, dtype, i):
-        """Input i's gradient through the public path, ag.grad(op(*xs), [x_i], grad_outputs=g).
+        """Input i's gradient from the engine, float64 (see :meth:`engine_gradients`).
 
         Only x_i requires grad, so the engine runs only x_i's VJP: whatever
         goes wrong is that VJP's doing, and the report blames that argument.
         """
-        ts = [tensor(x.astype(dtype), requires_grad=k == i) if _is_float(x) else tensor(x)
-              for k, x in enumerate(xs)]
-        out = self.op(*ts, **self.kwargs)
-        (gi,) = grad(out, [ts[i]], grad_outputs=tensor(g.astype(dtype)), allow_unused=True)
-        return np.zeros(xs[i].shape) if gi is None else gi.numpy().astype(np.float64)
+        _, (gi,) = self.engine_gradients(xs, g, dtype, [i])
+        return _to_numpy(gi)
 
-    def engine_vjps(self, xs, g, dtype, create_graph=False, which=None):
-        """The gradients of inputs ``which`` (every checked one) in one ag.grad (second order)."""
-        which = self.checked if which is None else which
+    def engine_gradients(self, xs, g, dtype, which, create_graph=False):
+        """The gradients of inputs ``which`` (in that order) when ``g`` arrives at ``op(*xs)``.
+
+        One chain-rule step, ``ag.chain_rule(node, g)``, at the node the op
+        records: what backward and ag.grad do there.  Returns the input
+        Tensors and the gradients: arrays, or with ``create_graph`` Tensors
+        recorded on the graph (to be differentiated again).
+        """
         ts = [tensor(x.astype(dtype), requires_grad=k in which) if _is_float(x) else tensor(x)
               for k, x in enumerate(xs)]
         out = self.op(*ts, **self.kwargs)
-        gs = grad(out, [ts[k] for k in which], grad_outputs=tensor(g.astype(dtype)),
-                  create_graph=create_graph, allow_unused=True)
-        return ts, gs
+        if out._node is None:
+            raise RuntimeError(f"the output of {self.op.name} does not require grad")
+        g = g.astype(dtype)
+        g = tensor(g, dtype=out.dtype) if create_graph else g      # a Tensor g: the step is recorded
+        sent = {k: gk for k, _, gk in chain_rule(out._node, g)}
+        return ts, [sent[k] for k in which]
 
     def second_derivatives(self, xs, g, ws, which):
         """d/dx_i sum_k <w_k, grad_k> for i, k in ``which``, through create_graph=True."""
-        ts, gs = self.engine_vjps(xs, g, "float64", create_graph=True, which=which)
-        s = sum((v * w).sum() for v, w in zip(gs, ws) if v is not None)
+        ts, gs = self.engine_gradients(xs, g, "float64", which, create_graph=True)
+        s = sum((v * w).sum() for v, w in zip(gs, ws))
         if not (isinstance(s, Tensor) and s.requires_grad):   # the gradient does not depend on the inputs
             return [np.zeros(xs[i].shape) for i in which]
         return [np.zeros(xs[i].shape) if o is None else o.numpy()
@@ -501,6 +485,9 @@ class _Grader:
         ``view`` (a class) wraps the floating arrays, to run the VJP's own code
         with reductions over another axis; ``kwargs`` replaces the op's options.
         """
+        # Not ag.chain_rule: this grades the student's function, not a recorded node.  It needs
+        # the raw result (before the engine sums it over broadcast axes) and runs the VJP on
+        # arguments no node holds (transposed, shifted, another axis), to name the mistake.
         ans = self.output(xs) if ans is None else ans
         args = [np.asarray(g), np.asarray(ans)] + list(xs)
         if view is not None:
@@ -512,7 +499,10 @@ class _Grader:
         return _to_numpy(out)
 
     def call_vjp_recorded(self, i, xs, g):
-        """Call input i's VJP as create_graph=True does: on Tensors, the inputs requiring grad."""
+        """Call input i's VJP as create_graph=True does: on Tensors, the inputs requiring grad.
+
+        Called directly, not through ag.chain_rule: when the engine's step fails it runs every
+        VJP, so its error blames none; called alone, each VJP shows whether it is the one."""
         ins = [tensor(x, requires_grad=k in self.checked) if _is_float(x) else tensor(x)
                for k, x in enumerate(xs)]
         with enable_grad():
@@ -609,8 +599,8 @@ class _Grader:
         ws = [self.rng.standard_normal(xs[i].shape) for i in self.checked]
 
         def phi(values):
-            _, gs = self.engine_vjps(values, g, "float64")
-            return sum(float(np.sum(w * (0 if v is None else v.numpy()))) for w, v in zip(ws, gs))
+            _, gs = self.engine_gradients(values, g, "float64", self.checked)
+            return sum(float(np.sum(w * v)) for w, v in zip(ws, gs))
 
         where = f"{label} (float64, create_graph=True)"
         try:
@@ -633,7 +623,7 @@ class _Grader:
                     "error", "the VJPs fail together under create_graph=True"), [f"at {where}"]))
             return
         for k, i in enumerate(self.checked):
-            expected = difference_quotients(lambda v: phi(_replace(xs, i, v)), xs[i])[0]
+            expected = central_differences(lambda v: phi(_replace(xs, i, v)), xs[i])
             ok = _within(obtained[k], expected, expected, expected, SECOND_ORDER_RTOL)
             failure = None
             if not ok:

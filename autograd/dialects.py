@@ -117,8 +117,15 @@ def install(cls, op, methods=(), operators=(), numpy=()):
 # Plain functions, so that Python binds them to the tensor itself (no descriptor of ours
 # on the hot path of `a * b`): one call frame between the operator and the op.
 def _method(op, name):
-    def method(self, *args, **options):
-        return op(self, *args, **options)
+    unary = getattr(op, "unary", None)      # a primitive's call without options (t.relu())
+    if unary is None:
+        def method(self, *args, **options):
+            return op(self, *args, **options)
+    else:
+        def method(self, *args, **options):
+            if args or options:
+                return op(self, *args, **options)
+            return unary(self)
     method.__name__ = method.__qualname__ = name
     method.__doc__ = op.__doc__
     try:                    # help(t.sum) and inspect show the op's own options
@@ -136,8 +143,9 @@ _UNARY = {"__neg__", "__abs__", "__invert__"}
 
 
 def _unary(op, name):
+    unary = op.unary
     def method(self):
-        return op(self)
+        return unary(self)
     method.__name__ = method.__qualname__ = name
     method.__doc__ = op.__doc__
     return method
@@ -162,20 +170,22 @@ _PY_NUMBERS = (float, int)
 
 
 def _binary(cls, op, name):
+    binary = op.binary
     def method(self, other):
         if type(other) in _PY_NUMBERS:
             other = _number(cls, self, other)
-        return op(self, other)
+        return binary(self, other)
     method.__name__ = method.__qualname__ = name
     method.__doc__ = op.__doc__
     return method
 
 
 def _reflected(cls, op, name):
+    binary = op.binary
     def method(self, other):
         if type(other) in _PY_NUMBERS:
             other = _number(cls, self, other)
-        return op(other, self)
+        return binary(other, self)
     method.__name__ = method.__qualname__ = name
     method.__doc__ = f"``other {name[3:-2]} self``: {op.name}(other, self)."
     return method

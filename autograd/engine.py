@@ -142,8 +142,9 @@ def run_backward(roots, seeds, retain_graph, create_graph, deliver):
             for i, parent, gi, fresh in sends:
                 # += : a tensor used by several ops gets the sum of their gradients (fan-out).
                 if parent in grads:
-                    grads[parent] = grads[parent] + gi         # a new array: never in place on a shared one
-                    owned.add(parent)
+                    total = grads[parent] = grads[parent] + gi     # a new array: never in place on a shared one
+                    if type(total) is _NDARRAY:
+                        owned.add(parent)
                 else:
                     grads[parent] = gi
                     if fresh:
@@ -193,14 +194,19 @@ def _step(node, g, recorded):
     for i, parent in enumerate(node.parents):
         if parent is None:
             continue
-        gi = op.vjps[i](g, ans, *inputs, **options) if together is None else together[i]
+        if together is not None:
+            gi = together[i]
+        elif options:
+            gi = op.vjps[i](g, ans, *inputs, **options)
+        else:                               # (most ops have no options: no empty dict to unpack)
+            gi = op.vjps[i](g, ans, *inputs)
         x = saved[i]
         kind = type(gi)
         # _fits(gi, x), inlined for the common case of a numpy scalar (a scalar graph's every step)
         if checks or kind is not type(x) or kind is _NDARRAY and not _fits(gi, x):
             gi = _fit(gi, x, node, i, recorded)
-        # a numpy scalar is immutable, so it counts as fresh (never aliased)
-        sends.append((i, parent, gi, recorded or type(gi) is not _NDARRAY or _fresh(gi, g, ans, saved)))
+        # only an ndarray can be aliased: a Tensor (recorded) or numpy scalar needs no bookkeeping
+        sends.append((i, parent, gi, type(gi) is _NDARRAY and _fresh(gi, g, ans, saved)))
     return sends
 
 

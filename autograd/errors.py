@@ -25,6 +25,7 @@ def user_frame():
 
 
 def shape_str(shape):
+    """A shape as Python writes the tuple: ``(2, 3)``, ``(4,)``, ``()`` (messages and pictures)."""
     return "(" + ", ".join(str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"
 
 

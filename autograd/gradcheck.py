@@ -1,18 +1,17 @@
 """Check analytic gradients against central differences, in float64.
 
 ``gradcheck(f, inputs)`` reduces f's output to a scalar L = sum(v * f(x))
-with a fixed random v, then compares dL/dx from backward with
-
-    (L(x + eps e_j) - L(x - eps e_j)) / (2 eps)
-
-for every element j of every input (or, for large inputs, along a few random
+with a fixed random v, then compares dL/dx from backward with the central
+differences of L (``numeric.py``: the formula, the step and its error) for
+every element of every input (or, for large inputs, along a few random
 directions first, as HIPS autograd's ``check_grads`` does, and element by
 element only to locate a failure).  ``gradgradcheck`` applies the same test
 to the gradient itself, which checks the VJPs' own VJPs.
 """
-from .backend import xp
+from .backend import store, xp
 from .engine import grad
 from .graph import enable_grad, no_grad
+from .numeric import central_differences
 from .tensor import Tensor
 
 
@@ -59,20 +58,23 @@ def _evaluate(f, xs, vs):
         return float(_scalar(_outputs(f(*xs)), vs).data)
 
 
-def _shifted(xs, i, delta):
+def _with(xs, i, value):
+    """The inputs with input i's value replaced (a float64 array from the central differences)."""
     ys = list(xs)
-    ys[i] = Tensor._wrap(xs[i].data + delta)
+    ys[i] = Tensor._wrap(store(value))
     return ys
 
 
 def _direction_agrees(f, xs, where, analytic, vs, rng, eps, atol, rtol):
     """Compare the derivative along one random direction d with <analytic gradient, d>."""
     dirs = [rng.standard_normal(xs[i].shape) for i in where]
-    plus, minus = list(xs), list(xs)
-    for i, d in zip(where, dirs):
-        plus[i] = Tensor._wrap(xs[i].data + eps * d)
-        minus[i] = Tensor._wrap(xs[i].data - eps * d)
-    numeric = (_evaluate(f, plus, vs) - _evaluate(f, minus, vs)) / (2 * eps)
+
+    def along(t):               # L(x + t d): its derivative at t = 0 is the one along d
+        moved = list(xs)
+        for i, d in zip(where, dirs):
+            moved[i] = Tensor._wrap(xs[i].data + t * d)
+        return _evaluate(f, moved, vs)
+    numeric = float(central_differences(along, 0.0, eps))
     approx = sum(float(xp.sum(a * d)) for a, d in zip(analytic, dirs))
     return abs(approx - numeric) <= atol + rtol * abs(numeric)
 
@@ -117,17 +119,16 @@ def _gradcheck(f, inputs, eps, atol, rtol, max_elementwise, seed):
         return True
     for k, i in enumerate(where):
         x = xs[i]
-        for j in range(x.size):
-            idx = xp.unravel_index(j, x.shape)
-            e = xp.zeros(x.shape)
-            e[idx] = eps
-            numeric = (_evaluate(f, _shifted(xs, i, e), vs) - _evaluate(f, _shifted(xs, i, -e), vs)) / (2 * eps)
-            a = float(analytic[k][idx])
-            if not abs(a - numeric) <= atol + rtol * abs(numeric):
-                raise GradcheckError(
-                    f"gradcheck: input {i} (shape {x.shape}), index {tuple(int(n) for n in idx)}: "
-                    f"analytic gradient {a:.10g} but central differences give {numeric:.10g} "
-                    f"(difference {abs(a - numeric):.3g}, allowed {atol + rtol * abs(numeric):.3g})")
+        numeric = central_differences(lambda value: _evaluate(f, _with(xs, i, value), vs), x.data, eps)
+        difference = abs(xp.asarray(analytic[k], dtype=xp.float64) - numeric)
+        wrong = ~(difference <= atol + rtol * abs(numeric))       # a NaN is wrong too
+        if wrong.any():
+            idx = tuple(int(n) for n in xp.argwhere(wrong)[0])      # the first, in C order
+            a, n = float(analytic[k][idx]), float(numeric[idx])
+            raise GradcheckError(
+                f"gradcheck: input {i} (shape {x.shape}), index {idx}: "
+                f"analytic gradient {a:.10g} but central differences give {n:.10g} "
+                f"(difference {abs(a - n):.3g}, allowed {atol + rtol * abs(n):.3g})")
     if total > max_elementwise:
         raise GradcheckError("gradcheck: the random-direction check failed but no single element did; "
                              "lower eps or raise the tolerances")

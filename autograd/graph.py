@@ -6,7 +6,8 @@ gradient into ``.grad``; an op's node (left by a primitive call, see
 VJPs.  ``engine.py`` walks these nodes from the output back to the leaves.
 
 This module is the bottom of the engine: it imports nothing of chaingrad but
-``errors``, and knows nothing of Tensors or numpy.
+``errors`` and ``backend``, knows nothing of Tensors, and of numpy only the
+ndarray type (a node frees saved arrays and keeps numpy scalars).
 """
 import functools
 import itertools
@@ -14,6 +15,7 @@ import threading
 import traceback
 import weakref
 
+from .backend import ndarray as _NDARRAY
 from .errors import is_user_file, shape_str
 
 
@@ -221,10 +223,14 @@ class Node:
         return self.ans.dtype if self._meta is None else self._meta[1]
 
     def free(self):
-        """Drop the saved values; the structure (op, parents, shape, dtype) stays."""
+        """Drop the saved values; the structure (op, parents, shape, dtype) stays.  A numpy
+        scalar output stays too: it is as small as its shape and dtype would be, and asking
+        a numpy scalar for them costs more than the rest of a scalar node's backward step."""
         if self.saved is not None:
-            self._meta = (self.ans.shape, self.ans.dtype)
-            self.saved = self.ans = self.counters = None
+            self.saved = self.counters = None
+            if type(self.ans) is _NDARRAY:
+                self._meta = (self.ans.shape, self.ans.dtype)
+                self.ans = None
 
     def stale(self):
         """Has a saved ndarray been written in place since the op was recorded?"""

@@ -48,6 +48,8 @@ from .tensor import Tensor, array_from
 _new = object.__new__
 
 _NDARRAY, _SCALAR = xp.ndarray, xp.generic      # read once: a module attribute costs a lookup per op
+_FLOAT_SCALARS = frozenset((xp.float64, xp.float32))   # unary() and binary(): scalar graphs
+_SCALAR_TYPES = frozenset(xp.sctypeDict.values())     # every numpy scalar type
 _data_of = operator.attrgetter("_data")
 _node_of = operator.attrgetter("_node")
 _name_of = operator.attrgetter("_name")
@@ -165,11 +167,15 @@ class Primitive:
         # numbers or arrays among the inputs handled on the exception path.
         if len(args) != self.arity or (options and not options.keys() <= self._option_set):
             args, options = self._bind(args, options)
+        if _state.arrays:               # a VJP in a plain backward: arrays in, arrays out
+            for a in args:
+                if isinstance(a, Tensor):
+                    break
+            else:
+                return self.forward(*args, **options)
         try:
             values = tuple(map(_data_of, args))
         except AttributeError:          # a number or an array among the inputs
-            if _state.arrays and not any(isinstance(b, Tensor) for b in args):
-                return self.forward(*args, **options)    # a VJP in a plain backward: arrays in, arrays out
             args = _as_tensors(args)
             values = tuple(map(_data_of, args))
         raw = values
@@ -200,6 +206,55 @@ class Primitive:
                 result._node = node
         if type(out) is _NDARRAY and out.base is not None:
             result._vc = _viewed_counter(out, args)
+        return result
+
+    # The operators' and methods' shortcut for scalar graphs.  In a graph of 0-d values
+    # (micrograd's demo), every value is a numpy float scalar and most calls are an operator
+    # or a method without options, so none of the general call's steps for options,
+    # numbers, arrays, promotion or version counters applies.  These two build the result
+    # and its node directly; anything else, and anomaly mode, takes the general call.
+    # Measured under callgrind: a recorded scalar `a * b` 23.9k -> 12.9k instructions,
+    # workload 1 (forward and backward) 44.1k -> 36.0k per node.
+
+    def unary(self, x):
+        """``op(x)`` for one operand and no options (``-t``, ``t.relu()``)."""
+        a = x._data
+        if type(a) not in _FLOAT_SCALARS or self.arity != 1 or _state.anomaly:
+            return self(x)
+        try:
+            out = self.forward(a)
+        except (ValueError, IndexError, TypeError) as err:
+            raise _op_error(self, err, (x,)) from err
+        px = x._node
+        return self._scalar_result(out, (px,), (a,), px is not None, (x,))
+
+    def binary(self, x, y):
+        """``x <op> y`` from an operator (``a * b``, ``2.0 * t``): two operands, no options."""
+        try:
+            a, b = x._data, y._data
+        except AttributeError:              # an array or a number the operator left as it is
+            return self(x, y)
+        kind = type(a)
+        if kind is not type(b) or kind not in _FLOAT_SCALARS or _state.anomaly:
+            return self(x, y)
+        try:
+            out = self.forward(a, b)
+        except (ValueError, IndexError, TypeError) as err:
+            raise _op_error(self, err, (x, y)) from err
+        px, py = x._node, y._node
+        return self._scalar_result(out, (px, py), (a, b), px is not None or py is not None, (x, y))
+
+    def _scalar_result(self, out, parents, values, record, inputs):
+        """The result Tensor of a scalar call, with its node when ``record``."""
+        if type(out) not in _SCALAR_TYPES:
+            return self(*inputs)        # an array (t.ravel()) or a Python number: the general call
+        result = _new(Tensor)
+        result._data = out
+        result._grad = result._node = result._vc = result._name = None
+        if record and self.differentiable and _state.grad_enabled:
+            node = result._node = Node(self, parents, values, out, NO_OPTIONS)
+            if None in parents and any(map(_name_of, inputs)):
+                node.labels = tuple(map(_name_of, inputs))     # named constants, for pictures
         return result
 
     def _node(self, args, parents, values, out, result, options):

@@ -227,6 +227,23 @@ class Module:
         fn(self)
         return self
 
+    def modules_for_pictures(self):
+        """What ``ag.viz`` asks of a model (its one protocol, see ``autograd/viz/model.py``):
+        ``(path, module, [(name, parameter), ...])`` for this module (path ``""``) and every
+        sub-module, with the parameters each owns itself; a shared module or parameter
+        appears once, where ``named_parameters`` names it.  The pictures use it to name
+        parameters (``layers.0.weight``), label module calls (``layers.0: Linear``), count
+        a collapsed module's parameters and report gradients per layer."""
+        seen, out = set(), []
+        for path, m in self.named_modules():
+            own = []
+            for name, p in m._parameters.items():
+                if p is not None and id(p) not in seen:
+                    seen.add(id(p))
+                    own.append((name, p))
+            out.append((path, m, own))
+        return out
+
     # ---- modes and gradients ------------------------------------------------------
     def train(self, mode=True):
         """Training mode (the default): dropout drops, batch norm uses batch statistics."""

@@ -4,6 +4,8 @@ Each mistake test defines a primitive the way a student would, with one
 deliberately wrong VJP, and checks both that the report is falsy and that its
 diagnosis names that mistake (report.diagnosis, and the verdict line).
 """
+import importlib
+
 import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
@@ -332,3 +334,18 @@ def test_a_vjp_that_fails_under_create_graph_is_blamed_alone():
     report = ag.check_vjp(op, X, X[::-1], second_order=True)
     assert not report and report.argument == "b" and report.diagnosis == "error", str(report)
     assert "create_graph=True" in str(report) and "op created at" not in str(report), str(report)
+
+
+def test_the_gradient_graded_is_the_engines_chain_rule_step(monkeypatch):
+    """check_vjp takes the engine's gradient from ag.chain_rule, the step backward takes at a node
+    (issue 16, item 3), plain in first order and recorded under second_order=True."""
+    module = importlib.import_module("chaingrad.autograd.check_vjp")
+    seen = []
+
+    def counting(node, g):
+        seen.append((node.op.name, isinstance(g, ag.Tensor)))
+        return ag.chain_rule(node, g)
+    monkeypatch.setattr(module, "chain_rule", counting)
+    op = unary(lambda x: x ** 3, lambda g, ans, x: g * 3 * x ** 2, "cube")
+    assert ag.check_vjp(op, X[0], second_order=True)
+    assert ("cube", False) in seen and ("cube", True) in seen

@@ -356,3 +356,47 @@ def test_two_threads_running_backward_get_the_sequential_results():
     import gc
     assert gc.isenabled()                 # the collector is back on once both are done
     assert engine.collector_paused._running == 0
+
+
+def _scalar_ops():
+    """Every declared primitive that an operator or an option-free method reaches."""
+    from chaingrad.autograd import dialects
+    ops = [op for op in dialects.DECLARED.values() if isinstance(op, Primitive) and not op.variadic]
+    return sorted({op for op in ops if op.arity in (1, 2) and (op.spellings["operators"] or op.arity == 1)},
+                  key=lambda op: op.name)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("op", _scalar_ops(), ids=lambda op: op.name)
+def test_the_scalar_shortcut_gives_what_the_general_call_gives(op, dtype):
+    # unary()/binary() build a scalar graph's results directly; the general call is the reference
+    rng = np.random.default_rng(0)
+
+    def run(call):
+        xs = [ag.tensor(dtype(v), requires_grad=True) for v in rng.uniform(0.5, 1.5, op.arity)]
+        try:
+            out = call(*xs)
+        except Exception as err:            # noqa: BLE001 - both paths must fail alike
+            return type(err).__name__, None, None
+        grads = None
+        if out._node is not None:
+            out.backward()
+            grads = [None if x.grad is None else float(x.grad) for x in xs]
+        node = out._node
+        return (out._data, type(out._data)), grads, None if node is None else (node.op, node.labels)
+
+    rng = np.random.default_rng(0)
+    fast = run(op.unary if op.arity == 1 else op.binary)
+    rng = np.random.default_rng(0)
+    general = run(op)
+    assert fast == general, op.name
+
+
+def test_the_scalar_shortcut_records_named_constants_and_keeps_anomaly_checks():
+    a = ag.tensor(2.0, requires_grad=True)
+    c = ag.tensor(3.0)
+    c.name = "c"
+    assert (a * c)._node.labels == (None, "c")
+    zero = ag.tensor(0.0, requires_grad=True)
+    with ag.detect_anomaly(), pytest.raises(FloatingPointError, match="log"):
+        zero.log()

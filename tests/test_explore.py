@@ -350,3 +350,28 @@ def test_the_readme_example_runs(tmp_path, monkeypatch, capsys):
     assert "<chaingrad page:" in capsys.readouterr().out
     assert (tmp_path / "graph.html").stat().st_size > 1000
     assert (REPO / "notebooks" / "figures" / "explore.png").exists()
+
+
+def test_a_page_walks_its_graph_once_and_reads_each_nodes_facts_once(monkeypatch):
+    """One graph walk per page (steps and picture share it), one fact sheet per node."""
+    from collections import Counter
+    from chaingrad.autograd.viz import explore_adapter, walk as walk_module
+    walks, facts = [], Counter()
+    real_init, real_facts = walk_module.Walk.__init__, explore_adapter.node_facts
+
+    def counting_init(self, *args, **kwargs):
+        walks.append(args)
+        real_init(self, *args, **kwargs)
+
+    def counting_facts(node):
+        facts[node] += 1
+        return real_facts(node)
+    monkeypatch.setattr(walk_module.Walk, "__init__", counting_init)
+    monkeypatch.setattr(explore_adapter, "node_facts", counting_facts)
+    for max_nodes in (200, 3):                      # the whole graph drawn, and a picture cut short
+        walks.clear()
+        facts.clear()
+        net, loss = small_net()
+        data = page_data(loss, model=net, max_nodes=max_nodes)
+        assert len(walks) == 1, max_nodes
+        assert len(facts) == data["forward"] and set(facts.values()) == {1}, max_nodes

@@ -264,6 +264,35 @@ def test_a_big_graph_fits_its_panel_with_the_legend_beside_it(browser, tmp_path)
     page.close()
 
 
+def overlap(r, s):
+    """Do two boxes {x, y, width, height} share any area?"""
+    return (r["x"] < s["x"] + s["width"] and s["x"] < r["x"] + r["width"] and
+            r["y"] < s["y"] + s["height"] and s["y"] < r["y"] + r["height"])
+
+
+@pytest.mark.parametrize("which", ["fan_out", "mlp"])
+def test_the_legend_sits_beside_the_graph_and_no_label_runs_into_it(browser, tmp_path, which):
+    """At 1400x900 the legend's box and the picture's panel share no pixel, in every frame, and
+    the labels the page writes on the picture (edge notes, gradient badges) stay in the panel."""
+    if which == "fan_out":
+        page = Opened(browser, viz.explore(fan_out()[1]), tmp_path, "fan.html", width=1400, height=900)
+    else:
+        model, loss = mlp_batch()
+        page = Opened(browser, viz.explore(loss, model=model), tmp_path, "mlp.html", width=1400, height=900)
+    notes = 0
+    for k in range(len(page.data["explore"]["frames"])):
+        if k:
+            page.tab.keyboard.press("ArrowRight")
+        pane, legend = page.rect(".cg-graph"), page.rect(".cg-legend")
+        assert legend["height"] > 50 and not overlap(legend, pane), k
+        for label in page.tab.locator("text.cg-note, text.cg-badge").all():
+            box = page.rect(label)
+            assert inside(box, pane, slack=2) and not overlap(box, legend), (k, label.text_content())
+            notes += 1
+    assert notes > 3                                  # the fan-out's parts and sums were written
+    page.close()
+
+
 def test_the_playground_opens_at_its_top(browser, tmp_path):
     import numpy as np
     model, loss = mlp_batch()

@@ -31,9 +31,13 @@ def svg_of(pic):
     return svg
 
 
-# ---- tiny modules (duck typing: named_parameters / named_modules, scope like nn.Module) ----
+# ---- tiny modules (duck typing: the pictures' one protocol, scope like nn.Module) ----
 
 class Module:
+    def modules_for_pictures(self):
+        """What the pictures ask of a model: (path, module, own parameters) per module."""
+        return [(path, m, list(m.params)) for path, m in self.named_modules()]
+
     def named_modules(self, prefix=""):
         yield prefix, self
         for name, child in self.children:
@@ -222,6 +226,38 @@ def test_module_clusters_are_labelled_with_paths_and_parameters_named():
     cluster = src[src.index('label=<layers.0: Linear>'):]
     cluster = cluster[:cluster.index("}")]
     assert "layers.0.weight" in cluster and "layers.2.weight" not in cluster
+
+
+def test_the_layout_says_where_each_tensor_and_op_is():
+    """ag.viz.layout: the picture draw() makes, plus the public table of what is where."""
+    net, x, target = two_layer()
+    loss = mse_loss(net(x), target)
+    lay = viz.layout(loss, model=net, depth=None)
+    assert isinstance(lay, viz.Layout) and lay.picture.source == viz.draw(loss, model=net).source
+    titles = set(re.findall(r"<title>([^<]*)</title>", svg_of(lay.picture)))
+    w = net.layers[0].weight._node
+    assert lay.box_of(net.layers[0].weight) == lay.tensor_vertex[w] in titles and lay.names[w] == "layers.0.weight"
+    assert lay.module_of(w) == "Net / layers.0: Linear"
+    tanh = next(n for n in lay.nodes if n.op.name == "tanh")
+    assert lay.vertex_of_op(tanh) == lay.op_vertex[tanh] and lay.op_vertex[tanh] in titles
+    assert lay.module_of(tanh) == "Net / layers.1: Act"
+    sub = next(n for n in lay.nodes if n.op.name == "sub")          # inside the collapsed mse_loss
+    group = lay.group_of[sub]
+    assert lay.vertex_of_op(sub) == lay.group_vertex[group] and sub in lay.members[group]
+    assert {"param", "op", "composite", "output"} <= lay.legend and not lay.stepping
+    assert [lay.scope_labels[c] for c in lay.clusters][:2] == ["Net", "layers.0: Linear"]
+    cut = viz.layout(loss, model=net, max_nodes=2)
+    first = next(n for n in lay.nodes if n not in cut.nodes)        # an op beyond max_nodes
+    assert cut.omitted == len(lay.nodes) - 2 and cut.vertex_of_op(first) == cut.more_vertex == "more"
+
+
+def test_only_draw_knows_the_builder():
+    """legend, the explorer and the steps read the public Layout, never the builder."""
+    here = os.path.join(ROOT, "autograd", "viz")
+    for name in sorted(os.listdir(here)):
+        if name.endswith(".py") and name not in ("draw.py", "groups.py"):
+            text = open(os.path.join(here, name), encoding="utf-8").read()
+            assert "Builder" not in text, name
 
 
 def test_expand_composites_opens_the_loss():
@@ -492,7 +528,7 @@ def test_grad_report_norms_ratios_and_dead_relus():
 
 def test_the_example_command_writes_the_readme_picture(tmp_path):
     out = tmp_path / "graph.svg"
-    subprocess.run([sys.executable, "-m", "chaingrad.autograd.viz", "--example", str(out)], cwd=ROOT, check=True,
+    subprocess.run([sys.executable, "-m", "chaingrad.example", str(out)], cwd=ROOT, check=True,
                    capture_output=True)
     texts = svg_texts(out.read_text())
     for label in ("layers.0: Linear", "layers.0.weight", "layers.2.bias", "mse_loss", "loss", "legend"):
@@ -500,7 +536,7 @@ def test_the_example_command_writes_the_readme_picture(tmp_path):
     assert sum(t == "grad" for t in texts) >= 8 and sum(t == "data" for t in texts) >= 8
     committed = os.path.join(ROOT, "notebooks", "figures", "two_layer_graph.svg")
     assert sorted(svg_texts(open(committed, encoding="utf-8").read())) == sorted(texts), \
-        "the committed picture is stale: run python -m chaingrad.autograd.viz --example notebooks/figures/two_layer_graph.svg"
+        "the committed picture is stale: run python -m chaingrad.example notebooks/figures/two_layer_graph.svg"
 
 
 def test_names_with_markup_characters_are_escaped():
@@ -521,3 +557,61 @@ def test_a_parameter_gradient_from_a_plain_backward_is_drawn():
     weight_line = next(line for line in dot.splitlines() if "<B>weight</B>" in line)
     assert "grad" in weight_line and "not computed" not in weight_line
     assert f"{m.weight.grad.data[0, 0]:.4g}" in weight_line
+
+
+def test_the_small_helpers_are_defined_once():
+    """One is_op, one shape text (errors.shape_str), one gradient table, one VJP source reader."""
+    import ast
+    defs = {}
+    for path in sorted((os.path.join(d, f) for d, _, fs in os.walk(os.path.join(ROOT, "autograd"))
+                        for f in fs if f.endswith(".py"))):
+        for node in ast.walk(ast.parse(open(path, encoding="utf-8").read())):
+            if isinstance(node, ast.FunctionDef):
+                defs.setdefault(node.name, []).append(os.path.relpath(path, ROOT))
+    for name in ("is_op", "shape_str", "grad_table", "source_text"):
+        assert len(defs.get(name, [])) == 1, (name, defs.get(name))
+    for gone in ("shape_text", "_grad_lookup", "_grad_table", "_vjp_source", "_source"):
+        assert gone not in defs, (gone, defs[gone])
+    assert defs["grad_of"] == [os.path.join("autograd", "viz", "draw.py")]   # the builder's, over walk.grad
+
+
+def _viz_sources():
+    here = os.path.join(ROOT, "autograd", "viz")
+    return {name: open(os.path.join(here, name), encoding="utf-8").read()
+            for name in sorted(os.listdir(here)) if name.endswith((".py", ".js", ".html", ".css"))}
+
+
+def test_the_pictures_name_no_layer_and_call_no_module_method():
+    """ag.viz knows a model only through modules_for_pictures(): it names no nn layer class
+    and calls no other method of nn.Module (so a layer or method renamed in nn cannot break it)."""
+    import inspect
+    from chaingrad import nn
+    layers = {n for n in nn.__all__ if inspect.isclass(getattr(nn, n)) and issubclass(getattr(nn, n), nn.Module)}
+    layers -= {"Module"} | set(viz.__all__)          # the protocol's implementer; viz's own Step
+    methods = {n for n, v in vars(nn.Module).items() if callable(v) and not n.startswith("_")}
+    methods -= {"modules_for_pictures", "forward"}           # "forward": also the name of a phase of the page
+    assert {"Linear", "ReLU", "Tanh", "Sequential"} <= layers and {"named_parameters", "parameters"} <= methods
+    found = []
+    for name, text in _viz_sources().items():
+        found += [(name, w) for w in sorted(layers) if re.search(rf"\b{w}\b", text)]
+        if name.endswith(".py"):                       # (the scripts' Math.max.apply is JavaScript's)
+            found += [(name, m) for m in sorted(methods) if re.search(rf"\.{m}\(|[\"']{m}[\"']", text)]
+    assert found == []
+
+
+def test_a_model_is_asked_through_one_method():
+    from chaingrad import nn
+    shared = nn.Linear(2, 2)
+    net = nn.Sequential(shared, nn.Tanh(), shared)                 # one module, called twice
+    parts = net.modules_for_pictures()
+    assert [p for p, _, _ in parts] == ["", "0", "1"]               # a shared module once
+    assert [n for n, _ in parts[1][2]] == ["weight", "bias"] and parts[0][2] == parts[2][2] == []
+    loss = net(ag.tensor([[1.0, 2.0]])).sum()
+    src = viz.draw(loss, model=net).source
+    assert "0.weight" in src and "label=<0: Linear (call 2)>" in src
+    # without model=, a collapsed module still counts its parameters through the protocol
+    assert "6 parameters" in viz.draw(loss, depth=1).source
+    with pytest.raises(TypeError, match=r"draw: model= takes a module that offers modules_for_pictures\(\)"):
+        viz.draw(loss, model=object())
+    with pytest.raises(TypeError, match=r"grad_report: model= .* not a dict"):
+        viz.grad_report({"0.weight": shared.weight})

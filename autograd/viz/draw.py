@@ -10,7 +10,7 @@ Two views of the same recorded graph:
   flow), leaves as "accumulate into .grad" boxes.
 
 Ops recorded inside ``ag.scope(...)`` are grouped: a module call becomes a
-cluster labelled with its path in the model (``layers.0: Linear``), and a
+cluster labelled with its path in the model (``layers.0: Affine``), and a
 composite op (``@ag.composite("cross_entropy")``) becomes one ellipse unless
 ``expand_composites=True``.  ``depth=k`` draws modules nested deeper than k as
 single boxes with their input/output shapes and parameter count.
@@ -22,14 +22,16 @@ are cut to ``fmt.LABEL_MAX`` characters (Graphviz refuses labels past 16 KB).
 """
 import math
 
-from ..tensor import Tensor
+from ..errors import shape_str
 from . import fmt
 from .fmt import LABEL_MAX, dot_esc, text_label
 from .groups import Grouping
+from .where import Layout
 from .legend import legend_label
-from .record import GradRecord, last_record
+from .record import grad_table
 from .render import Picture
-from .walk import Walk, gc_paused, is_op, key_of, module_paths, names, tensor_of
+from .model import ModelView, parameter_count
+from .walk import Walk, gc_paused, is_op, names
 
 VIEWS = ("dataflow", "backward")
 COLOR_BY = (None, "grad", "grad_ratio")
@@ -42,8 +44,9 @@ def draw(root, model=None, depth=None, show_values=True, show_grads=True, formul
     """Draw the graph behind ``root`` (a Tensor or a list of them); returns a ``graphviz.Digraph``.
 
     - ``model``: a module; parameters get their names (``layers.0.weight``)
-      and module calls are clustered under their paths (duck typing: anything
-      with ``named_parameters()`` and ``named_modules()``).
+      and module calls are clustered under their paths (anything that offers
+      ``modules_for_pictures()``, see :mod:`autograd.viz.model`; every
+      ``nn.Module`` does).
     - ``depth``: draw modules nested deeper than ``depth`` as one box each
       (``depth=0``: the whole model is one box).  None: no collapsing.
     - ``show_values`` / ``show_grads``: a value row / a gradient row per tensor.
@@ -80,8 +83,32 @@ def draw(root, model=None, depth=None, show_values=True, show_grads=True, formul
                 formulas=formulas, color_by=color_by, view=view,
                 expand_composites=expand_composites, max_nodes=max_nodes, name_map=name_map,
                 grads=grads, max_values=max_values, rankdir=rankdir, title=title, legend=legend)
+    return layout(root, **opts).picture
+
+
+def layout(root, **draw_opts):
+    """The picture ``draw`` makes (same options) and where each part of the graph is in it:
+    a :class:`~autograd.viz.where.Layout` (vertex ids per tensor and op, groups,
+    clusters, module labels, names, what the legend lists).  ``layout(...).picture``
+    is ``draw(...)``."""
+    opts = options(**draw_opts)
     with gc_paused():
-        return Builder(root, opts).build()
+        return Builder(Walk(root, opts["max_nodes"]), opts).build()
+
+
+def layout_of_walk(walk, **draw_opts):
+    """As :func:`layout`, for a graph already walked (a page walks its graph once)."""
+    opts = options(**draw_opts)
+    with gc_paused():
+        return Builder(walk.capped(opts["max_nodes"]), opts).build()
+
+
+def frame_layout(walk, frame, **draw_opts):
+    """The layout of one frame of ``backward_steps`` over ``walk`` (``frame``: a Step, whose
+    gradients, current node and edge notes the picture shows)."""
+    opts = options(**draw_opts)
+    with gc_paused():
+        return Builder(walk.capped(opts["max_nodes"]), opts, frame=frame).build()
 
 
 def options(**overrides):
@@ -95,31 +122,21 @@ def options(**overrides):
     return opts
 
 
-def _grad_table(grads):
-    """Turn the ``grads=`` argument into ``{key: ndarray}`` (or None for no inner gradients)."""
-    if grads is None:
-        grads = last_record()
-    if grads is None or grads is False:
-        return None
-    if isinstance(grads, GradRecord):
-        return grads.grads
-    return {key_of(t) if isinstance(t, Tensor) else t: getattr(g, "data", g) for t, g in grads.items()}
-
-
 class Builder(Grouping):
-    """Builds one picture.  ``frame`` (used by ``backward_steps``) overrides the gradients,
+    """Builds one picture; :meth:`build` returns its :class:`Layout`, the only thing other
+    modules read.  ``frame`` (used by ``backward_steps``) overrides the gradients,
     highlights the current node and labels the edges its gradient goes along."""
 
-    def __init__(self, root, opts, frame=None):
+    def __init__(self, walk, opts, frame=None):
         self.o = opts
         self.frame = frame
-        self.walk = Walk(root, opts["max_nodes"])
-        self.names = names(self.walk, opts["model"], opts["name_map"])
-        self.paths = module_paths(opts["model"])
-        self.grads = _grad_table(opts["grads"]) if frame is None else None
+        self.walk = walk
+        self.model = ModelView(opts["model"])
+        self.names = names(self.walk, self.model, opts["name_map"])
+        self.paths = self.model.paths
+        self.grads = grad_table(opts["grads"]) if frame is None else {}
         # Inner gradients are shown when some were recorded for this graph.
-        self.inner_grads = frame is not None or (
-            self.grads is not None and any(n in self.grads for n in self.walk.nodes))
+        self.inner_grads = frame is not None or any(n in self.grads for n in self.walk.nodes)
         self.ids = {}
         self.counters = {}
         self.stmts = {}          # cluster scope (or None = top level) -> node statements
@@ -160,15 +177,7 @@ class Builder(Grouping):
         """(gradient array or None, note) for a key."""
         if self.frame is not None:
             return self.frame.grads.get(key, (None, ""))
-        t = tensor_of(key)
-        if t is not None and t.grad is not None:
-            return t.grad.data, ""
-        if self.grads is not None and key in self.grads:
-            return self.grads[key], ""
-        r = self.walk.root_of.get(key)
-        if r is not None and r.grad is not None:
-            return r.grad.data, ""
-        return None, ""
+        return self.walk.grad(key, self.grads), ""
 
     def fill_color(self, key, g):
         by = self.o["color_by"]
@@ -210,7 +219,7 @@ class Builder(Grouping):
         rows = []      # "data" and "grad" rows: a table of their own, so captions stay narrow
         head = f"<B>{dot_esc(label_name, LABEL_MAX)}</B> " if label_name else ""
         head = (f'<TR><TD BGCOLOR="{fmt.ROLE_COLORS[role]}">{head}'
-                f'<FONT POINT-SIZE="9">{dot_esc(fmt.shape_text(shape))} {dot_esc(dtype)}</FONT></TD></TR>')
+                f'<FONT POINT-SIZE="9">{dot_esc(shape_str(shape))} {dot_esc(dtype)}</FONT></TD></TR>')
         if self.o["show_values"]:
             if value is None:
                 self.legend["freed"] = True
@@ -267,13 +276,11 @@ class Builder(Grouping):
                 seen.add(key)
                 shape, _ = self.walk.shape_dtype(key)
                 if shape != ():
-                    ins.append("?" if shape is None else fmt.shape_text(shape))
+                    ins.append("?" if shape is None else shape_str(shape))
         in_shapes = ", ".join(ins) or "()"
-        out_shapes = ", ".join(fmt.shape_text(n.shape) for n in self.outputs[group]) or "()"
-        obj = group.obj
-        if obj is not None and callable(getattr(obj, "parameters", None)):
-            n_params = sum(int(p.size) for p in obj.parameters())
-        else:
+        out_shapes = ", ".join(shape_str(n.shape) for n in self.outputs[group]) or "()"
+        n_params = parameter_count(group.obj) if group.obj is not None else None
+        if n_params is None:        # not a module that says: count the parameters it hides
             n_params = sum(math.prod(k.shape) for k in self.group_params.get(group, ()))
         return (f'<<B>{dot_esc(self.scope_label(group), LABEL_MAX)}</B><BR/><FONT POINT-SIZE="9">'
                 f'in {dot_esc(in_shapes)} → out {dot_esc(out_shapes)}<BR/>'
@@ -311,11 +318,34 @@ class Builder(Grouping):
 
     # ---- the two views -------------------------------------------------------------------
     def build(self):
+        """Lay the graph out; returns the :class:`Layout` (its ``picture`` is the Digraph)."""
         if self.o["view"] == "backward":
             self._build_backward()
         else:
             self._build_dataflow()
-        return self._emit()
+        g = self._emit()
+        layout = self._layout(g)
+        if self.o["legend"]:
+            g.node("legend", label=legend_label(layout), shape="plaintext", fontsize="9")
+        return layout
+
+    def _layout(self, picture):
+        by_prefix = {"t": {}, "op": {}, "g": {}}
+        for (prefix, key), v in self.ids.items():
+            if prefix in by_prefix:
+                by_prefix[prefix][key] = v
+        scopes = {}
+        for scope in {n.scope for n in self.walk.nodes} | set(self.clusters) | set(self.members):
+            for s in (scope.path() if scope is not None else ()):
+                if s not in scopes:
+                    scopes[s] = self.scope_label(s)
+        return Layout(picture=picture, tensor_vertex=by_prefix["t"], op_vertex=by_prefix["op"],
+                      group_vertex=by_prefix["g"], group_of=self.group_of, members=self.members,
+                      cluster_of=self.cluster_of, clusters=tuple(self.clusters), scope_labels=scopes,
+                      names=self.names, nodes=tuple(self.walk.nodes),
+                      more_vertex=self.ids.get(("more", None)), omitted=self.walk.omitted,
+                      legend=frozenset(k for k, v in self.legend.items() if v), options=self.o,
+                      stepping=self.frame is not None)
 
     def _input_vertex(self, key, dst_group):
         """The vertex an input edge starts from, or None when the edge is inside a group."""
@@ -411,7 +441,7 @@ class Builder(Grouping):
             return name
         name = self.vid("op", node)
         lines = [f"<B>{dot_esc(node.op.name, LABEL_MAX)}</B> backward",
-                 f'<FONT POINT-SIZE="9">grad {dot_esc(fmt.shape_text(node.shape))} {dot_esc(node.dtype)}</FONT>']
+                 f'<FONT POINT-SIZE="9">grad {dot_esc(shape_str(node.shape))} {dot_esc(node.dtype)}</FONT>']
         if self.o["show_grads"] and self.inner_grads:
             g, _ = self.grad_of(node)
             if g is not None:
@@ -432,7 +462,7 @@ class Builder(Grouping):
         self.legend["accumulate"] = True
         label_name = self.names.get(key) or "leaf"
         lines = [f"accumulate into <B>{dot_esc(label_name, LABEL_MAX)}</B>.grad",
-                 f'<FONT POINT-SIZE="9">{dot_esc(fmt.shape_text(key.shape))} {dot_esc(key.dtype)}</FONT>']
+                 f'<FONT POINT-SIZE="9">{dot_esc(shape_str(key.shape))} {dot_esc(key.dtype)}</FONT>']
         g = None
         if self.o["show_grads"]:
             g, _ = self.grad_of(key)
@@ -482,8 +512,6 @@ class Builder(Grouping):
         g.body.extend(line + "\n" for line in lines)
         for src, dst, attrs in self.edges:
             g.edge(src, dst, **attrs)
-        if o["legend"]:
-            g.node("legend", label=legend_label(self), shape="plaintext", fontsize="9")
         return g
 
 

@@ -4,11 +4,13 @@ Everything the page shows beyond the public pieces (``draw`` and the
 ``backward_steps`` frames) comes through the functions below, so that a change
 of the engine's internals touches this file only:
 
-* :func:`drawing` runs ``draw``'s builder and reads which SVG vertex stands for
-  which graph key (the picture's ids are counters like ``t0``, ``op3``), which
-  op vertex a node sits under when it is collapsed into a group, and the module
-  label of a scope (the builder's ``ids``, ``group_of``, ``members``,
-  ``cluster_of``, ``names``, ``walk.inputs`` and ``scope_label``).
+* :func:`walk` walks the graph once for the whole page; :func:`steps` (the
+  frames of ``backward_steps``) and :func:`drawing` both read that one walk.
+* :func:`drawing` draws the picture and keeps its public
+  :class:`~autograd.viz.where.Layout`: which SVG vertex stands for which graph
+  key (the picture's ids are counters like ``t0``, ``op3``), which op vertex a
+  node sits under when it is collapsed into a group, and the module label of a
+  scope.
 * :func:`node_facts` reads a node's saved values, its op name, options,
   inputs and naming scope; :func:`leaf_facts` a leaf's.
 * :func:`op_rules` reads the op's own formulas (``defvjp(inputs=, formulas=)``)
@@ -25,20 +27,14 @@ Tensors), ``ans`` (the saved output), ``shape``, ``dtype`` and ``scope``
 (``.path()``); from a leaf's Node ``ans``, ``shape``, ``dtype``; from a
 constant Tensor ``data``, ``shape``, ``dtype``.
 """
-import inspect
-
 import numpy as np
 
 from ..graph import Node
-from .walk import Const
+from .steps import walk_steps
+from .walk import Const, Walk, gc_paused, is_op  # is_op: explore_data asks it here (eng.is_op)
 from . import fmt
-from .draw import Builder, options
+from .draw import layout_of_walk
 from .legend import legend_rows
-
-
-def is_op(key):
-    """True when ``key`` is an op's output, False for a leaf or a constant."""
-    return type(key) is Node and key.op is not None
 
 
 def creation_order(key):
@@ -47,7 +43,8 @@ def creation_order(key):
 
 
 class Drawing:
-    """The picture and where each graph key is in it.
+    """The picture and where each graph key is in it (read from its public
+    :class:`~autograd.viz.where.Layout`).
 
     ``svg`` is the rendered picture; ``tensor_vertex(key)`` the box of a tensor,
     ``op_vertex(node)`` the ellipse of an op (or the box of the group hiding it,
@@ -55,52 +52,49 @@ class Drawing:
     scope path as the picture labels it.  Unknown keys give None.
     """
 
-    def __init__(self, builder, picture):
-        self.picture = picture
-        self._b = builder
-        self.keys = [k for (prefix, k) in builder.ids if prefix == "t"]
+    def __init__(self, layout):
+        self.layout = layout
+        self.keys = list(layout.tensor_vertex)
 
     def svg(self):
-        return self.picture.svg()
+        return self.layout.picture.svg()
 
     def tensor_vertex(self, key):
-        return self._b.ids.get(("t", key))
+        return self.layout.tensor_vertex.get(key)
 
     def op_vertex(self, node):
-        b = self._b
-        v = b.ids.get(("op", node))
-        if v is None and node in b.group_of:
-            v = b.ids.get(("g", b.group_of[node]))
-        if v is None and node not in b.walk.inputs:
-            v = b.ids.get(("more", None))
-        return v
+        return self.layout.vertex_of_op(node)
 
     def group_members(self):
         """{group vertex: member nodes} for ops drawn as one box."""
-        return {self._b.ids[("g", g)]: nodes for g, nodes in self._b.members.items()
-                if ("g", g) in self._b.ids}
+        lay = self.layout
+        return {lay.group_vertex[g]: nodes for g, nodes in lay.members.items() if g in lay.group_vertex}
 
     def module(self, key):
-        b = self._b
-        if is_op(key):
-            chain = key.scope.path() if key.scope is not None else []
-        else:
-            s = b.cluster_of.get(key)
-            chain = s.path() if s is not None else []
-        return " / ".join(b.scope_label(s) for s in chain)
+        return self.layout.module_of(key)
 
     def names(self):
-        return self._b.names
+        return self.layout.names
 
     def legend_rows(self):
         """The picture's legend as rows ``[swatch, text, colour, ink, heading]`` (plain text)."""
-        return [list(row) for row in legend_rows(self._b)]
+        return [list(row) for row in legend_rows(self.layout)]
 
 
-def drawing(root, **draw_opts):
-    """Draw ``root`` (options as for ``ag.viz.draw``) and keep the key -> vertex tables."""
-    builder = Builder(root, options(**draw_opts))
-    return Drawing(builder, builder.build())
+def walk(root):
+    """The graph behind ``root``, walked once for the whole page (see ``walk.Walk``)."""
+    with gc_paused():
+        return Walk(root)
+
+
+def steps(walked, **opts):
+    """The frames of ``backward_steps`` (same options) over a walked graph."""
+    return walk_steps(walked, **opts)
+
+
+def drawing(walked, **draw_opts):
+    """Draw a walked graph (options as for ``ag.viz.draw``) and keep its layout."""
+    return Drawing(layout_of_walk(walked, **draw_opts))
 
 
 def node_facts(node):
@@ -138,17 +132,10 @@ def op_rules(node):
         rule = op.formula(i)
         if rule is None:
             fn = op.vjp_all if op.vjp_all is not None else op.vjps[i] if i < len(op.vjps) else None
-            out.append((syms[i], None, None, _source(fn)))
+            out.append((syms[i], None, None, fmt.source_text(fn)))
         else:
             out.append((syms[i], rule[0], rule[1], None))
     return out
-
-
-def _source(fn):
-    try:
-        return inspect.getsource(fn).strip()
-    except (OSError, TypeError):
-        return repr(fn)
 
 
 def short(a):

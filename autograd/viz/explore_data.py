@@ -34,7 +34,6 @@ import numpy as np
 
 from . import explore_adapter as eng
 from .fmt import clip, num
-from .steps import backward_steps
 
 FULL_MAX = 36          # arrays with at most this many entries are shown entry by entry
 HEAT_MAX = 16          # heat maps have at most HEAT_MAX x HEAT_MAX cells
@@ -170,6 +169,7 @@ class _Page:
     def __init__(self, steps, drawing):
         self.d = drawing
         self.steps = steps
+        self._facts = {}           # node -> its facts (see facts())
         self.grad = {}             # key -> its whole gradient (what backward gives it)
         self.parts_of = {}         # node -> {input index: contribution}
         self.label = {}            # key -> printable name
@@ -195,7 +195,7 @@ class _Page:
         p = {"name": self.label.get(key, "?"), "module": self.d.module(key),
              "grad": array_summary(self.grad.get(key)), "op": None}
         if eng.is_op(key):
-            facts = eng.node_facts(key)
+            facts = self.facts(key)
             p.update(kind="op output", shape=list(facts["shape"]), dtype=facts["dtype"],
                      value=array_summary(facts["value"]))
             p["op"] = self._op_part(key, facts)
@@ -243,8 +243,15 @@ class _Page:
         n = sum(1 for j in range(i) if self.d.tensor_vertex(inputs[j]) == src)
         return [src, dst, n]
 
+    def facts(self, node):
+        """An op's facts (``eng.node_facts``), computed once per node for the whole page."""
+        f = self._facts.get(node)
+        if f is None:
+            f = self._facts[node] = eng.node_facts(node)
+        return f
+
     def inputs_of(self, node):
-        return [inp["key"] for inp in eng.node_facts(node)["inputs"]]
+        return [inp["key"] for inp in self.facts(node)["inputs"]]
 
     # -- frames --
     def forward_frames(self):
@@ -259,7 +266,7 @@ class _Page:
             if op_v is not None and out_v is not None:
                 edges.append([op_v, out_v, 0])
             args = ", ".join(clip(self.label.get(k, "constant")) if k is not None else "constant" for k in ins)
-            facts = eng.node_facts(node)
+            facts = self.facts(node)
             text = (f"forward {f + 1} of {len(self.ops)}: {clip(self.label[node])} = {clip(facts['op'])}({args}"
                     f"{', ' + facts['options'] if facts['options'] else ''}) = {eng.short(facts['value'])}")
             frames.append({"phase": "forward", "text": text, "active": [v for v in (op_v, out_v) if v],
@@ -310,13 +317,14 @@ class _Page:
 def page_data(root, model=None, name_map=None, grad=None, title=None, max_nodes=200, depth=None,
               expand_composites=None, rankdir="TB", record=None):
     """Everything the explorer page shows, as a JSON-ready dict (see the module docstring)."""
-    steps = list(backward_steps(root, grad=grad, model=model, name_map=name_map, record=record))
+    walk = eng.walk(root)                    # the page's one walk of the graph: steps and picture share it
+    steps = list(eng.steps(walk, grad=grad, model=model, name_map=name_map, record=record))
     n_ops = sum(1 for s in steps if s.kind == "op")
     if expand_composites is None:
         # Within the node cap every op gets its own ellipse and frame; above it composites
         # collapse into one box each, as draw() shows them by default.
         expand_composites = n_ops <= max_nodes
-    d = eng.drawing(root, model=model, name_map=name_map, depth=depth, show_grads=False,
+    d = eng.drawing(walk, model=model, name_map=name_map, depth=depth, show_grads=False,
                     expand_composites=expand_composites, max_nodes=max_nodes, rankdir=rankdir,
                     title=title, legend=False)          # the page shows the legend beside the picture
     page = _Page(steps, d)

@@ -1,10 +1,13 @@
 """Words, numbers and colours for the pictures: value formatting, the local-derivative
 table behind ``formulas=True`` and ``explain``, and the gradient colour scale."""
 import html
+import inspect
 import math
 import re
 
 import numpy as np
+
+from ..errors import shape_str
 
 # ---- numbers ------------------------------------------------------------------
 
@@ -72,10 +75,6 @@ def dtype_text(dtype):
     if text is None:
         text = _DTYPE_TEXT[dtype] = str(dtype)
     return text
-
-
-def shape_text(shape):
-    return "(" + ", ".join(str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"
 
 
 LABEL_MAX = 60       # characters of a name, an op or a module in a picture (the explorer's panel has all)
@@ -166,10 +165,21 @@ def _index_text(index):
         elif i is Ellipsis:
             out.append("...")
         elif isinstance(i, np.ndarray):
-            out.append(f"{i.dtype.kind == 'b' and 'mask' or 'array'}{shape_text(i.shape)}")
+            out.append(f"{i.dtype.kind == 'b' and 'mask' or 'array'}{shape_str(i.shape)}")
         else:
             out.append(str(i))
     return ", ".join(out)
+
+
+def source_text(fn, limit=None):
+    """The source of a VJP (a user's own primitive has no formula to show), cut to ``limit``
+    characters when given; ``repr(fn)`` when Python cannot find it (a builtin, a lambda typed
+    at the prompt)."""
+    try:
+        src = inspect.getsource(fn).strip()
+    except (OSError, TypeError):
+        return repr(fn)
+    return src if limit is None or len(src) < limit else src[:limit - 3] + "..."
 
 
 # ---- the local derivatives ------------------------------------------------------------

@@ -73,7 +73,8 @@ class Grouping:
         return self.paths.get(id(scope.obj)) if scope.obj is not None else None
 
     def scope_label(self, s):
-        """``layers.0: Linear`` with a model, else the scope's name; ``(call 2)`` when reused."""
+        """``<path>: <scope name>`` with a model (``layers.0: Affine``), else the scope's name;
+        ``(call 2)`` when reused."""
         if s.kind != "module":
             return s.name
         path = self._module_path(s)
@@ -122,7 +123,7 @@ class Grouping:
                 k += 1
             common = common[:k]
         owner = None
-        if self.o["model"] is not None:
+        if self.model.parts:
             name = self.names.get(key)
             if name is None:
                 return None

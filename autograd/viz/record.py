@@ -63,6 +63,18 @@ class GradRecord:
             self.dead_relus[key] = dead_units(key.ans)
 
 
+def grad_table(grads):
+    """The ``grads=`` argument of the pictures as ``{key: ndarray}``: a :class:`GradRecord`,
+    a dict ``{tensor: gradient}``, None (the latest record) or False (none: ``{}``)."""
+    if grads is None:
+        grads = last_record()
+    if grads is None or grads is False:
+        return {}
+    if isinstance(grads, GradRecord):
+        return grads.grads
+    return {GradRecord._key(t): getattr(g, "data", g) for t, g in grads.items()}
+
+
 def dead_units(out):
     """``(dead, units)`` for a relu output: a unit (one entry of a row) is dead on this
     batch when it is 0 for every example (rows = axis 0), so its gradient is 0 too."""

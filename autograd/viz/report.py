@@ -1,22 +1,15 @@
 """Text views: ``print_graph`` (the graph as a listing), ``explain`` (one op's VJP with
 numbers) and ``grad_report`` (gradient health per layer).  None of them needs Graphviz."""
-import inspect
 import sys
 
 import numpy as np
 
 from .. import engine
+from ..errors import shape_str
 from . import fmt
-from .record import dead_units, last_record
-from .walk import Walk, gc_paused, key_of, labels, module_paths, names, tensor_of
-
-
-def _grad_lookup(grads):
-    if grads is None:
-        grads = last_record()
-    if grads is None or grads is False:
-        return {}
-    return grads.grads if hasattr(grads, "grads") else {key_of(t): getattr(g, "data", g) for t, g in grads.items()}
+from .record import dead_units, grad_table, last_record
+from .model import ModelView
+from .walk import Walk, gc_paused, key_of, labels, names
 
 
 def _scope_text(node, paths):
@@ -47,19 +40,11 @@ def print_graph(root, model=None, name_map=None, grads=None, show_values=True, s
 
 def _listing(root, model, name_map, grads, show_values, show_grads, max_values, max_nodes):
     walk = Walk(root, max_nodes)
-    named = names(walk, model, name_map)
+    view = ModelView(model, "print_graph")
+    named = names(walk, view, name_map)
     label = labels(walk, named)
-    paths = module_paths(model)
-    table = _grad_lookup(grads)
-
-    def grad_of(key):
-        t = tensor_of(key)
-        if t is not None and t.grad is not None:
-            return t.grad.data
-        if key in table:
-            return table[key]
-        r = walk.root_of.get(key)
-        return r.grad.data if r is not None and r.grad is not None else None
+    paths = view.paths
+    table = grad_table(grads)
 
     def extra(key):
         out = ""
@@ -67,7 +52,7 @@ def _listing(root, model, name_map, grads, show_values, show_grads, max_values, 
             v = walk.value(key)
             out += "  data " + (fmt.array_text(v, max_values) if v is not None else "(freed)")
         if show_grads and not walk.is_const(key):
-            g = grad_of(key)
+            g = walk.grad(key, table)
             if g is not None:
                 out += "  grad " + fmt.array_text(g, max_values)
         return out
@@ -77,7 +62,7 @@ def _listing(root, model, name_map, grads, show_values, show_grads, max_values, 
     for key in walk.leaves:
         shape, dtype = walk.shape_dtype(key)
         kind = "constant" if walk.is_const(key) else "leaf (requires grad)"
-        desc = f"{fmt.shape_text(shape)} {fmt.dtype_text(dtype)}" if shape is not None else "(freed)"
+        desc = f"{shape_str(shape)} {fmt.dtype_text(dtype)}" if shape is not None else "(freed)"
         lines.append(f"  {label[key]:<16} {kind:<21} {desc}{extra(key)}")
     scope_texts = {}            # many ops share a scope: describe each scope once
     for node in walk.nodes:
@@ -88,7 +73,7 @@ def _listing(root, model, name_map, grads, show_values, show_grads, max_values, 
         if where is None:
             where = scope_texts[node.scope] = _scope_text(node, paths)
         root_mark = "  <- output" if node in walk.root_of else ""
-        lines.append(f"  {head:<40} {fmt.shape_text(node.shape)} {fmt.dtype_text(node.dtype)}{where}{extra(node)}{root_mark}")
+        lines.append(f"  {head:<40} {shape_str(node.shape)} {fmt.dtype_text(node.dtype)}{where}{extra(node)}{root_mark}")
     if walk.omitted:
         lines.append(f"  ... {walk.omitted} more ops (max_nodes={max_nodes})")
     return "\n".join(lines)
@@ -125,7 +110,7 @@ def explanation(t, grad=None):
     syms = node.op.input_names(n_in)     # formulas call the inputs x (or a, b...) and the output y
     kw = fmt.kwargs_text(node.options)
     lines = [f"y = {op}({', '.join(syms)}{', ' + kw if kw else ''})    "
-             f"output{' ' + t.name if t.name else ''} {fmt.shape_text(node.shape)} {node.dtype}"]
+             f"output{' ' + t.name if t.name else ''} {shape_str(node.shape)} {node.dtype}"]
     for i in range(n_in):
         f = node.op.formula(i)
         if node.parents[i] is None:
@@ -133,7 +118,7 @@ def explanation(t, grad=None):
         elif f is not None:
             lines.append(f"  ∂y/∂{syms[i]} = {f[0]:<22} VJP: grad_{syms[i]} = {f[1]}")
         else:
-            lines.append(f"  grad_{syms[i]} = {_vjp_source(node.op.vjps[i])}")
+            lines.append(f"  grad_{syms[i]} = {fmt.source_text(node.op.vjps[i], 200)}")
     if node.freed:
         lines.append("  (backward freed the saved values, so no numbers: rebuild the graph, or "
                      "use backward(retain_graph=True))")
@@ -169,19 +154,11 @@ def _describe(node, i):
     return f"{name}, {what}" if name else what
 
 
-def _vjp_source(fn):
-    try:
-        src = inspect.getsource(fn).strip()
-    except (OSError, TypeError):
-        return repr(fn)
-    return src if len(src) < 200 else src[:197] + "..."
-
-
 # ---- gradient health per layer ---------------------------------------------------------------
 
 class GradReport:
     """Rows per layer: ``layer``, ``type``, ``params``, ``grad_norm``, ``ratio``
-    (|grad| / |weights|), ``dead_relu`` (fraction of ReLU units dead on the batch, or
+    (|grad| / |weights|), ``dead_relu`` (fraction of units a relu op left dead on the batch, or
     None) and ``flag``.  Prints as a table; displays as HTML in a notebook."""
 
     COLUMNS = ("layer", "type", "params", "grad_norm", "ratio", "dead_relu", "flag")
@@ -228,7 +205,7 @@ def grad_report(model, grads=None, root=None):
 
     For every module with parameters of its own: the gradient norm, the ratio
     |grad| / |weights| (an SGD step changes the weights by lr times this), and
-    for every module whose ops include a ReLU, the fraction of *dead* units: units
+    for every module whose ops include the ``relu`` op, the fraction of *dead* units: units
     whose output was 0 for every example of the batch, so no gradient reached
     their weights.  Dead units are counted from the relu outputs that
     ``record_grads`` saw during backward (or from the graph of ``root`` while it
@@ -236,10 +213,8 @@ def grad_report(model, grads=None, root=None):
     gradient), ``exploding`` (ratio > 10), ``dead`` (more than half the units),
     ``no grad`` (backward has not reached a parameter).
     """
-    paths = module_paths(model)
-    own = {}
-    for name, p in model.named_parameters():
-        own.setdefault(name.rpartition(".")[0], []).append(p)
+    view = ModelView(model, "grad_report")
+    paths = view.paths
     relu = {}
     for node, (dead, units) in _relu_stats(grads, root).items():
         path = "(outside modules)"
@@ -249,11 +224,11 @@ def grad_report(model, grads=None, root=None):
         d, u = relu.get(path, (0, 0))
         relu[path] = (d + dead, u + units)
     rows = []
-    mods = list(model.named_modules())
+    mods = list(view.parts)
     if "(outside modules)" in relu:
-        mods.append(("(outside modules)", None))
-    for path, m in mods:
-        ps = own.get(path, [])
+        mods.append(("(outside modules)", None, []))
+    for path, m, own in mods:
+        ps = [p for _, p in own]
         if not ps and path not in relu:
             continue
         missing = any(p.grad is None for p in ps)

@@ -24,7 +24,8 @@ import numpy as np
 from .. import engine
 from ..tensor import Tensor
 from . import fmt
-from .draw import Builder, options
+from .draw import frame_layout
+from .model import ModelView
 from .walk import Walk, gc_paused, labels, names
 
 
@@ -47,11 +48,11 @@ class Step:
     gets a gradient.  ``draw()`` gives the picture of the graph at this moment.
     """
 
-    def __init__(self, number, count, kind, key, name, upstream, parts, grads, root, opts):
+    def __init__(self, number, count, kind, key, name, upstream, parts, grads, walk, opts):
         self.number, self.count, self.kind, self.key, self.name = number, count, kind, key, name
         self.upstream, self.parts = upstream, parts
         self._shown = grads                  # (the pass's log of shown gradients, how far this step got)
-        self._root, self._opts = root, opts
+        self._walk, self._opts = walk, opts         # the walk is shared by all steps of a pass
 
     @property
     def grads(self):
@@ -110,7 +111,7 @@ class Step:
         merged.update(self._opts)
         merged.update(opts)
         merged["view"] = "dataflow"
-        return Builder(self._root, options(**merged), frame=self).build()
+        return frame_layout(self._walk, self, **merged).picture
 
     def svg(self):
         return self.draw().svg()
@@ -130,7 +131,12 @@ def backward_steps(root, grad=None, model=None, name_map=None, record=None, **dr
     """
     with gc_paused():
         walk = Walk(root)
-    named = labels(walk, names(walk, model, name_map))
+    return walk_steps(walk, grad=grad, model=model, name_map=name_map, record=record, **draw_opts)
+
+
+def walk_steps(walk, grad=None, model=None, name_map=None, record=None, **draw_opts):
+    """As :func:`backward_steps`, for a graph already walked (a page walks its graph once)."""
+    named = labels(walk, names(walk, ModelView(model, "backward_steps"), name_map))
     if record is not None:
         visits = _recorded_visits(record, walk)
     else:
@@ -147,7 +153,7 @@ def backward_steps(root, grad=None, model=None, name_map=None, record=None, **dr
         seeds = [grad] if len(walk.roots) == 1 else list(grad or [None] * len(walk.roots))
         with engine.observe(observe):          # a pass that delivers nothing: every .grad stays as it is
             engine.run_backward(walk.roots, seeds, True, False, lambda node, g, owned: None)
-    return _frames(root, walk, named, visits, dict(draw_opts, model=model, name_map=name_map))
+    return _frames(walk, named, visits, dict(draw_opts, model=model, name_map=name_map))
 
 
 def _recorded_visits(record, walk):
@@ -165,7 +171,7 @@ def _copy(g):
     return np.array(g.data if isinstance(g, Tensor) else g)
 
 
-def _frames(root, walk, named, visits, opts):
+def _frames(walk, named, visits, opts):
     expected = {k: len(uses) for k, uses in walk.consumers.items()}
     running, received, log = {}, {}, []
     count = len(visits)
@@ -186,7 +192,7 @@ def _frames(root, walk, named, visits, opts):
             kind = "op"
         else:
             kind = "leaf"
-        yield Step(number, count, kind, key, named.get(key, "?"), g, parts, (log, len(log)), root, opts)
+        yield Step(number, count, kind, key, named.get(key, "?"), g, parts, (log, len(log)), walk, opts)
 
 
 class StepsHTML(str):

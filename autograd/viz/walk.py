@@ -109,6 +109,26 @@ class gc_paused:
         return False
 
 
+def bfs_order(root_keys):
+    """The op nodes behind ``root_keys``, breadth first: nearest the output first.  The one
+    traversal of the graph a picture or page makes (an explicit queue, no recursion)."""
+    queue = deque()
+    seen = set()
+    for k in root_keys:
+        if is_op(k) and k not in seen:
+            seen.add(k)
+            queue.append(k)
+    order = []
+    while queue:
+        node = queue.popleft()
+        order.append(node)
+        for p in node.parents:
+            if is_op(p) and p not in seen:
+                seen.add(p)
+                queue.append(p)
+    return order
+
+
 class Walk:
     """The part of the graph behind ``roots`` that a picture shows.
 
@@ -117,6 +137,8 @@ class Walk:
     key None when the input's node was cut), ``leaves`` (leaf and constant
     keys in first-use order), ``consumers[key]`` (list of ``(node, i)``),
     ``roots`` (the Tensors drawn) and ``root_of[key]`` (key -> root Tensor).
+    One page draws and steps through the same graph: ``capped(max_nodes)``
+    gives the picture's part of a whole walk without walking again.
     """
 
     def __init__(self, roots, max_nodes=None):
@@ -124,21 +146,23 @@ class Walk:
         self.root_of = {}
         for r in self.roots:
             self.root_of.setdefault(key_of(r), r)
-        queue = deque()
-        seen = set()
-        for k in self.root_of:
-            if is_op(k) and k not in seen:
-                seen.add(k)
-                queue.append(k)
-        order = []
-        while queue:                              # breadth first: nearest the output first
-            node = queue.popleft()
-            order.append(node)
-            for p in node.parents:
-                if is_op(p) and p not in seen:
-                    seen.add(p)
-                    queue.append(p)
-        self.total = len(order)
+        self._order = bfs_order(self.root_of)
+        self.total = len(self._order)
+        self._keep(max_nodes)
+
+    def capped(self, max_nodes):
+        """This walk cut to the ``max_nodes`` ops nearest the output, without walking
+        the graph again (the breadth-first order is kept); ``self`` when nothing is cut."""
+        if max_nodes is None or (not self.omitted and max_nodes >= self.total):
+            return self
+        cut = object.__new__(Walk)                 # not Walk(...): __init__ would walk the graph again
+        cut.roots, cut.root_of, cut._order, cut.total = self.roots, self.root_of, self._order, self.total
+        cut._keep(max_nodes)
+        return cut
+
+    def _keep(self, max_nodes):
+        """Keep the first ``max_nodes`` of the breadth-first order; list where inputs come from."""
+        order = self._order
         if max_nodes is not None and len(order) > max_nodes:
             order = order[:max_nodes]
         kept = set(order)
@@ -185,6 +209,17 @@ class Walk:
         t = tensor_of(key)
         return None if t is None else t.numpy()
 
+    def grad(self, key, recorded):
+        """The gradient known for ``key`` (ndarray or None): a leaf's ``.grad``, else the
+        one ``recorded`` (a ``record.grad_table``) holds, else a drawn root's ``.grad``."""
+        t = tensor_of(key)
+        if t is not None and t.grad is not None:
+            return t.grad.data
+        if key in recorded:
+            return recorded[key]
+        r = self.root_of.get(key)
+        return r.grad.data if r is not None and r.grad is not None else None
+
     def shape_dtype(self, key):
         if type(key) is Node:
             return key.shape, key.dtype
@@ -201,7 +236,8 @@ class Walk:
 
 
 def names(walk, model=None, name_map=None):
-    """Names for keys: ``name_map`` first, then the model's parameter names, then ``t.name``."""
+    """Names for keys: ``name_map`` first, then the model's parameter names (``model``: a
+    ``model.ModelView``), then ``t.name``."""
     out = {}
     for node in walk.nodes:                       # inner tensors that the user named
         if node.name:
@@ -216,24 +252,12 @@ def names(walk, model=None, name_map=None):
         if r.name:
             out[key] = r.name
     if model is not None:
-        for name, p in model.named_parameters():
-            out[key_of(p)] = name
+        out.update(model.param_names)
     if name_map:
         for a, b in name_map.items():
             name, t = (a, b) if isinstance(a, str) else (b, a)
             out[key_of(t)] = name
     return out
-
-
-def module_paths(model):
-    """``id(module) -> dotted path`` (the root model is ``""``).
-
-    ``id`` is only a lookup key here, while ``model`` keeps the modules alive;
-    it never reaches the picture.
-    """
-    if model is None:
-        return {}
-    return {id(m): path for path, m in model.named_modules()}
 
 
 def labels(walk, named):

@@ -24,17 +24,25 @@ chain rule over many variables (65.54)-(65.55). Notebook 1 continues from here w
 
 **What you will see.**
 1. `Value`: a number, the values it was computed from, and the local derivatives;
-2. backward: a topological order, then one pass that multiplies and *adds*;
+2. backward: a topological order, then one pass that multiplies and *adds*; you first compute a
+   small graph's gradients by hand (exercise 1), then write the sort and the pass (exercises 2, 3);
 3. a tiny network, its gradients checked against finite differences, and trained;
 4. three classic bugs, each made on purpose and measured: overwriting instead of accumulating at
-   fan-out, forgetting `zero_grad` between steps, and not summing a broadcast bias's gradient;
+   fan-out, forgetting `zero_grad` between steps, and not summing a broadcast bias's gradient (you
+   write the sum, `unbroadcast`: exercise 4);
 5. the same graph and the same numbers from `ag`;
-6. exercises: two rows of the table as `ag` primitives, graded by `ag.check_vjp` (strictly: the
+6. two rows of the table as `ag` primitives (exercises 5, 6), graded by `ag.check_vjp` (strictly: the
    product's VJPs must sum over the broadcast axes themselves).
+
+Exercises 1-4 are graded by the cell after them against `chaingrad`'s gradients
+(`notebooks/grade_engine.py`), on graphs chosen to break hand-written engines; a wrong answer gets
+the mistake and the graph it broke. Every exercise, and each question at the end, has an answer to
+open (**Answer**).
 """)
 nb.code(r"""
 %matplotlib inline
 import math
+import graphviz
 import numpy as np
 import matplotlib.pyplot as plt
 
@@ -94,6 +102,120 @@ class Value:
     def __rsub__(self, other): return other + (-self)
 
 
+def draw(root):
+    '''The graph behind root as a graphviz picture: one box per value (its name, the op that made
+    it, its value), one arrow per use, so a value used twice by the same op has two arrows.'''
+    dot = graphviz.Digraph(graph_attr={"rankdir": "LR"}, node_attr={"shape": "box", "fontsize": "11"})
+    ids, stack = {}, [root]
+    while stack:                         # every value behind root, each once (no recursion)
+        node = stack.pop()
+        if node not in ids:
+            ids[node] = str(len(ids))    # a counter, not id(): the same picture every run
+            stack.extend(node.parents)
+    for node, i in ids.items():
+        made_by = f"\n({node.op})" if node.op else ""
+        dot.node(i, f"{node.name or 'const'} = {node.data:g}{made_by}")
+        for parent in node.parents:
+            dot.edge(ids[parent], i)
+    return dot
+""")
+nb.md(r"""
+### Exercise 1: gradients by hand
+
+Before any code walks a graph, walk one yourself. With $a = 3$ and $b = -2$:
+
+$$c = a \cdot b,\qquad d = c + a,\qquad L = d^2 .$$
+
+Fill in $\partial L/\partial(\text{node})$ for every node of the picture, starting at $L$ (where it is
+1) and moving against the arrows: each node's gradient is the sum, over the arrows leaving it, of
+(the gradient of the node the arrow points to) $\times$ (the local derivative along that arrow, from
+the table above). Mind $a$: two arrows leave it.
+""")
+nb.code(r"""
+a, b = Value(3.0, name="a"), Value(-2.0, name="b")
+c = a * b; c.name = "c"
+d = c + a; d.name = "d"
+L = d ** 2; L.name = "L"
+draw(L)
+""")
+nb.code(r"""
+# EXERCISE 1: dL/d(node) for each node of the picture, worked out by hand (plain numbers).
+def my_gradients():
+    # SOLUTION
+    return {"L": 1.0, "d": 2 * -3.0, "c": -6.0 * 1, "b": -6.0 * 3.0, "a": -6.0 * -2.0 + -6.0 * 1}
+    # END SOLUTION
+""")
+nb.code(r"""
+from grade_engine import grade_hand_gradients, grade_topo_sort, grade_backward, grade_unbroadcast
+
+grade_hand_gradients(my_gradients, L)
+""")
+nb.md(r"""
+<details><summary>Answer</summary>
+
+$L = d^2$ with $d = c + a = -6 + 3 = -3$, so $L = 9$ and
+
+| node | gradient | why |
+|:--|--:|:--|
+| $L$ | $1$ | $\partial L/\partial L$ |
+| $d$ | $2d = -6$ | the local derivative of $d^2$ |
+| $c$ | $-6 \cdot 1 = -6$ | $d = c + a$: local derivative 1 |
+| $b$ | $-6 \cdot a = -18$ | $c = a b$: local derivative $a$ |
+| $a$ | $-6 \cdot b + (-6) \cdot 1 = 12 - 6 = 6$ | two uses: through $c$ and through $d$ |
+
+The grader names the usual slips: $a = 12$ or $a = -6$ (only one of its two paths), a flipped sign,
+or a local derivative not multiplied by the gradient from above.
+</details>
+
+### Exercise 2: the order of the backward pass
+
+By hand you went from $L$ back to the leaves, and you finished $d$ before $c$ and $a$: a node's
+gradient is complete only when every node that **uses** it (its consumers) has passed its share.
+An order that guarantees this: list the values so that each one comes **after all its parents** (a
+*topological order*, root last), then walk that list backwards.
+
+Write `my_topological_order(root)`: the list of every value `root` depends on (itself included),
+each exactly once, each after all its parents. Depth first works: a node goes into the list after its
+parents have gone in. The grader runs it on a product, on fan-out ($x$ used three times), on a
+diamond (two paths from $x$ that meet again), on an intermediate value used three times, on two tanh
+units, and on a chain of 5,000 additions, and then compares the gradients that your order gives with
+`chaingrad`'s.
+""")
+nb.code(r"""
+# EXERCISE 2: every value behind root, once each, each after all its parents (root last).
+def my_topological_order(root):
+    # SOLUTION
+    order, seen, stack = [], set(), [(root, False)]
+    while stack:
+        node, parents_done = stack.pop()
+        if parents_done:                 # second visit: its parents are all in the list
+            order.append(node)
+        elif node not in seen:
+            seen.add(node)
+            stack.append((node, True))   # come back to it after its parents
+            stack.extend((p, False) for p in node.parents)
+    return order
+    # END SOLUTION
+""")
+nb.code(r"""
+grade_topo_sort(my_topological_order, Value)
+""")
+nb.md(r"""
+<details><summary>Answer</summary>
+
+The short way is recursive: `visit(node)` visits each parent, then appends the node, with a set
+`seen` so that a node reached by two paths (the diamond) goes in once. It is right, and it fails on
+the 5,000-op chain: each link is one nested call, and Python stops at about 1,000
+(`RecursionError`; section "Why an explicit stack" below shows it). The solution above keeps the
+work still to do on an explicit stack: a node is pushed twice, first to push its parents, then
+(`parents_done`) to be appended once they are all in. The usual slips and what the grader says:
+no `seen` set (a node listed twice), the node appended before its parents ("order: ... before all
+its consumers"), the list returned root first ("reversed"), leaves left out ("missing").
+</details>
+
+We use our own sort from here on (the same code as the answer):
+""")
+nb.code(r"""
 def topological_order(root):
     '''Every value root depends on, each one after all of its parents (depth first, explicit stack).'''
     order, seen, stack = [], set(), [(root, False)]
@@ -106,8 +228,42 @@ def topological_order(root):
             stack.append((node, True))   # come back to it after its parents
             stack.extend((p, False) for p in node.parents)
     return order
+""")
+nb.md(r"""
+### Exercise 3: the backward loop
 
+Now the pass itself. Set the root's gradient to 1; walk `reversed(topological_order(root))`; at each
+node, for each parent and its local derivative, add the chain rule's term
+$\frac{\partial\,\text{root}}{\partial\,\text{node}} \cdot \frac{\partial\,\text{node}}{\partial\,\text{parent}}$
+into `parent.grad`. *Add*: a parent used by several nodes gets one term from each use. The grader
+runs your loop on the same graphs, each fresh, and compares every node's `.grad` with `chaingrad`'s.
+""")
+nb.code(r"""
+# EXERCISE 3: fill .grad of every value behind root with d(root)/d(value).
+def my_backward(root):
+    # SOLUTION
+    root.grad = 1.0
+    for node in reversed(topological_order(root)):
+        for parent, local in zip(node.parents, node.local_grads):
+            parent.grad += node.grad * local
+    # END SOLUTION
+""")
+nb.code(r"""
+grade_backward(my_backward, Value)
+""")
+nb.md(r"""
+<details><summary>Answer</summary>
 
+Three lines inside the loops, as in our `backward` below. The slips the grader recognises by their
+numbers: `parent.grad = ...` instead of `+=` ("gradient overwritten instead of accumulated", at the
+first fan-out: $x$ in $x \cdot x + 3x$), walking `topological_order(root)` without `reversed` (a node
+passes on its gradient before its consumers have filled it in), forgetting `root.grad = 1.0`
+(everything stays 0), and adding `local` without the factor `node.grad`.
+</details>
+
+Our engine, complete:
+""")
+nb.code(r"""
 def backward(root):
     '''Fill .grad of every value root depends on with d(root)/d(value).'''
     root.grad = 1.0                      # d(root)/d(root)
@@ -234,7 +390,8 @@ nb.md(r"""
 A topological sort is most easily written recursively: visit the parents, then append the node. Python
 allows about a thousand nested calls, so a recursive sort fails on any graph with a chain longer than
 that, and chains of thousands of values are common (a loop that adds up a long sum, a recurrent network
-unrolled over time). The explicit stack has no such limit:
+unrolled over time); that is why exercise 2's grader tries a chain of 5,000. The explicit stack has
+no such limit:
 """)
 nb.code(r"""
 def topological_order_recursive(root):
@@ -338,6 +495,47 @@ Networks work on batches: $Z = XW + b$ adds one bias row $b$ (shape `(3,)`) to e
 again, hidden inside one `+`. So $\partial L/\partial b_j$ is the sum of $\partial L/\partial Z_{ij}$
 over the rows $i$, and the backward of `+` must sum the upstream gradient over every axis that
 broadcasting added or stretched, to give the gradient the shape of its input.
+
+numpy's rule, read backwards: to combine shapes, numpy first puts axes of length 1 in **front** of
+the shorter shape until both have as many axes, then **stretches** every axis of length 1 to the
+other's length. `(4, 3) + (3,)`: `(3,)` becomes `(1, 3)`, then `(4, 3)`. `(3, 1) + (1, 4)`: both
+stretch, to `(3, 4)`. A scalar becomes any shape.
+
+### Exercise 4: `unbroadcast`
+
+Write `my_unbroadcast(g, shape)`: `g` is the upstream gradient, of the broadcast result's shape;
+return it summed back to `shape`, the shape of one input. Sum away the axes broadcasting put in front
+(they must disappear), and sum over each axis where `shape` has a 1 and `g` does not, keeping it
+with length 1 (`keepdims=True`). The grader tries `(3, 1) + (1, 4)`, `(4, 3) + (3,)`, a scalar plus
+`(2, 3)`, the `(2, 1)` of a `keepdims` mean, `(2, 1, 4) + (3, 1)`, `(1,) + (2, 3)` and no
+broadcasting at all, both inputs each, against the gradients `chaingrad`'s backward gives.
+""")
+nb.code(r"""
+# EXERCISE 4: g summed over the axes that broadcasting added or stretched, so that it has `shape`.
+def my_unbroadcast(g, shape):
+    # SOLUTION
+    while g.ndim > len(shape):
+        g = g.sum(axis=0)                          # leading axes that broadcasting added
+    for axis, n in enumerate(shape):
+        if n == 1 and g.shape[axis] != 1:
+            g = g.sum(axis=axis, keepdims=True)    # axes of length 1 that it stretched
+    return g
+    # END SOLUTION
+""")
+nb.code(r"""
+grade_unbroadcast(my_unbroadcast)
+""")
+nb.md(r"""
+<details><summary>Answer</summary>
+
+Two steps, as in the solution (and in our `unbroadcast` in the next cell): while `g` has more axes
+than `shape`, sum over axis 0; then, for each axis where `shape` has 1 and `g` more, sum with
+`keepdims=True`. For `(2, 1, 4) + (3, 1)` the `(3, 1)` input's gradient is `g` summed over axis 0
+(added) and then over its last axis (stretched, kept): `(2, 3, 4)` to `(3, 4)` to `(3, 1)`. The slips the grader
+names: "did not sum over axis 0" (the gradient returned as it came), "kept the summed axis" (`keepdims`
+on an axis broadcasting added: `(1, 3)` for `(3,)`), "dropped the stretched axis" (no `keepdims`:
+`(3,)` for `(3, 1)`), a mean instead of a sum, and a sum over every axis.
+</details>
 
 Scalars cannot show this, so here is the same engine for numpy arrays, in a few more lines. For arrays
 the local derivative is a matrix too big to store, so each node keeps, per parent, a function that
@@ -499,20 +697,20 @@ In `ag` a new operation is a **primitive**: a forward on numpy arrays and, for e
 `vjp(g, ans, *inputs)` that returns $g$ times the local derivative, with the shape of that input (the
 `Array` engine's functions, given a name). `ag.check_vjp` grades a VJP the way a teacher would: at
 random points, with a random upstream gradient, in float64 and float32, on shapes that broadcast,
-against central differences of the forward (notebook 9 explains how); it prints one verdict line and
+against central differences of the forward (notebook 3 explains how); it prints one verdict line and
 names common mistakes. The cells come with a reference solution between `# SOLUTION` and
 `# END SOLUTION`; `notebooks/build/student.py` writes the student version, where the grader reports the
 VJP as wrong until the block is filled in.
 
-**Exercise 1.** The product, $c = a \cdot b$, element by element: one VJP per input (section 1's table:
+**Exercise 5.** The product, $c = a \cdot b$, element by element: one VJP per input (section 1's table:
 $\partial c/\partial a = b$). The grader multiplies a `(4, 3)` array by a `(3,)` one, like the bias of
 section 5, and tries other shapes that broadcast (an `a` of shape `(4, 1)`, a `b` of shape `(1, 3)`).
 So each VJP must do what section 5 taught: sum over the axes that broadcasting added or stretched, and
-return its input's shape (section 5's `unbroadcast` does it). `ag`'s engine would do that sum for you,
+return its input's shape (section 5's `unbroadcast`, or yours, does it). `ag`'s engine would do that sum for you,
 as it does for its own `+`; `strict=True` tells the grader not to accept that here.
 """)
 nb.code(r"""
-# EXERCISE 1: the VJPs of the product a * b.  g = dL/d(ans); return dL/da and dL/db.
+# EXERCISE 5: the VJPs of the product a * b.  g = dL/d(ans); return dL/da and dL/db.
 @ag.primitive
 def my_mul(a, b):
     return a * b
@@ -536,6 +734,15 @@ nb.code(r"""
 ag.check_vjp(my_mul, rng.normal(size=(4, 3)), rng.normal(size=3), strict=True)
 """)
 nb.md(r"""
+<details><summary>Answer</summary>
+
+`unbroadcast(g * b, a.shape)` for `a` and `unbroadcast(g * a, b.shape)` for `b`: the local derivative
+times the upstream gradient, element by element (numpy broadcasts `g * b` to the output's shape),
+then summed back to the input's shape. Without the sum, `b`'s VJP returns a `(4, 3)` array for a
+`(3,)` input: the next cell shows what the strict grader says.
+</details>
+""")
+nb.md(r"""
 What the strict grader says to the VJP that hands `g * a` to `b` unsummed (without `strict=True` the
 engine's sum makes it right, and the grader only adds a note):
 """)
@@ -545,10 +752,10 @@ unsummed_mul = ag.primitive(lambda a, b: a * b, name="unsummed_mul").defvjp(
 print(ag.check_vjp(unsummed_mul, rng.normal(size=(4, 3)), rng.normal(size=3), strict=True))
 """)
 nb.md(r"""
-**Exercise 2.** The power with a fixed exponent, here $c = a^3$: $\partial c/\partial a = 3a^2$.
+**Exercise 6.** The power with a fixed exponent, here $c = a^3$: $\partial c/\partial a = 3a^2$.
 """)
 nb.code(r"""
-# EXERCISE 2: the VJP of the cube.
+# EXERCISE 6: the VJP of the cube.
 @ag.primitive
 def my_cube(a):
     return a ** 3
@@ -564,6 +771,60 @@ my_cube.defvjp(my_cube_vjp);
 """)
 nb.code(r"""
 ag.check_vjp(my_cube, np.array([-1.5, -0.2, 0.7, 2.0]))
+""")
+nb.md(r"""
+<details><summary>Answer</summary>
+
+`g * 3 * a ** 2`: the upstream gradient times the local derivative $3a^2$ (no sum: `a` and the
+output have the same shape). Forgetting `g` (`3 * a ** 2`), using the output instead of the input
+(`3 * ans ** 2`) or the wrong factor (`g * a ** 2`) are mistakes `check_vjp` names.
+</details>
+
+## Questions
+
+**1.** Every weight of a network is used once per example of a batch. Would overwriting (`=`, bug 1)
+be noticed on a network with one example and no value used twice?
+
+<details><summary>Answer</summary>
+
+No: with no fan-out, each `.grad` receives exactly one term, and `=` and `+=` (onto a 0) agree. The
+bug shows only where a value has several consumers, which every real network has: an input feeds
+every unit of the first layer, a weight meets every example of a batch, and $d \cdot d$ uses $d$
+twice. Hence the grader's fan-out and diamond cases, and the finite-difference check of section 2.
+</details>
+
+**2.** Why does `backward` set `root.grad = 1.0` first, and what would `root.grad = 2.0` give?
+
+<details><summary>Answer</summary>
+
+`root.grad` is $\partial\,\text{root}/\partial\,\text{root} = 1$, the first factor of every chain-rule
+product. Every gradient is linear in it, so `2.0` gives the gradients of $2 \cdot \text{root}$, all
+doubled; `0.0` gives zeros (the "not seeded" mistake of exercise 3). `ag`'s `backward(grad)` is this
+number (an array for a non-scalar root).
+</details>
+
+**3.** Would `sys.setrecursionlimit(100_000)` make the recursive sort of exercise 2 safe?
+
+<details><summary>Answer</summary>
+
+It makes this chain pass: the limit is a guard, not a law (on the Python of this notebook, 3.11, a
+recursive sort of a 300,000-op chain runs once the limit is raised far enough). But it is a setting
+of the whole interpreter, not of the engine: every longer graph needs a larger number, and the guard
+is there because a deep recursion through C code (before Python 3.11, every call) can overflow the
+C stack and crash the process instead of raising. An explicit stack needs no setting: it is a list,
+bounded only by memory.
+</details>
+
+**4.** Why does `unbroadcast` sum the leading axes away but keep the stretched ones, with length 1?
+
+<details><summary>Answer</summary>
+
+The result must have the input's shape, so that `parent.grad += ...` adds like to like. An axis
+broadcasting added in front is not in the input's shape at all; an axis it stretched is there, with
+length 1. `(3,)` and `(1, 3)` hold the same numbers, but `+=` into a `(3,)` slot refuses `(1, 3)`; and a
+`(3, 1)` input's gradient returned as `(3,)` (the stretched axis dropped) meets its `(3, 1)` slot
+in `grad + g` and broadcasts, silently, to a `(3, 3)` matrix.
+</details>
 """)
 
 nb.md(r"""

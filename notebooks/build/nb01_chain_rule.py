@@ -379,7 +379,7 @@ functions, so that the same code also runs when the engine differentiates it aga
 
 `ag.check_vjp(op, example_inputs...)` grades the VJP the way a teacher would: at the example and at
 random points of the same sign and range, with a random upstream gradient, in float64 and float32,
-at the edge points you name, against central differences of the forward (notebook 9 explains how
+at the edge points you name, against central differences of the forward (notebook 3 explains how
 those are computed and judged). It prints one verdict line, `correct` or what is wrong, and when
 the numbers show a common mistake (sign, a constant factor, the input used where the output was
 needed, the upstream `g` forgotten) it names it.
@@ -464,7 +464,7 @@ nb.md(r"""
 
 Nothing here depends on size. A longer one-dimensional chain multiplies more slopes $(f^l)'$ and
 weights $w^l$ together; when these are mostly below one the product shrinks geometrically with depth,
-which is the vanishing-gradient problem of notebook 4.
+which is the vanishing-gradient problem of notebook 5.
 """)
 
 if __name__ == "__main__":

@@ -318,7 +318,7 @@ The engine never builds these matrices. Each op's VJP multiplies the incoming ro
 Jacobian *implicitly*: for `relu` a mask, for `matmul` another matmul, and for
 $\partial s_1/\partial \operatorname{vec}(W_1)$, which is almost all zeros, just the outer product
 $g^\top x^\top$. For a layer of $m = 500$ units on $d = 500$ inputs
-(the width of the KTH lecture's initialization experiment in notebook 4, not a size of this two-layer
+(the width of the KTH lecture's initialization experiment in notebook 5, not a size of this two-layer
 example), that Jacobian alone would have
 $500 \times 250{,}000$ entries (1 GB in float64), while the outer product has $250{,}000$.
 """)
@@ -660,13 +660,20 @@ bias: the engine sums a VJP's result over the axes that numpy broadcasting added
 built-in `+` (whose VJP is just `g`), so the gradient is right after all and the grader says so, with
 a note. A forgotten sum is only wrong when the op stretches $b$ along an axis numpy would not
 (`x + b[:, None]`), and then `check_vjp` names it.
+
+Each demo keeps the other two VJPs right by taking them from the *reference* solution, not from
+your cell above: `reference.solutions` (in `notebooks/reference.py`) runs this notebook's exercise
+cells as its build script writes them, solutions included, without touching your definitions. So in
+the student version the demo shows these verdicts before your own answer works.
 """)
 nb.code(r"""
+import reference
+ref = reference.solutions("nb02_backprop_matrix_form", globals())   # ref.linear_vjp_X, ...: the reference VJPs
 swapped = ag.primitive(lambda X, W, b: X @ W.T + b, name="linear, X.T @ g").defvjp(
-    linear_vjp_X, lambda g, ans, X, W, b: X.T @ g, linear_vjp_b)
+    ref.linear_vjp_X, lambda g, ans, X, W, b: X.T @ g, ref.linear_vjp_b)
 print(str(ag.check_vjp(swapped, X_ex, W_ex, np.array([0.1, -0.3]))).splitlines()[0], "\n")
 unsummed = ag.primitive(lambda X, W, b: X @ W.T + b, name="linear, db = g").defvjp(
-    linear_vjp_X, linear_vjp_W, lambda g, ans, X, W, b: g)
+    ref.linear_vjp_X, ref.linear_vjp_W, lambda g, ans, X, W, b: g)
 print(ag.check_vjp(unsummed, X_ex, W_ex, np.array([0.1, -0.3])))
 """)
 

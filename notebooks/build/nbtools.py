@@ -1,11 +1,11 @@
 """Build a teaching notebook from Python, run it, and write it with its outputs.
 
-A builder script (nb01_*.py ... nb08_*.py) lists the cells in order and ends with ``main``:
+A builder script (nb00_*.py ... nb09_*.py) lists the cells in order and ends with ``main``:
 
     nb = Notebook()
     nb.md("# Title")
     nb.code("x = 1 + 1\\nx")
-    main(nb, "05_optimizers.ipynb")     # runs it in a fresh kernel, writes notebooks/05_optimizers.ipynb
+    main(nb, "06_optimizers.ipynb")     # runs it in a fresh kernel, writes notebooks/06_optimizers.ipynb
 
 Cells are written as plain strings so the builder reads like the notebook.
 The notebook runs with notebooks/ as working directory, with one BLAS thread (as in
@@ -82,6 +82,16 @@ class Notebook:
 
     def code(self, text):
         self.cells.append(nbformat.v4.new_code_cell(textwrap.dedent(text).strip("\n")))
+
+    def answers(self, *items):
+        """One markdown cell of collapsed answers: items are (summary, markdown text) pairs.
+
+        Each answer is a ``<details>`` block, closed until the reader opens it (in Jupyter and on
+        the site); the blank lines around the text let it be markdown, math included.
+        """
+        blocks = [f"<details><summary>{summary}</summary>\n\n{textwrap.dedent(text).strip()}\n\n</details>"
+                  for summary, text in items]
+        self.cells.append(nbformat.v4.new_markdown_cell("\n\n".join(blocks)))
 
     def save(self, filename, draft=False, timeout=600):
         """Execute in a fresh kernel and write notebooks/<filename>; return the run time in s.

@@ -3,8 +3,12 @@
 The committed notebooks carry a reference solution in each exercise cell, between the lines
 ``# SOLUTION`` and ``# END SOLUTION``, so that they run (and are tested) as they are. This script
 replaces each such block by one line that raises ``NotImplementedError``, clears the outputs, and
-writes ``<name>_student.ipynb``; the grading cell after an exercise then reports the VJP as wrong
-(``ag.check_vjp`` catches the exception) until the student fills it in.
+writes ``<name>_student.ipynb``; the grading cell after an exercise then reports the answer as wrong
+(``ag.check_vjp``, or a ``grade_*`` function of ``notebooks/grade_*.py``, catches the exception)
+until the student fills it in. Cells that build on an exercise take the reference solution from
+``notebooks/reference.py``, so the student version runs top to bottom. The graders
+(``notebooks/grade_*.py``) and ``reference.py`` are copied next to the student notebooks, where
+their kernels (started in the notebook's folder) import them.
 
 From the repository root:
 
@@ -12,6 +16,7 @@ From the repository root:
                                                                   # with exercises (default: a temp dir)
 """
 import argparse
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -77,6 +82,9 @@ def main(argv=None):
         target = args.out / f"{path.stem}_student.ipynb"
         nbformat.write(student_version(nb), target)
         print(f"wrote {target} ({len(exercises_with_graders(nb))} exercises)", file=sys.stderr)
+    for module in sorted(NOTEBOOKS.glob("grade_*.py")) + [NOTEBOOKS / "reference.py"]:   # imported by the notebooks
+        shutil.copy(module, args.out / module.name)
+        print(f"wrote {args.out / module.name}", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -1,9 +1,9 @@
-"""Builds notebooks/04_activations_init.ipynb (run: .venv/bin/python notebooks/build/nb04_activations_init.py)."""
+"""Builds notebooks/05_activations_init.ipynb (run: .venv/bin/python notebooks/build/nb05_activations_init.py)."""
 from nbtools import COMPARE, Notebook, main
 
 nb = Notebook()
 nb.md(r"""
-# 4. Activations and initialization
+# 5. Activations and initialization
 
 Back-propagation multiplies, layer after layer, by the slope of the activation and by a weight
 matrix (MIT eq. 7.6, Sayed (65.61)). Whether the gradient that reaches the first layers is useful
@@ -684,7 +684,7 @@ layer's gradient norm is about 10 with zero biases, about 100 and 300 with the d
 for 3000 steps instead of 300 takes both the tanh and the ReLU network to a training loss near zero
 (about $10^{-3}$ and $10^{-4}$ in our runs), while the sigmoid network is still at $\ln 2$.
 Batch normalization
-(notebook 6) is the standard remedy that makes the choice of initialization much less critical.
+(notebook 7) is the standard remedy that makes the choice of initialization much less critical.
 """)
 nb.code(r"""
 def he_relu_net(depth, zero_biases, seed, width=32):
@@ -715,4 +715,4 @@ display(Markdown("\n".join(lines)))
 """)
 
 if __name__ == "__main__":
-    main(nb, "04_activations_init.ipynb")
+    main(nb, "05_activations_init.ipynb")

@@ -1,10 +1,10 @@
-"""Builds notebooks/05_optimizers.ipynb (run: .venv/bin/python notebooks/build/nb05_optimizers.py)."""
+"""Builds notebooks/06_optimizers.ipynb (run: .venv/bin/python notebooks/build/nb06_optimizers.py)."""
 from nbtools import COMPARE, Notebook, main
 
 nb = Notebook()
 
 nb.md(r"""
-# 5. Optimizers: from running averages to Adam
+# 6. Optimizers: from running averages to Adam
 
 Gradient descent needs one number from us, the step size $\eta$, and that number is hard to choose:
 too small and nothing happens, too large and the iterates bounce or blow up. The MIT notes
@@ -327,7 +327,7 @@ nb.md(r"""
 The three agree for gradients well above $\sqrt\epsilon = 10^{-4}$ (grey line) and part ways below it: the
 notes' Adam takes steps proportional to $|g|$ there, like plain gradient descent with step $\eta/\sqrt\epsilon$,
 while the library's keeps a step of about $\eta$ down to $|g| \approx \epsilon$. Gradients of $10^{-6}$ are not
-exotic: the first layers of the sigmoid network in notebook 4 get about that much, or less. With the notes'
+exotic: the first layers of the sigmoid network in notebook 5 get about that much, or less. With the notes'
 placement such a layer barely moves; with the library's it moves as fast as any other.
 """)
 
@@ -580,6 +580,53 @@ $\eta = \eta'(1-\gamma)$. (2) In section 3, increase the condition number to 200
 (3) What single running average does Adam's $\hat m_t$ equal, with which decay (the notes' study question)?
 """)
 
+nb.answers(("Answer (1): the two momentum formulations", r"""
+The notes' second form is a running average of the gradients (section 1) with step size $\eta'$:
+$M_0 = 0$, $M_t = \gamma M_{t-1} + (1-\gamma)\nabla f(W_{t-1})$, $W_t = W_{t-1} - \eta' M_t$.
+Claim: with $\eta = \eta'(1-\gamma)$, $V_t = \eta' M_t$ at every step, so both take the same steps.
+By induction: $V_0 = \eta' M_0 = 0$; if $V_{t-1} = \eta' M_{t-1}$ and the weights so far agree (so the
+gradients agree), then
+$\eta' M_t = \gamma\,\eta' M_{t-1} + \eta'(1-\gamma)\nabla f(W_{t-1}) = \gamma V_{t-1} + \eta\nabla f(W_{t-1}) = V_t$,
+and $W_t = W_{t-1} - V_t = W_{t-1} - \eta' M_t$. (Fed the same 50 random gradients with $\gamma = 0.9$,
+$\eta' = 0.1$, the two recursions give weights that agree to $2\cdot10^{-16}$.) So momentum steps along
+an average of recent gradients, with the step $\eta' = \eta/(1-\gamma)$: ten times $\eta$ for
+$\gamma = 0.9$ once the gradient is steady.
+"""), ("Answer (2): condition number 200", r"""
+Set `A = np.diag([1.0, 200.0])` in section 2 and run sections 2 and 3 again, skipping the `compare`
+tables of section 2 (the first has $f(w_0)$ for $\kappa = 50$ written in; in the others plain gradient
+descent's steps 0.035 and 0.02 are above the new limit $2/200 = 0.01$, and the engine's and the hand's
+paths both blow up, far apart). The scores (mean $\log_{10} f$ over steps 91-100 at
+the best learning rate), at $\kappa = 50 \to 200$:
+
+| valley | SGD | momentum | RMSprop | Adadelta | Adam |
+|:--|--:|--:|--:|--:|--:|
+| axis-aligned | -1.23 → 0.46 | -2.91 → -2.09 | -5.57 → -5.57 | -3.06 → -3.06 | -3.04 → -2.48 |
+| rotated 45° | -1.23 → 0.46 | -2.91 → -2.09 | -1.63 → 0.16 | 0.41 → 0.80 | -2.87 → -2.02 |
+
+- **Gradient descent and momentum suffer**, as section 2 predicts: the steep direction caps the step
+  at $2/\lambda_{\max} = 0.01$ (momentum: $2(1+\gamma)/\lambda_{\max} = 0.019$), and the flat direction then
+  shrinks by a factor of at least $0.99$ per step. Gradient descent ends with $f \approx 3$; the rates
+  with which momentum gets below $f = 10^{-2}$ narrow from 0.004-0.043 to 0.004-0.0065.
+- **On the axis-aligned valley RMSprop and Adadelta do not notice**: they divide each coordinate's
+  step by the size of its own gradient, so the curvature of that coordinate cancels. Adam's steps
+  cancel it too; it still gets below $10^{-2}$ for rates 0.11 to 4.6 (7.4 before), and its score falls a
+  little because it hovers near the minimum at a scale set by $\eta$, and $f$ now counts the steep
+  coordinate 200 times instead of 50.
+- **Rotated, the per-coordinate methods lose that protection**: every coordinate mixes steep and flat.
+  Adam gets below $10^{-2}$ at only one rate of the grid (2.88), and RMSprop and Adadelta fail worse
+  than at $\kappa = 50$.
+"""), ("Answer (3): Adam's m̂ as a running average", r"""
+$\hat m_t$ is the running average of the gradients with the decay that changes with $t$,
+$\gamma_t = \dfrac{\beta_1 - \beta_1^t}{1 - \beta_1^t}$, i.e. $\hat m_t = \gamma_t \hat m_{t-1} + (1-\gamma_t)\,g_t$.
+From $m_t = \beta_1 m_{t-1} + (1-\beta_1)g_t$ and $\hat m_t = m_t/(1-\beta_1^t)$:
+$\hat m_t = \frac{\beta_1(1-\beta_1^{t-1})}{1-\beta_1^t}\,\hat m_{t-1} + \frac{1-\beta_1}{1-\beta_1^t}\,g_t$, and the two
+coefficients add up to one. With $\beta_1 = 0.9$: $\gamma_1 = 0$ (the first gradient is taken as it is, no
+bias towards 0), $\gamma_2 = 0.474$, $\gamma_3 = 0.631$, and $\gamma_t \to 0.9$ ($0.8999973$ at $t = 100$):
+early on it is close to the plain mean of section 1 ($\gamma_t = (t-1)/t$), later the usual average with
+decay $\beta_1$. (Checked on 50 random gradients: equal to $2\cdot10^{-16}$.) The same holds for $\hat v_t$
+with $\beta_2$.
+"""))
+
 nb.md(r"""
 ## 6. Batch, mini-batch or one example at a time (MIT notes §7.7.1)
 
@@ -649,4 +696,4 @@ print(f"notebook ran in {time.perf_counter() - T0:.1f} s")
 """)
 
 if __name__ == "__main__":
-    main(nb, "05_optimizers.ipynb")
+    main(nb, "06_optimizers.ipynb")

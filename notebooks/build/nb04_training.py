@@ -1,9 +1,9 @@
-"""Builds notebooks/03_training.ipynb (run: .venv/bin/python notebooks/build/nb03_training.py)."""
+"""Builds notebooks/04_training.ipynb (run: .venv/bin/python notebooks/build/nb04_training.py)."""
 from nbtools import COMPARE, Notebook, main
 
 nb = Notebook()
 nb.md(r"""
-# 3. Training a network
+# 4. Training a network
 
 With gradients in hand (notebooks 1 and 2), training is a loop: pick examples, run the network
 forward, measure the loss, get the gradient, step downhill. This notebook writes that loop exactly as
@@ -261,7 +261,7 @@ With Sayed's weights the output depends on $s = a + b$ alone: it is $1 - |s|$ fo
 $-1$ beyond), positive exactly in the band $|a + b| < 1$ between two parallel lines, which holds the
 two $+1$ corners and neither of the others. A learned solution finds its own pair of lines. With only two hidden units about half of the random starts fail (11 of 20 here). Most of the failures end with a hidden
 unit that is negative on all four points: a dead ReLU, whose gradient is zero from then on
-(notebook 4), so the network is left with at most one useful line and cannot represent XOR; the
+(notebook 5), so the network is left with at most one useful line and cannot represent XOR; the
 others settle in a poor local minimum with both units alive. Eight hidden units give gradient descent enough redundancy that, in our
 twenty starts, every one succeeds.
 """)
@@ -575,7 +575,7 @@ an expensive way to find it. Three cheap checks, in the order to run them (cs231
 2. **Over-fit a tiny batch.** A network that cannot drive the loss to about zero on ten examples has a bug
    (a wrong sign, a detached tensor, a loss on the wrong axis), whatever the data.
 3. **Check the gradient of the whole model** against central differences, with `ag.gradcheck`, in float64,
-   on a small instance. Notebook 9 explains the tolerances.
+   on a small instance. Notebook 3 explains the tolerances.
 """)
 nb.code(r"""
 # 1. the initial loss against ln C
@@ -628,7 +628,7 @@ Sayed's listing (65.89), the initial loss is about 2.07, almost twice $\ln 3 \ap
 biases add a variance of 1 to its outputs, so the logits start with a spread of order 1 and the network
 is confidently wrong on part of the data before it has learned anything. With zero biases the loss starts
 at 1.12, as the check expects. It is not a bug (the networks of §3 train from the default start), but
-it costs the first steps, and notebook 4 shows the same biases spreading the gradients of a deep network.
+it costs the first steps, and notebook 5 shows the same biases spreading the gradients of a deep network.
 The tiny batch is learned exactly, and the engine's gradient of the whole model matches central
 differences: any remaining trouble is in the data, the initialization, the step size or the schedule,
 not in the code.
@@ -650,4 +650,4 @@ nb.md(r"""
 """)
 
 if __name__ == "__main__":
-    main(nb, "03_training.ipynb")
+    main(nb, "04_training.ipynb")

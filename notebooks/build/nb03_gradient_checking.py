@@ -1,12 +1,12 @@
-"""Builds notebooks/09_gradient_checking.ipynb (run: .venv/bin/python notebooks/build/nb09_gradient_checking.py)."""
+"""Builds notebooks/03_gradient_checking.ipynb (run: .venv/bin/python notebooks/build/nb03_gradient_checking.py)."""
 from nbtools import COMPARE, Notebook, main
 
 nb = Notebook()
 nb.md(r"""
-# 9. Gradient checking: how to trust a backward pass
+# 3. Gradient checking: how to trust a backward pass
 
-Notebooks 0, 1, 2 and 6 ask you to write VJPs and let `ag.check_vjp` grade them against finite
-differences. A finite difference is itself a computation with errors, so a grader needs answers to
+Notebooks 0, 1 and 2 asked you to write VJPs and let `ag.check_vjp` grade them against finite
+differences (notebook 7 will again). A finite difference is itself a computation with errors, so a grader needs answers to
 four questions, and this notebook works each one out with numbers:
 
 1. **How to measure the error**: relative to what, and why not element by element.
@@ -251,7 +251,7 @@ nb.md(r"""
 What error does a *correct* VJP show? In float64 it is the numeric reference's error, about $10^{-11}$
 to $10^{-9}$ relative (section 2). In float32 it is the VJP's own rounding: every operation adds a relative error
 up to $6\cdot10^{-8}$, and they accumulate and get amplified by cancellation (batch norm's
-$Kg - \sum g - \dots$). Measured for a few correct VJPs, at 200 random points each:
+$Kg - \sum g - \dots$; notebook 7 derives it, here it is only a test case). Measured for a few correct VJPs, at 200 random points each:
 """)
 nb.code(r"""
 def rel_error(op, xs, dtype):
@@ -352,4 +352,4 @@ exercise) a VJP must also sum over the broadcast axes itself: "not summed over a
 """)
 
 if __name__ == "__main__":
-    main(nb, "09_gradient_checking.ipynb")
+    main(nb, "03_gradient_checking.ipynb")
