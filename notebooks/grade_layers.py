@@ -1,4 +1,4 @@
-"""Graders for the layer and optimizer exercises (dropout, layer norm, SGD momentum, RMSprop, Adam).
+"""Graders of notebook 7's layer exercises (dropout, layer norm) and notebook 6's update rules.
 
 A notebook's kernel runs in ``notebooks/``, so a grading cell imports them directly::
 

@@ -1,9 +1,10 @@
 """notebooks/grade_layers.py: each grader passes the reference solution and names the usual mistakes.
 
-For every grader: the solution the notebook carries is graded correct; the student version's
-blank (``raise NotImplementedError``) and wrong answers written as a student would write them
-are graded wrong, each with its mistake named in the verdict line; and every entry of the
-grader's catalogue of mistakes is told apart from the right answer and named as itself.
+For every grader: the solution the notebook carries (read from its build script by
+``notebooks/reference.py``) is graded correct; the student version's blank (``raise
+NotImplementedError``) and wrong answers written as a student would write them are graded wrong,
+each with its mistake named in the verdict line; and every entry of the grader's catalogue of
+mistakes is told apart from the right answer and named as itself.
 """
 import importlib.util
 from pathlib import Path
@@ -17,14 +18,18 @@ from chaingrad.autograd.check_vjp import difference_quotients
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _load():
-    spec = importlib.util.spec_from_file_location("grade_layers", ROOT / "notebooks" / "grade_layers.py")
+def _load(name, as_name):
+    # by path: notebooks/ is not a package, and tests/reference.py is also a module named "reference"
+    spec = importlib.util.spec_from_file_location(as_name, ROOT / "notebooks" / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
 
 
-gl = _load()
+gl = _load("grade_layers", "grade_layers")
+_reference = _load("reference", "notebook_reference")
+optimizers = _reference.solutions("nb06_optimizers", {"np": np, "ag": ag})        # the notebooks' solutions
+regularization = _reference.solutions("nb07_regularization", {"np": np, "ag": ag})
 
 
 def blank(*args, **kwargs):
@@ -57,14 +62,6 @@ def test_report_is_falsy_when_wrong_and_prints_its_verdict_first():
 
 # ------------------------------------------------------------------ SGD with momentum
 
-def sgd_momentum(w, dw, state, lr=0.1, momentum=0.9):
-    if "momentum_buffer" not in state:
-        state["momentum_buffer"] = dw.copy()                  # b_1 = g_1
-    else:
-        state["momentum_buffer"] = momentum * state["momentum_buffer"] + dw
-    return w - lr * state["momentum_buffer"]
-
-
 def sgd_cs231n(w, dw, state, lr=0.1, momentum=0.9):
     v = state.get("momentum_buffer", np.zeros_like(w))
     state["momentum_buffer"] = momentum * v - lr * dw
@@ -83,7 +80,7 @@ def sgd_forgets_buffer(w, dw, state, lr=0.1, momentum=0.9):
 
 
 def test_sgd_momentum_grader():
-    assert_correct(gl.grade_sgd_momentum(sgd_momentum))
+    assert_correct(gl.grade_sgd_momentum(optimizers.sgd_momentum))
     assert_wrong(gl.grade_sgd_momentum(blank), "step 1", "NotImplementedError")
     cs231n = gl.grade_sgd_momentum(sgd_cs231n)
     assert_wrong(cs231n, "step 1, state['momentum_buffer']", "lr inside the buffer", "cs231n")
@@ -99,13 +96,6 @@ def test_a_function_that_returns_nothing_is_told_so():
 
 
 # ------------------------------------------------------------------ RMSprop
-
-def rmsprop(w, dw, state, lr=0.01, alpha=0.99, eps=1e-8):
-    if not state:
-        state["square_avg"] = np.zeros_like(w)
-    state["square_avg"] = alpha * state["square_avg"] + (1 - alpha) * dw ** 2
-    return w - lr * dw / (np.sqrt(state["square_avg"]) + eps)
-
 
 def rmsprop_not_squared(w, dw, state, lr=0.01, alpha=0.99, eps=1e-8):
     if not state:
@@ -129,7 +119,7 @@ def rmsprop_swapped(w, dw, state, lr=0.01, alpha=0.99, eps=1e-8):
 
 
 def test_rmsprop_grader():
-    assert_correct(gl.grade_rmsprop(rmsprop))
+    assert_correct(gl.grade_rmsprop(optimizers.rmsprop))
     assert_wrong(gl.grade_rmsprop(blank), "NotImplementedError")
     # sqrt(|G|) is in no catalogue: the verdict still names the step and the quantity
     assert_wrong(gl.grade_rmsprop(rmsprop_not_squared), "step 1, state['square_avg']: differs")
@@ -147,19 +137,6 @@ def test_rmsprop_not_squared_is_named():
 
 
 # ------------------------------------------------------------------ Adam
-
-def adam(w, dw, state, lr=1e-3, betas=(0.9, 0.999), eps=1e-8):
-    if not state:
-        state.update(step=0, exp_avg=np.zeros_like(w), exp_avg_sq=np.zeros_like(w))
-    b1, b2 = betas
-    state["step"] += 1
-    t = state["step"]
-    state["exp_avg"] = b1 * state["exp_avg"] + (1 - b1) * dw
-    state["exp_avg_sq"] = b2 * state["exp_avg_sq"] + (1 - b2) * dw ** 2
-    m_hat = state["exp_avg"] / (1 - b1 ** t)
-    v_hat = state["exp_avg_sq"] / (1 - b2 ** t)
-    return w - lr * m_hat / (np.sqrt(v_hat) + eps)
-
 
 def adam_variant(no_correction=False, t_from_zero=False, eps_inside=False):
     def adam(w, dw, state, lr=1e-3, betas=(0.9, 0.999), eps=1e-8):
@@ -179,8 +156,8 @@ def adam_variant(no_correction=False, t_from_zero=False, eps_inside=False):
 
 
 def test_adam_grader():
-    assert_correct(gl.grade_adam(adam))
-    assert_correct(gl.grade_adam(adam_variant()))
+    assert_correct(gl.grade_adam(optimizers.adam))
+    assert_correct(gl.grade_adam(adam_variant()))             # the same rule, written another way
     assert_wrong(gl.grade_adam(blank), "NotImplementedError")
     assert_wrong(gl.grade_adam(adam_variant(no_correction=True)), "step 1, the parameter", "no bias correction")
     t0 = gl.grade_adam(adam_variant(t_from_zero=True))
@@ -191,7 +168,7 @@ def test_adam_grader():
 
 def test_an_unknown_mistake_still_names_the_step_and_the_quantity():
     def odd(w, dw, state, lr=1e-3, betas=(0.9, 0.999), eps=1e-8):
-        w = adam(w, dw, state, lr, betas, eps)
+        w = optimizers.adam(w, dw, state, lr, betas, eps)
         if state["step"] == 3:
             state["exp_avg"] = state["exp_avg"] * 1.01
         return w
@@ -219,7 +196,7 @@ def dropout_with(vjp):
 
 
 def test_dropout_backward_grader():
-    assert_correct(gl.grade_dropout_backward(dropout_with(lambda g, ans, x, keep, p=0.5: g * keep / (1 - p))))
+    assert_correct(gl.grade_dropout_backward(regularization.dropout))
     assert_correct(gl.grade_dropout_backward(dropout_with(                      # the mask from the output
         lambda g, ans, x, keep, p=0.5: np.where(keep, g / (1 - p), 0.0))))
     assert_wrong(gl.grade_dropout_backward(dropout_with(blank)), "NotImplementedError")
@@ -240,12 +217,6 @@ def test_every_catalogued_dropout_mistake_is_named():
 
 # ------------------------------------------------------------------ layer norm, forward
 
-def layernorm(X, gamma, beta, eps=1e-5):
-    mu = X.mean(axis=-1, keepdims=True)
-    var = ((X - mu) ** 2).mean(axis=-1, keepdims=True)
-    return (X - mu) / ag.sqrt(var + eps) * gamma + beta
-
-
 def layernorm_with(axis=-1, ddof=0, eps_outside=False, mean_from_numpy=False):
     def layernorm(X, gamma, beta, eps=1e-5):
         mu = X.numpy().mean(axis=axis, keepdims=True) if mean_from_numpy else X.mean(axis=axis, keepdims=True)
@@ -255,8 +226,8 @@ def layernorm_with(axis=-1, ddof=0, eps_outside=False, mean_from_numpy=False):
 
 
 def test_layernorm_forward_grader():
-    assert_correct(gl.grade_layernorm_forward(layernorm))
-    assert_correct(gl.grade_layernorm_forward(layernorm_with()))
+    assert_correct(gl.grade_layernorm_forward(regularization.layernorm))
+    assert_correct(gl.grade_layernorm_forward(layernorm_with()))      # with X.var: the same function
     assert_wrong(gl.grade_layernorm_forward(blank), "NotImplementedError")
     assert_wrong(gl.grade_layernorm_forward(layernorm_with(axis=0)), "axis 0", "batch norm")
     assert_wrong(gl.grade_layernorm_forward(layernorm_with(axis=1)), "(2, 3, 5)", "axis 1 instead of the last")
@@ -283,7 +254,7 @@ def test_every_catalogued_layernorm_forward_mistake_is_named():
         def student(X, gamma, beta, eps=1e-5, wrong=wrong):
             # the right graph shifted by a constant to the wrong formula's values: where the two
             # agree (axis 1 on a 2-D input) the gradients are right too, as for a real student
-            right = layernorm(X, gamma, beta, eps)
+            right = regularization.layernorm(X, gamma, beta, eps)
             return right + ag.tensor(wrong(X.numpy(), gamma.numpy(), beta.numpy(), eps) - right.numpy())
         assert_wrong(gl.grade_layernorm_forward(student), description)
 
@@ -320,12 +291,6 @@ def layernorm_primitive(vjp_X):
         lambda g, ans, X, gamma, beta, eps=1e-5: g.sum(axis=0))
 
 
-def ln_vjp(g, ans, X, gamma, beta, eps=1e-5):
-    D, s, Xhat = ln_parts(X, eps)
-    gh = g * gamma
-    return (D * gh - gh.sum(axis=-1, keepdims=True) - Xhat * (gh * Xhat).sum(axis=-1, keepdims=True)) / (D * s)
-
-
 def ln_vjp_batchnorm_copied(g, ans, X, gamma, beta, eps=1e-5):
     D, s, Xhat = ln_parts(X, eps)
     return gamma / (D * s) * (D * g - g.sum(axis=-1, keepdims=True) - Xhat * (g * Xhat).sum(axis=-1, keepdims=True))
@@ -344,7 +309,8 @@ def ln_vjp_no_mean_term(g, ans, X, gamma, beta, eps=1e-5):
 
 
 def test_layernorm_backward_grader():
-    assert_correct(gl.grade_layernorm_backward(layernorm_primitive(ln_vjp)))
+    assert_correct(gl.grade_layernorm_backward(regularization.layernorm_closed))
+    assert_correct(gl.grade_layernorm_backward(layernorm_primitive(regularization.layernorm_vjp_X)))
     assert_wrong(gl.grade_layernorm_backward(layernorm_primitive(blank)), "NotImplementedError")
     assert_wrong(gl.grade_layernorm_backward(layernorm_primitive(ln_vjp_batchnorm_copied)),
                  "argument X", "gamma taken out of the sums")
