@@ -24,6 +24,7 @@ This notebook follows the notes' order:
 4. what the bias correction does to Adam's first steps;
 5. the same optimizers training a small network, as loss curves;
 6. one example, a mini-batch or the whole batch per step (section 7.7.1), per pass and per second.
+7. exercises: SGD with momentum, RMSprop and Adam written by you, graded step by step against `optim`.
 
 Everything runs on our engine: the loss is an `ag.Tensor` expression, `backward()` fills `.grad`,
 and an `optim` object moves the parameters.
@@ -690,6 +691,152 @@ vectorised hardware the reason is even stronger: a batch of examples costs littl
 (The times, and so the right-hand panel, vary with the load of the machine; the per-pass panel does not.)
 """)
 
+
+nb.md(r"""
+## 7. Exercises: the update rules, graded
+
+Now write the three rules yourself, in the style of cs231n's `optim.py`: a function takes the parameter
+`w`, its gradient `dw` and a dict `state` that lives from one call to the next, and returns the new `w`.
+Keep the state under `optim`'s names (the ones `state_dict()` saves), so that what you keep is what the
+library keeps. Each grader, from `notebooks/grade_layers.py`, runs your function and the `optim`
+optimizer side by side for 6 steps from the same `w` on the same gradients, halving the learning rate at
+step 4 as a scheduler would, and after every step compares each state entry and the parameter. It names the
+first step and the quantity that differ and, when the numbers show it, the mistake (it knows the usual
+ones: a missing bias correction, $\epsilon$ inside the root, a dampened buffer, ...).
+
+**Exercise 1: SGD with momentum**, as `optim.SGD(params, lr, momentum)` (PyTorch's rule, dampening 0):
+$b_1 = g_1$, then $b_t = \mu\, b_{t-1} + g_t$, and $w_t = w_{t-1} - \eta\, b_t$, with the buffer $b$ in
+`state["momentum_buffer"]`. (Section 2's hand rule keeps $V_t = \eta\, b_t$ instead, which is the same while
+$\eta$ does not change.)
+""")
+nb.code(r"""
+# EXERCISE 1: one step of SGD with momentum; return the new w.
+def sgd_momentum(w, dw, state, lr=0.1, momentum=0.9):
+    # SOLUTION
+    if "momentum_buffer" not in state:
+        state["momentum_buffer"] = dw.copy()                      # b_1 = g_1
+    else:
+        state["momentum_buffer"] = momentum * state["momentum_buffer"] + dw
+    return w - lr * state["momentum_buffer"]
+    # END SOLUTION
+""")
+nb.code(r"""
+from grade_layers import grade_sgd_momentum
+grade_sgd_momentum(sgd_momentum)
+""")
+nb.md(r"""
+**Question.** cs231n's assignment keeps a velocity $v_t = \mu v_{t-1} - \eta g_t$ and steps $w_t = w_{t-1} + v_t$.
+Does it take the same steps as `optim.SGD`? Say why before you open the answer; the grader's verdict on it
+follows.
+""")
+nb.answers(("Answer: cs231n's velocity", r"""
+While $\eta$ is constant, yes: by induction $v_t = -\eta\, b_t$ ($v_1 = -\eta g_1 = -\eta b_1$, and
+$\mu v_{t-1} - \eta g_t = -\eta(\mu b_{t-1} + g_t)$), so $w$ moves by the same $-\eta\, b_t$. The state differs
+(it holds $-\eta\, b$), and when a scheduler changes $\eta$ the two part: `optim.SGD` multiplies the whole
+buffer, old gradients included, by the new $\eta$, while the velocity keeps each old gradient with the $\eta$
+of its own step. From step 4 on, where the grader halves $\eta$, the parameters differ.
+"""))
+nb.code(r"""
+def sgd_cs231n(w, dw, state, lr=0.1, momentum=0.9):
+    v = state.get("momentum_buffer", np.zeros_like(w))
+    state["momentum_buffer"] = momentum * v - lr * dw              # the velocity v = mu v - lr g
+    return w + state["momentum_buffer"]
+
+
+print(grade_sgd_momentum(sgd_cs231n))
+""")
+nb.md(r"""
+**Exercise 2: RMSprop**, as `optim.RMSprop(params, lr, alpha, eps)` (section 2's rule):
+$G_t = \alpha\, G_{t-1} + (1-\alpha)\, g_t^2$ from $G_0 = 0$ (`state["square_avg"]`), and
+$w_t = w_{t-1} - \eta\, g_t / (\sqrt{G_t} + \epsilon)$. The grader uses $\epsilon = 10^{-3}$, large, so that
+where $\epsilon$ sits shows in the numbers.
+""")
+nb.code(r"""
+# EXERCISE 2: one step of RMSprop; return the new w.
+def rmsprop(w, dw, state, lr=0.01, alpha=0.99, eps=1e-8):
+    if not state:
+        state["square_avg"] = np.zeros_like(w)                    # G_0 = 0
+    # SOLUTION
+    state["square_avg"] = alpha * state["square_avg"] + (1 - alpha) * dw ** 2
+    return w - lr * dw / (np.sqrt(state["square_avg"]) + eps)
+    # END SOLUTION
+""")
+nb.code(r"""
+from grade_layers import grade_rmsprop
+grade_rmsprop(rmsprop)
+""")
+nb.md(r"""
+**Question.** $G$ starts at zero, as Adam's averages do, but RMSprop has no bias correction. How long is its
+first step with the default $\alpha = 0.99$ (take $\epsilon \to 0$)? What would a correction $G_t/(1-\alpha^t)$
+change?
+""")
+nb.answers(("Answer: RMSprop's first step", r"""
+$G_1 = (1-\alpha)\, g_1^2$, so the first step is $\eta\,|g_1| / (\sqrt{1-\alpha}\,|g_1|) = \eta/\sqrt{1-\alpha} = 10\,\eta$
+in every coordinate with a nonzero gradient, whatever its size. For a constant gradient the step is
+$\eta/\sqrt{1-\alpha^t}$: $3.2\,\eta$ at step 10, $1.26\,\eta$ at step 100, within 3% of $\eta$ from step 300. With
+the correction, $G_1/(1-\alpha) = g_1^2$ and the first step is $\eta$, as in Adam (section 4). `optim.RMSprop`,
+like PyTorch's, has no correction: a smaller $\eta$ or a warm-up of the learning rate keeps those first steps
+in check.
+"""))
+nb.md(r"""
+**Exercise 3: Adam**, as `optim.Adam(params, lr, betas, eps)`: $m_t = \beta_1 m_{t-1} + (1-\beta_1) g_t$ and
+$v_t = \beta_2 v_{t-1} + (1-\beta_2) g_t^2$ from zero (`state["exp_avg"]`, `state["exp_avg_sq"]`), the step count
+$t$ in `state["step"]` (1 at the first step), $\hat m_t = m_t/(1-\beta_1^t)$, $\hat v_t = v_t/(1-\beta_2^t)$, and
+$w_t = w_{t-1} - \eta\, \hat m_t / (\sqrt{\hat v_t} + \epsilon)$.
+""")
+nb.code(r"""
+# EXERCISE 3: one step of Adam; return the new w.
+def adam(w, dw, state, lr=1e-3, betas=(0.9, 0.999), eps=1e-8):
+    if not state:
+        state.update(step=0, exp_avg=np.zeros_like(w), exp_avg_sq=np.zeros_like(w))
+    b1, b2 = betas
+    # SOLUTION
+    state["step"] += 1                                            # t = 1 at the first step
+    t = state["step"]
+    state["exp_avg"] = b1 * state["exp_avg"] + (1 - b1) * dw
+    state["exp_avg_sq"] = b2 * state["exp_avg_sq"] + (1 - b2) * dw ** 2
+    m_hat = state["exp_avg"] / (1 - b1 ** t)
+    v_hat = state["exp_avg_sq"] / (1 - b2 ** t)
+    return w - lr * m_hat / (np.sqrt(v_hat) + eps)
+    # END SOLUTION
+""")
+nb.code(r"""
+from grade_layers import grade_adam
+grade_adam(adam)
+""")
+nb.md(r"""
+**Question.** With the bias correction, how far does Adam's first step move each weight (take
+$\epsilon \to 0$)? What does that make of the learning rate?
+""")
+nb.answers(("Answer: Adam's first step", r"""
+$\hat m_1 = g_1$ and $\hat v_1 = g_1^2$, so the first step is $\eta\, g_1/|g_1|$: every weight with a nonzero
+gradient moves by exactly $\eta$, against the sign of its gradient, however large or small that gradient is.
+$\eta$ is a step length in the units of the weights, not a multiplier of the gradient (section 4 shows the
+same for a constant gradient at every step). Without the correction the first step would be
+$\eta(1-\beta_1)/\sqrt{1-\beta_2} \approx 3.16\,\eta$.
+"""))
+nb.md(r"""
+Two slips and the grader's verdicts: the step count read before it is increased (so $t = 0$ in the bias
+correction of the first step), and $\epsilon$ inside the square root.
+""")
+nb.code(r"""
+def adam_slip(t_from_zero=False, eps_inside=False):
+    def adam(w, dw, state, lr=1e-3, betas=(0.9, 0.999), eps=1e-8):
+        if not state:
+            state.update(step=0, exp_avg=np.zeros_like(w), exp_avg_sq=np.zeros_like(w))
+        b1, b2 = betas
+        t = state["step"] if t_from_zero else state["step"] + 1
+        state["step"] += 1
+        state["exp_avg"] = b1 * state["exp_avg"] + (1 - b1) * dw
+        state["exp_avg_sq"] = b2 * state["exp_avg_sq"] + (1 - b2) * dw ** 2
+        m_hat, v_hat = state["exp_avg"] / (1 - b1 ** t), state["exp_avg_sq"] / (1 - b2 ** t)
+        return w - lr * m_hat / (np.sqrt(v_hat + eps) if eps_inside else np.sqrt(v_hat) + eps)
+    return adam
+
+
+for slip in ({"t_from_zero": True}, {"eps_inside": True}):
+    print(str(grade_adam(adam_slip(**slip))).splitlines()[0], "\n")
+""")
 
 nb.code(r"""
 print(f"notebook ran in {time.perf_counter() - T0:.1f} s")

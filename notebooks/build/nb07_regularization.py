@@ -14,11 +14,12 @@ remedies into three families, and this notebook takes them in that order:
    added to the inputs; early stopping with *pocket variables* as in Sayed, ch. 65, Example 65.2
    (listing 65.94);
 2. **dropout** (section 7.8.2; Sayed, section 65.6, Eqs. 65.120-65.124), and how it behaves in training
-   and at test time;
+   and at test time; exercise 1: its backward, graded;
 3. **batch normalization** (section 7.8.3; Sayed, section 65.9, Eqs. 65.167-65.187; KTH lecture 4):
    running averages for test time, its backward pass derived by the engine next to the MIT
    closed form and the KTH graph derivation, and what it does to the deep tanh network of
-   notebook 5.
+   notebook 5; exercises 2-5: its backward through the graph and in closed form, then layer
+   normalization, from engine ops and in closed form, all graded.
 
 Every method is computed with the engine and checked against the formula of the text.
 """)
@@ -408,6 +409,49 @@ print(f"mean of 4000 training passes vs evaluation output: max difference "
 """)
 
 nb.md(r"""
+### 4.1 Exercise: dropout's backward, graded
+
+As in cs231n's dropout assignment, write the backward pass yourself. To make dropout a primitive that a
+grader can differentiate numerically, the mask is an input: training draws a boolean array `keep` once per
+pass (`keep = rng.random(x.shape) >= p`, True where the unit stays), and the forward is
+`dropout(x, keep, p)` $=$ `keep * x / (1 - p)`. The backward must use that same mask, and the same scale.
+
+**Exercise 1.** Write the VJP for `x` (`keep` is a mask of booleans: it has no gradient). The grader,
+`grade_dropout_backward` from `notebooks/grade_layers.py`, runs `ag.check_vjp` with $p = 0.25$ and names
+the usual mistakes: no $1/(1-p)$, $1/p$ instead, a mask other than the forward's, the output `ans` used
+in place of the mask.
+""")
+nb.code(r"""
+# EXERCISE 1: the VJP of inverted dropout, for x.
+def dropout_forward(x, keep, p=0.5):
+    return np.where(keep, x / (1 - p), 0.0)
+
+
+def dropout_vjp(g, ans, x, keep, p=0.5):
+    # SOLUTION
+    return g * keep / (1 - p)
+    # END SOLUTION
+
+
+dropout = ag.primitive(dropout_forward, name="dropout").defvjp(dropout_vjp, None)
+""")
+nb.code(r"""
+from grade_layers import grade_dropout_backward
+grade_dropout_backward(dropout)
+""")
+nb.md(r"""
+**Question.** The VJP does not contain `x`. What does the backward pass need to keep from the forward, and
+what is the second derivative of dropout with respect to `x`?
+""")
+nb.answers(("Answer: what dropout's backward keeps", r"""
+Only the mask (and $p$): for a fixed mask dropout is linear in $x$, $y = \mathrm{keep}\odot x/(1-p)$, so its
+Jacobian is the constant diagonal matrix $\mathrm{diag}(\mathrm{keep})/(1-p)$ and the second derivative is zero.
+That is why PyTorch's dropout saves the mask for backward and not the input, and why the VJP must not
+draw a new one: backward would then send gradient through units that the forward switched off, and
+block it at units that were on.
+"""))
+
+nb.md(r"""
 Dropout on our network, with drop probability 0.5 after each hidden layer, and then all the
 regularizers side by side. Losses are measured in evaluation mode, with all units on.
 """)
@@ -587,7 +631,7 @@ through the graph of small steps, then in closed form. `ag.check_vjp` grades eac
 differences (notebook 1, section 6 introduces it); here it also passes $G$ and $B$ of shape `(1,)`
 and `()`, which the forward broadcasts.
 
-**Exercise 1: through the graph.** The forward below is written as a chain of small steps. Go back
+**Exercise 2: through the graph.** The forward below is written as a chain of small steps. Go back
 through them in reverse order, one line per step, using the local derivative of each: a sum over the
 batch sends its gradient to every row; a broadcast (a per-unit value used by every row) receives
 the sum over the rows; $\mu$ and $v$ feed several steps, so their gradients add (fan-out). Return
@@ -607,7 +651,7 @@ def batchnorm_forward(Z, G, B):
     return G * Zbar + B                     # step 6: scale and shift
 
 
-# EXERCISE 1: the backward pass, step by step in reverse (steps 6, 5, 4, 3, 2, 1).
+# EXERCISE 2: the backward pass, step by step in reverse (steps 6, 5, 4, 3, 2, 1).
 def batchnorm_backward_graph(g, Z, G, B):
     # SOLUTION
     K = Z.shape[0]
@@ -639,14 +683,14 @@ Z_ex = np.array([[1.0, -2.0, 5.0], [2.5, -1.5, 1.0], [0.2, -2.6, 7.5], [1.8, -1.
 ag.check_vjp(batchnorm, Z_ex, np.array([1.5, 0.5, -2.0]), np.array([0.1, -0.2, 0.3]))
 """)
 nb.md(r"""
-**Exercise 2: the closed form.** Simplify the result to one line for $\partial L/\partial Z$, in terms
+**Exercise 3: the closed form.** Simplify the result to one line for $\partial L/\partial Z$, in terms
 of $\bar Z$, $g$ and $\sigma = \sqrt{v+\epsilon}$ (cs231n's "alternative" backward; it is the MIT closed
 form of 5.2 with the sum over $k$ carried out):
 $\partial L/\partial Z = \frac{G}{K\sigma}\big(K g - \sum_k g_k - \bar Z \odot \sum_k g_k\odot\bar Z_k\big)$, sums over
 the batch. Fewer steps, fewer intermediate arrays, the same numbers.
 """)
 nb.code(r"""
-# EXERCISE 2: dL/dZ in closed form (dG and dB are as before).
+# EXERCISE 3: dL/dZ in closed form (dG and dB are as before).
 def batchnorm_backward_closed(g, Z, G, B):
     K = Z.shape[0]
     D = Z - Z.sum(axis=0) / K
@@ -672,6 +716,113 @@ nb.md(r"""
 from operators, so it is recorded under `create_graph=True`) and compares with central differences
 of the first derivative.
 """)
+
+nb.md(r"""
+### 5.2c Exercises: layer normalization, from engine ops and in closed form
+
+Batch normalization standardizes each unit over the batch (axis 0). *Layer* normalization (Ba, Kiros and
+Hinton, 2016; the normalization of transformers) standardizes each example over its own units, the last
+axis: for a row $x$ with $D$ entries, $\hat x = (x - \mu)/\sqrt{\sigma^2 + \epsilon}$ with the row's mean $\mu$ and
+biased variance $\sigma^2 = \frac1D\sum_j (x_j - \mu)^2$, then $\gamma \odot \hat x + \beta$ with $\gamma$, $\beta$ of
+shape $(D,)$. No statistic crosses examples.
+
+**Exercise 4: the forward from engine ops.** Write `layernorm(X, gamma, beta, eps)` with Tensor operations
+(means, powers, `ag.sqrt`, broadcasting) for `X` of any shape $(\dots, D)$; backward through your ops then
+comes from the engine. The grader, `grade_layernorm_forward`, checks the values on a $(4, 5)$ and a
+$(2, 3, 5)$ input with $\epsilon = 0.1$ (large, so that its place shows), then the gradients of $X$, $\gamma$ and
+$\beta$ that the engine finds through your ops, against the closed form. It names the usual mistakes: the
+wrong axis (axis 0 is batch norm), the unbiased variance, $\epsilon$ outside the root, a statistic computed in
+numpy, outside the graph.
+""")
+nb.code(r"""
+# EXERCISE 4: layer norm's forward from engine ops, over the last axis.
+def layernorm(X, gamma, beta, eps=1e-5):
+    # SOLUTION
+    mu = X.mean(axis=-1, keepdims=True)
+    var = ((X - mu) ** 2).mean(axis=-1, keepdims=True)
+    return (X - mu) / ag.sqrt(var + eps) * gamma + beta
+    # END SOLUTION
+""")
+nb.code(r"""
+from grade_layers import grade_layernorm_forward
+grade_layernorm_forward(layernorm)
+""")
+nb.md(r"""
+**Exercise 5: the backward in closed form.** Now layer norm as one primitive with a numpy forward, as batch
+norm in Exercises 2 and 3, and $\partial L/\partial X$ as one expression. Derive it as Exercise 3's formula was
+derived, with two differences: the sums run over the features (axis $-1$) of each row, and $\gamma$ varies
+along them, so it cannot be taken out of the sums as batch norm's $G$ can: work with $\hat g = g \odot \gamma$,
+the gradient that reaches $\hat x$. The grader, `grade_layernorm_backward`, runs `ag.check_vjp` and, when the
+VJP for `X` is wrong, names the usual mistakes (batch norm's formula copied, a missing term, the wrong axis).
+""")
+nb.answers(("Hint: the result", r"""
+Per row, with sums over its $D$ features and $\sigma = \sqrt{\sigma^2 + \epsilon}$:
+$\partial L/\partial x = \frac{1}{D\sigma}\big(D\hat g - \sum_j \hat g_j - \hat x \sum_j \hat g_j \hat x_j\big)$.
+"""))
+nb.code(r"""
+# EXERCISE 5: dL/dX of layer norm in closed form (the VJPs of gamma and beta are given).
+def layernorm_forward(X, gamma, beta, eps=1e-5):
+    mu = X.mean(axis=-1, keepdims=True)
+    return (X - mu) / np.sqrt(X.var(axis=-1, keepdims=True) + eps) * gamma + beta
+
+
+def layernorm_vjp_X(g, ans, X, gamma, beta, eps=1e-5):
+    D = X.shape[-1]
+    s = np.sqrt(X.var(axis=-1, keepdims=True) + eps)              # sigma, one per row
+    Xhat = (X - X.mean(axis=-1, keepdims=True)) / s
+    # SOLUTION
+    gh = g * gamma                                                # the gradient reaching Xhat
+    return (D * gh - gh.sum(axis=-1, keepdims=True) - Xhat * (gh * Xhat).sum(axis=-1, keepdims=True)) / (D * s)
+    # END SOLUTION
+
+
+def layernorm_vjp_gamma(g, ans, X, gamma, beta, eps=1e-5):
+    Xhat = (X - X.mean(axis=-1, keepdims=True)) / np.sqrt(X.var(axis=-1, keepdims=True) + eps)
+    return (g * Xhat).sum(axis=0)
+
+
+layernorm_closed = ag.primitive(layernorm_forward, name="layernorm (closed form)").defvjp(
+    layernorm_vjp_X, layernorm_vjp_gamma, lambda g, ans, X, gamma, beta, eps=1e-5: g.sum(axis=0))
+""")
+nb.code(r"""
+from grade_layers import grade_layernorm_backward
+grade_layernorm_backward(layernorm_closed)
+""")
+nb.md(r"""
+The two versions side by side: the engine's gradient through the ops of Exercise 4 against the closed
+form of Exercise 5, on a batch of 6 rows of 5 features. This cell takes the reference solutions
+(`reference.solutions`), so that it runs before you have written yours. Last row: the difference from
+batch norm that matters in practice, a row's output does not depend on the other rows.
+""")
+nb.code(r"""
+import reference
+ref = reference.solutions("nb07_regularization", globals())
+X_ln = rng.normal(1.0, 2.0, size=(6, 5))
+gamma_ln, beta_ln, R_ln = rng.normal(1.0, 0.5, size=5), rng.normal(0.0, 0.5, size=5), rng.normal(size=(6, 5))
+Xt, gt, bt = (ag.tensor(a, requires_grad=True) for a in (X_ln, gamma_ln, beta_ln))
+(ref.layernorm(Xt, gt, bt) * ag.tensor(R_ln)).sum().backward()
+compare([("dL/dX: engine through Exercise 4 vs closed form (Exercise 5)", Xt.grad,
+          ref.layernorm_vjp_X(R_ln, None, X_ln, gamma_ln, beta_ln)),
+         ("dL/dgamma", gt.grad, ref.layernorm_vjp_gamma(R_ln, None, X_ln, gamma_ln, beta_ln)),
+         ("dL/dbeta", bt.grad, R_ln.sum(axis=0)),
+         ("row 0 alone vs row 0 in the batch", ref.layernorm(Xt[:1], gt, bt), ref.layernorm(Xt, gt, bt)[:1])],
+        tol=1e-12, title="layer norm: composition of engine ops vs closed form")
+print("largest row sum of dL/dX:", np.abs(Xt.grad.numpy().sum(axis=1)).max())
+""")
+nb.md(r"""
+**Question.** Batch norm needs running averages for evaluation (section 5.1) and misbehaves on small
+batches (written exercise 2 at the end). Does layer norm need either fix? What does each of the two do
+to a batch of a single example?
+""")
+nb.answers(("Answer: layer norm at test time and on a batch of one", r"""
+No. Layer norm's mean and variance come from the example itself, so its output for a row does not depend
+on the other rows (the last line of the table): training and evaluation compute the same function, and
+there is nothing to average. A batch of one is no special case. Batch norm in training mode on a batch of
+one subtracts the example from itself: every unit's centred value is 0, the variance is 0, and the output is
+$\beta$ whatever the input. That is one reason it keeps running averages for evaluation, and why
+`nn.BatchNorm1d`, like PyTorch's, refuses a training batch of one ("training needs more than one value per
+feature").
+"""))
 
 nb.md(r"""
 ### 5.3 Batch normalization and the deep tanh network of notebook 5
