@@ -1,7 +1,7 @@
 """notebooks/grade_layers.py: each grader passes the reference solution and names the usual mistakes.
 
 For every grader: the solution the notebook carries (read from its build script by
-``notebooks/reference.py``) is graded correct; the student version's blank (``raise
+``notebooks/solutions.py``) is graded correct; the student version's blank (``raise
 NotImplementedError``) and wrong answers written as a student would write them are graded wrong,
 each with its mistake named in the verdict line; and every entry of the grader's catalogue of
 mistakes is told apart from the right answer and named as itself.
@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _load(name, as_name):
-    # by path: notebooks/ is not a package, and tests/reference.py is also a module named "reference"
+    # by path: notebooks/ is not a package
     spec = importlib.util.spec_from_file_location(as_name, ROOT / "notebooks" / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -27,9 +27,9 @@ def _load(name, as_name):
 
 
 gl = _load("grade_layers", "grade_layers")
-_reference = _load("reference", "notebook_reference")
-optimizers = _reference.solutions("nb06_optimizers", {"np": np, "ag": ag})        # the notebooks' solutions
-regularization = _reference.solutions("nb07_regularization", {"np": np, "ag": ag})
+_solutions = _load("solutions", "notebook_solutions")
+optimizers = _solutions.reference("nb06_optimizers", {"np": np, "ag": ag})        # the notebooks' solutions
+regularization = _solutions.reference("nb07_regularization", {"np": np, "ag": ag})
 
 
 def blank(*args, **kwargs):

@@ -791,12 +791,12 @@ grade_layernorm_backward(layernorm_closed)
 nb.md(r"""
 The two versions side by side: the engine's gradient through the ops of Exercise 4 against the closed
 form of Exercise 5, on a batch of 6 rows of 5 features. This cell takes the reference solutions
-(`reference.solutions`), so that it runs before you have written yours. Last row: the difference from
+(`solutions.reference`), so that it runs before you have written yours. Last row: the difference from
 batch norm that matters in practice, a row's output does not depend on the other rows.
 """)
 nb.code(r"""
-import reference
-ref = reference.solutions("nb07_regularization", globals())
+import solutions
+ref = solutions.reference("nb07_regularization", globals())
 X_ln = rng.normal(1.0, 2.0, size=(6, 5))
 gamma_ln, beta_ln, R_ln = rng.normal(1.0, 0.5, size=5), rng.normal(0.0, 0.5, size=5), rng.normal(size=(6, 5))
 Xt, gt, bt = (ag.tensor(a, requires_grad=True) for a in (X_ln, gamma_ln, beta_ln))
