@@ -438,6 +438,13 @@ OLD_NEW = [(1, "w1", "W1 scalar MLP step", 3), (3, "w3", "W3 small MLP step", 3)
            (6, "w6-third", "W6 3rd derivative of a scalar chain", 2)]
 
 
+def _commit_of(checkout):
+    """``commit abc1234`` of a git checkout (not its path: results are published), else its folder name."""
+    done = subprocess.run(["git", "-C", str(checkout), "rev-parse", "--short", "HEAD"],
+                          capture_output=True, text=True)
+    return f"commit {done.stdout.strip()}" if done.returncode == 0 else Path(checkout).name
+
+
 def compare_old(s, report, checkout, todo):
     """The engine of ``checkout`` against this one on the workloads in ``todo``, in alternating workers."""
     rounds = 1 if s.quick else 3
@@ -458,7 +465,7 @@ def compare_old(s, report, checkout, todo):
             row, walls, cpus = _old_new_row(what, results)
             rows.append(row)
             report.target("old", f"new / old engine, {what}", walls, 1.0, cpus)
-    report.add(f"The engine before the redesign ({checkout}) against this one",
+    report.add(f"The engine before the redesign ({_commit_of(checkout)}) against this one",
                ["workload", "old wall", "new wall", "old CPU", "new CPU", "new / old (wall / CPU)"], rows,
                [f"{rounds} round(s), each runs the old and the new engine in fresh worker processes "
                 f"(benchmarks/engine_worker.py, alternating order); times are medians over the rounds, "
