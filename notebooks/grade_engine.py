@@ -28,31 +28,9 @@ import math
 import numpy as np
 
 from chaingrad import autograd as ag
+from grading import Report
 
 RTOL = 1e-9          # the student's float64 arithmetic against ag's: only rounding may differ
-
-
-# ------------------------------------------------------------------ the report
-
-class Report:
-    """A grader's verdict: truthy only when correct; prints the verdict line, then details."""
-
-    def __init__(self, grader, what, mistake=None, details=(), summary=""):
-        self.ok = mistake is None
-        self.mistake = mistake
-        self.details = list(details)
-        if self.ok:
-            self.verdict = f"{grader}({what}): correct ({summary})"
-        else:
-            self.verdict = f"{grader}({what}): wrong: {mistake}"
-
-    def __bool__(self):
-        return self.ok
-
-    def __str__(self):
-        return "\n".join([self.verdict] + ["  " + line for line in self.details])
-
-    __repr__ = __str__
 
 
 def _name_of(fn):

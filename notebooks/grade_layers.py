@@ -29,32 +29,9 @@ import numpy as np
 
 from chaingrad import autograd as ag
 from chaingrad import optim
+from grading import Report
 
 RTOL = 1e-9       # float64 throughout: allowed max |obtained - expected| / max |expected|
-
-
-# ------------------------------------------------------------------ the report
-
-class Report:
-    """A grader's verdict: truthy only when correct; ``str()`` is the verdict line and details."""
-
-    def __init__(self, grader, what, ok, summary, details=()):
-        self.grader, self.what, self.ok = grader, what, ok
-        self.summary = summary          # correct: what was checked; wrong: the mistake
-        self.details = list(details)
-
-    @property
-    def verdict(self):
-        state = f"correct ({self.summary})" if self.ok else f"wrong: {self.summary}"
-        return f"{self.grader}({self.what}): {state}"
-
-    def __bool__(self):
-        return self.ok
-
-    def __str__(self):
-        return "\n".join([self.verdict] + ["  " + line for line in self.details])
-
-    __repr__ = __str__       # a grading cell's last value shows the whole report
 
 
 def _raised(err):
@@ -194,7 +171,7 @@ def _grade_rule(grader, step_fn, library, hyper, lr, catalogue):
     try:
         obtained = _trail_student(step_fn, run)
     except _Wrong as err:
-        return Report(grader, what, False, str(err))
+        return Report(grader, what, str(err))
     setting = ", ".join(f"{k}={v}" for k, v in hyper.items())
     checked = (f"{STEPS} steps against optim.{library.__name__}(lr={lr}, {setting}), lr halved at step "
                f"{LR_CHANGE_STEP}; compared: " + ", ".join(q for q in expected[0] if q in obtained[0]))
@@ -203,8 +180,8 @@ def _grade_rule(grader, step_fn, library, hyper, lr, catalogue):
             if quantity in obt and not _same(exp[quantity], obt[quantity]):
                 headline, details = _rule_mistake(library.__name__, k, quantity, expected, obtained, run,
                                                   catalogue)
-                return Report(grader, what, False, headline, details + [f"(run: {checked})"])
-    return Report(grader, what, True, checked)
+                return Report(grader, what, headline, details + [f"(run: {checked})"])
+    return Report(grader, what, summary=checked)
 
 
 def _rule_mistake(name, k, quantity, expected, obtained, run, catalogue):
@@ -507,39 +484,39 @@ def grade_layernorm_forward(layernorm, eps=0.1):
         try:
             out = _quietly(layernorm, *ts, eps=eps)
         except Exception as err:
-            return Report(grader, what, False, f"on a {shape} input, the function {_raised(err)}")
+            return Report(grader, what, f"on a {shape} input, the function {_raised(err)}")
         if not isinstance(out, ag.Tensor):
-            return Report(grader, what, False, f"returned {type(out).__name__}, not a Tensor: build the "
+            return Report(grader, what, f"returned {type(out).__name__}, not a Tensor: build the "
                           "result from engine ops on the Tensors X, gamma and beta, so backward can run")
         expected = _layernorm_np(X, gamma, beta, eps)
         if not _same(expected, out.numpy()):
             mistake = _named(LAYERNORM_FORWARD_MISTAKES, out.numpy(), X, gamma, beta, eps)
-            return Report(grader, what, False, f"on a {shape} input: " + (mistake or "the values differ"),
+            return Report(grader, what, f"on a {shape} input: " + (mistake or "the values differ"),
                           [_first_wrong(expected, out.numpy()), f"(eps={eps})"])
         wrong = _layernorm_backward_through(grader, what, shape, out, ts, X, gamma, beta, eps, g)
         if wrong is not None:
             return wrong
-    return Report(grader, what, True, f"values and the gradients of X, gamma, beta through your ops, "
-                  f"on a (4, 5) and a (2, 3, 5) input, eps={eps}")
+    return Report(grader, what, summary=f"values and the gradients of X, gamma, beta through your ops, "
+                                        f"on a (4, 5) and a (2, 3, 5) input, eps={eps}")
 
 
 def _layernorm_backward_through(grader, what, shape, out, ts, X, gamma, beta, eps, g):
     """None when backward through the student's ops gives the closed-form gradients; else a Report."""
     if not out.requires_grad:
-        return Report(grader, what, False, f"on a {shape} input the values are right but the result does not "
+        return Report(grader, what, f"on a {shape} input the values are right but the result does not "
                       "require grad: it was computed outside the graph (numpy, .numpy(), .data or detach)")
     try:
         got = ag.grad(out, ts, grad_outputs=ag.tensor(g), allow_unused=True)
     except Exception as err:
-        return Report(grader, what, False, f"on a {shape} input, backward through your ops {_raised(err)}")
+        return Report(grader, what, f"on a {shape} input, backward through your ops {_raised(err)}")
     names = ("X", "gamma", "beta")
     for name, t, e in zip(names, got, _layernorm_grads(X, gamma, beta, eps, g)):
         if t is None:
-            return Report(grader, what, False, f"on a {shape} input the values are right but no gradient "
+            return Report(grader, what, f"on a {shape} input the values are right but no gradient "
                           f"reaches {name}: it enters the result outside the graph (numpy, .numpy(), .data)")
         if not _same(e, t.numpy(), rtol=1e-7):
             constant = _constant_statistic(t.numpy(), X, gamma, beta, eps, g) if name == "X" else None
-            return Report(grader, what, False, f"on a {shape} input the values are right but the gradient of "
+            return Report(grader, what, f"on a {shape} input the values are right but the gradient of "
                           f"{name} is not: " + (constant or "part of the result is outside the graph"),
                           [_first_wrong(e, t.numpy(), rtol=1e-7)])
     return None
@@ -630,8 +607,8 @@ def _vjp_report(grader, op, report, catalogue, *xs, g, pattern=None, **kwargs):
     what = getattr(op, "name", getattr(op, "__name__", "op"))
     lines = str(report).splitlines()
     if report:
-        return Report(grader, what, True, "check_vjp: " + report.verdict.split(": correct (", 1)[1][:-1],
-                      lines[1:])
+        return Report(grader, what, details=lines[1:],
+                      summary="check_vjp: " + report.verdict.split(": correct (", 1)[1][:-1])
     headline = report.verdict.split(": wrong: ", 1)[1]
     first = getattr(op, "vjps", (None,))[0]
     if report.argument == _argument_names(op)[0] and first is not None:
@@ -646,7 +623,7 @@ def _vjp_report(grader, op, report, catalogue, *xs, g, pattern=None, **kwargs):
                 mistake = _other_mask(obtained, pattern, g)
             if mistake is not None:
                 headline = f"argument {report.argument}: {mistake}"
-    return Report(grader, what, False, headline, ["check_vjp said: " + lines[0]] + lines[1:])
+    return Report(grader, what, headline, ["check_vjp said: " + lines[0]] + lines[1:])
 
 
 def _argument_names(op):

@@ -7,6 +7,7 @@ each with its mistake named in the verdict line; and every entry of the grader's
 mistakes is told apart from the right answer and named as itself.
 """
 import importlib.util
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -19,10 +20,14 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _load(name, as_name):
-    # by path: notebooks/ is not a package
+    # by path: notebooks/ is not a package; on sys.path while it runs, for `from grading import Report`
     spec = importlib.util.spec_from_file_location(as_name, ROOT / "notebooks" / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    sys.path.insert(0, str(ROOT / "notebooks"))
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(str(ROOT / "notebooks"))
     return module
 
 
@@ -51,13 +56,12 @@ def assert_wrong(report, *words):
 
 # ------------------------------------------------------------------ the report convention
 
-def test_report_is_falsy_when_wrong_and_prints_its_verdict_first():
-    right = gl.Report("grade_x", "f", True, "3 checks")
-    wrong = gl.Report("grade_x", "f", False, "step 2, the parameter: sign", ["detail"])
-    assert right and not wrong
-    assert str(right) == "grade_x(f): correct (3 checks)"
-    assert str(wrong).splitlines() == ["grade_x(f): wrong: step 2, the parameter: sign", "  detail"]
-    assert repr(wrong) == str(wrong)
+def test_the_graders_of_every_notebook_share_one_report():
+    # notebooks/grading.py: the one Report class (its behaviour is tested in test_grade_engine.py)
+    engine = _load("grade_engine", "grade_engine_for_layers_test")
+    assert gl.Report is engine.Report and gl.Report.__module__ == "grading"
+    assert "class Report" not in (ROOT / "notebooks" / "grade_layers.py").read_text()
+    assert "class Report" not in (ROOT / "notebooks" / "grade_engine.py").read_text()
 
 
 # ------------------------------------------------------------------ SGD with momentum

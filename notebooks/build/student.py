@@ -7,7 +7,7 @@ writes ``<name>_student.ipynb``; the grading cell after an exercise then reports
 (``ag.check_vjp``, or a ``grade_*`` function of ``notebooks/grade_*.py``, catches the exception)
 until the student fills it in. Cells that build on an exercise take the reference solution from
 ``notebooks/solutions.py``, so the student version runs top to bottom. The graders
-(``notebooks/grade_*.py``) and ``solutions.py`` are copied next to the student notebooks, where
+(``notebooks/grade_*.py``, their ``grading.py``) and ``solutions.py`` are copied next to the student notebooks, where
 their kernels (started in the notebook's folder) import them.
 
 From the repository root:
@@ -82,7 +82,7 @@ def main(argv=None):
         target = args.out / f"{path.stem}_student.ipynb"
         nbformat.write(student_version(nb), target)
         print(f"wrote {target} ({len(exercises_with_graders(nb))} exercises)", file=sys.stderr)
-    for module in sorted(NOTEBOOKS.glob("grade_*.py")) + [NOTEBOOKS / "solutions.py"]:   # imported by the notebooks
+    for module in sorted(NOTEBOOKS.glob("grade_*.py")) + [NOTEBOOKS / "grading.py", NOTEBOOKS / "solutions.py"]:
         shutil.copy(module, args.out / module.name)
         print(f"wrote {args.out / module.name}", file=sys.stderr)
 
