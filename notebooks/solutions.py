@@ -15,7 +15,8 @@ cells defined) and returns what they define. The notebook's own names, the stude
 them, are left as they are, and the graders keep grading the student's answer.
 
 The build script is read, not imported: its cells are the string literals passed to ``nb.code``.
-Run the notebooks with ``notebooks/`` as working directory (as the tests and the builders do), so
+Run the notebooks with ``notebooks/`` as working directory (as the tests and the builders do), or
+from the folder ``build/student.py --out`` writes (it copies this file and the build scripts), so
 that ``import solutions`` finds this file.
 """
 import ast

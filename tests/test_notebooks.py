@@ -37,10 +37,10 @@ def one_blas_thread(monkeypatch):
         monkeypatch.setenv(var, "1")
 
 
-def execute(nb):
-    """Run ``nb`` in place in a fresh kernel started in notebooks/; return the wall time."""
+def execute(nb, folder=NB_DIR):
+    """Run ``nb`` in place in a fresh kernel started in ``folder``; return the wall time."""
     client = NotebookClient(nb, timeout=CELL_TIMEOUT, kernel_name=KERNEL, allow_errors=False,
-                            resources={"metadata": {"path": str(NB_DIR)}})
+                            resources={"metadata": {"path": str(folder)}})
     start = time.perf_counter()
     client.execute()
     return time.perf_counter() - start
@@ -158,18 +158,28 @@ def _notebooks_with_exercises():
     return [p for p in NOTEBOOKS if student.exercises_with_graders(nbformat.read(p, as_version=4))]
 
 
+@pytest.fixture(scope="module")
+def handout(tmp_path_factory):
+    """The folder ``student.py --out`` writes: the student notebooks and what they import."""
+    out = tmp_path_factory.mktemp("class")
+    _student_module().main(["--out", str(out)])
+    return out
+
+
 @pytest.mark.parametrize("path", _notebooks_with_exercises(), ids=lambda p: p.name)
-def test_student_version_runs_top_to_bottom_on_the_reference(path):
-    # The blanked version, as student.py writes it, in a fresh kernel: every grader reports its
+def test_student_version_runs_top_to_bottom_on_the_reference(path, handout):
+    # The blanked version, as student.py writes it, run from the folder it is written to (a class
+    # handout: graders and reference solutions are imported from there), in a fresh kernel: every grader reports its
     # blank as wrong (naming the NotImplementedError) without an error, and only the grading
     # cells see the blanks: a cell that builds on an exercise (a demo, a training run) takes the
     # reference solution (notebooks/solutions.py), so its output never mentions NotImplementedError.
     student = _student_module()
     nb = nbformat.read(path, as_version=4)
     graded = [nb.cells.index(c) for pair in student.exercises_with_graders(nb) for c in pair]
-    blanked = student.student_version(nb)         # the same cells, in the same order
+    blanked = nbformat.read(handout / f"{path.stem}_student.ipynb", as_version=4)   # cells in the same order
+    assert [c.cell_type for c in blanked.cells] == [c.cell_type for c in nb.cells]
     try:
-        execute(blanked)
+        execute(blanked, handout)
     except Exception as error:          # nbclient's CellExecutionError: name the notebook
         raise AssertionError(f"the student version of {path.name} fails: {error}") from None
     graders = [nb.cells.index(grader) for _, grader in student.exercises_with_graders(nb)]

@@ -7,8 +7,10 @@ writes ``<name>_student.ipynb``; the grading cell after an exercise then reports
 (``ag.check_vjp``, or a ``grade_*`` function of ``notebooks/grade_*.py``, catches the exception)
 until the student fills it in. Cells that build on an exercise take the reference solution from
 ``notebooks/solutions.py``, so the student version runs top to bottom. The graders
-(``notebooks/grade_*.py``, their ``grading.py``) and ``solutions.py`` are copied next to the student notebooks, where
-their kernels (started in the notebook's folder) import them.
+(``notebooks/grade_*.py``, their ``grading.py``) and ``solutions.py`` are copied next to the student
+notebooks, where their kernels (started in the notebook's folder) import them, and so are the
+notebooks' build scripts, under ``build/``: ``solutions.py`` reads the reference solutions from
+them (a class handout therefore carries the solutions, in those scripts).
 
 From the repository root:
 
@@ -24,6 +26,7 @@ from pathlib import Path
 import nbformat
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent
+BUILD = NOTEBOOKS / "build"
 BEGIN, END = "# SOLUTION", "# END SOLUTION"
 
 
@@ -82,6 +85,8 @@ def main(argv=None):
         target = args.out / f"{path.stem}_student.ipynb"
         nbformat.write(student_version(nb), target)
         print(f"wrote {target} ({len(exercises_with_graders(nb))} exercises)", file=sys.stderr)
+        (args.out / "build").mkdir(exist_ok=True)
+        shutil.copy(BUILD / f"nb{path.stem}.py", args.out / "build")     # solutions.py reads it
     for module in sorted(NOTEBOOKS.glob("grade_*.py")) + [NOTEBOOKS / "grading.py", NOTEBOOKS / "solutions.py"]:
         shutil.copy(module, args.out / module.name)
         print(f"wrote {args.out / module.name}", file=sys.stderr)
